@@ -1,0 +1,61 @@
+# OMA Desktop — developer entry points. Everything runs inside .venv, created on demand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO_DIR ?= .demo-data
+DEMO_PERSONS ?= 3000
+LOCALES := es en
+PO_FILES := $(foreach l,$(LOCALES),resources/locale/$(l)/LC_MESSAGES/oma_desktop.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: run test bench i18n translations lint typecheck clean smoke demo
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -D oma_desktop -i $< -o $@
+
+translations: $(MO_FILES)
+
+## make run: set up, build a demo database on first run, open the app on it
+run: $(STAMP) translations
+	@test -f $(DEMO_DIR)/oma.sqlite3 || $(BIN)/oma-desktop --data-dir $(DEMO_DIR) demo --persons $(DEMO_PERSONS) --seed 1
+	$(BIN)/oma-desktop --data-dir $(DEMO_DIR)
+
+## make test: set up and run the whole test suite (headless)
+test: $(STAMP) translations
+	$(BIN)/python -m pytest
+
+## make bench: speed and memory figures beside the bare-library floor
+bench: $(STAMP) translations
+	$(BIN)/python -m tests.bench.run_bench
+
+## make i18n: extract strings and update the catalogs
+i18n: $(STAMP)
+	$(BIN)/pybabel extract --no-location --sort-by-file -F babel.cfg -k N_ -k pgettext:1c,2 -k npgettext:1c,2,3 \
+		--project=oma-desktop --msgid-bugs-address=oma-desktop@munlima.gob.pe \
+		-o resources/locale/oma_desktop.pot oma_desktop
+	for l in $(LOCALES); do \
+		if [ -f resources/locale/$$l/LC_MESSAGES/oma_desktop.po ]; then \
+			$(BIN)/pybabel update --no-fuzzy-matching -D oma_desktop -l $$l -i resources/locale/oma_desktop.pot -d resources/locale; \
+		else \
+			$(BIN)/pybabel init -D oma_desktop -l $$l -i resources/locale/oma_desktop.pot -d resources/locale; \
+		fi; \
+	done
+
+smoke: $(STAMP) translations
+	QT_QPA_PLATFORM=offscreen $(BIN)/oma-desktop --data-dir $(DEMO_DIR) --smoke-test
+
+lint: $(STAMP)
+	$(BIN)/ruff check oma_desktop tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy oma_desktop
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info $(MO_FILES)

@@ -1,0 +1,35 @@
+"""Errors the user can act on, separated from programming errors.
+
+``OmaError`` carries a Spanish (translated) message written for the clerk: what went
+wrong and what to do. Anything else escaping to the UI is a bug and is reported as one.
+"""
+
+from __future__ import annotations
+
+
+class OmaError(Exception):
+    """An error caused by the environment or input, with a message for the user."""
+
+
+class StoreError(OmaError):
+    """The database cannot be opened or used."""
+
+
+class SchemaTooNewError(StoreError):
+    """The database was written by a newer version of the app."""
+
+
+class EncryptionUnavailableError(StoreError):
+    """An encryption key was given but this build cannot encrypt the database."""
+
+
+class UnloggedWriteError(StoreError):
+    """A write tried to bypass the change log (a bug, caught by the database)."""
+
+
+class ValidationError(OmaError):
+    """Input that cannot be saved; ``fields`` maps a field name to its message."""
+
+    def __init__(self, fields: dict[str, str], message: str | None = None) -> None:
+        self.fields = dict(fields)
+        super().__init__(message or "; ".join(f"{k}: {v}" for k, v in fields.items()))

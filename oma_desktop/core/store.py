@@ -1,0 +1,464 @@
+"""The SQLite store: the one place the database is opened and written.
+
+``open_store()`` opens (or creates) the file with WAL, foreign keys, ``synchronous=FULL``
+and a busy timeout, refuses a schema newer than the app, and backs up then migrates an
+older one step by step. All writes go through ``Store.transaction()``, whose ``Writer``
+appends one operation per record change to ``change_log`` in the same transaction
+(see ``schema.py`` for the triggers that make bypassing it impossible).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from oma_desktop.core.clock import HybridLogicalClock, wall_ms
+from oma_desktop.core.derived import DERIVED
+from oma_desktop.core.errors import (
+    EncryptionUnavailableError,
+    SchemaTooNewError,
+    StoreError,
+    UnloggedWriteError,
+)
+from oma_desktop.core.ids import new_id
+from oma_desktop.core.migrations import MIGRATIONS, Migration, latest_version
+from oma_desktop.core.schema import ENTITY_TABLES, SYSTEM_COLUMNS
+from oma_desktop.i18n import _
+
+BUSY_TIMEOUT_MS = 10_000
+_BATCH = 5_000
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who an operation is attributed to: the casa and the installation that made it."""
+
+    casa: str
+    installation: str
+
+
+def split_sql(script: str) -> list[str]:
+    """Split a script into complete statements (trigger bodies stay whole)."""
+    statements: list[str] = []
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n\t;"):
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip(" \n\t;"):
+        statements.append(buffer.strip())
+    return statements
+
+
+class _ScriptConnection:
+    """Wraps a connection so ``executescript`` stays inside the open transaction.
+
+    ``sqlite3.Connection.executescript`` commits any pending transaction first, which
+    would break the one-transaction-per-migration rule; this runs statement by statement.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def executescript(self, script: str) -> None:
+        for statement in split_sql(script):
+            self._conn.execute(statement)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+def _connect(path: Path, key: str | bytes | None) -> sqlite3.Connection:
+    if key is not None:
+        raise EncryptionUnavailableError(
+            _(
+                "This version of OMA Desktop cannot open encrypted databases yet. "
+                "Open the database without a key or install a version with encryption."
+            )
+        )
+    try:
+        conn = sqlite3.connect(
+            str(path),
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            _(
+                "The file {path} is not an OMA Desktop database or is damaged. "
+                "Check that you chose the right file or restore a backup."
+            ).format(path=path)
+        ) from exc
+    return conn
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def backup_database(conn: sqlite3.Connection, target: Path) -> Path:
+    """Copy the live database to ``target`` with SQLite's online backup API."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    dest = sqlite3.connect(str(target))
+    try:
+        conn.backup(dest)
+    finally:
+        dest.close()
+    return target
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    path: Path,
+    backup_dir: Path | None,
+    migrations: tuple[Migration, ...] = MIGRATIONS,
+) -> int:
+    """Bring the schema to the newest version; returns the version found on disk."""
+    found = _user_version(conn)
+    newest = latest_version(migrations)
+    if found > newest:
+        raise SchemaTooNewError(
+            _(
+                "The database {path} was created by a newer version of OMA Desktop "
+                "(schema {found}; this version knows up to {newest}). Install the newer "
+                "version to open it. Nothing was changed."
+            ).format(path=path, found=found, newest=newest)
+        )
+    if found == newest:
+        return found
+    if found == 0:
+        tables = conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        ).fetchone()[0]
+        if tables:
+            raise StoreError(
+                _(
+                    "The file {path} is a SQLite database but not one of OMA Desktop. "
+                    "Choose another data folder."
+                ).format(path=path)
+            )
+    elif backup_dir is not None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        backup_database(conn, backup_dir / f"{path.stem}-v{found}-{stamp}.sqlite3")
+    script_conn = _ScriptConnection(conn)
+    for step in migrations:
+        if step.version <= found:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            step.apply(script_conn)  # type: ignore[arg-type]
+            conn.execute(f"PRAGMA user_version = {int(step.version)}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return found
+
+
+class Store:
+    """An open OMA database. Use ``transaction()`` for every write."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        wall: Callable[[], int] = wall_ms,
+    ) -> None:
+        self.conn = conn
+        self.path = path
+        self.db = sqlite_utils.Database(conn)
+        self.clock = HybridLogicalClock(wall=wall)
+        self._columns: dict[str, frozenset[str]] = {}
+        self._in_transaction = False
+
+    # --- reading -----------------------------------------------------------------
+
+    def rows(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()) -> list[Row]:
+        return list(self.db.query(sql, params))  # type: ignore[arg-type]
+
+    def one(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()) -> Row | None:
+        for row in self.db.query(sql, params):  # type: ignore[arg-type]
+            return row
+        return None
+
+    def scalar(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+        return None if row is None else row[0]
+
+    def get(self, entity: str, entity_id: str) -> Row | None:
+        self._check_entity(entity)
+        return self.one(f"SELECT * FROM {entity} WHERE id = ?", [entity_id])
+
+    def columns(self, entity: str) -> frozenset[str]:
+        cols = self._columns.get(entity)
+        if cols is None:
+            cols = frozenset(self.db[entity].columns_dict)
+            self._columns[entity] = cols
+        return cols
+
+    # --- local settings (not synchronised) ---------------------------------------------
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return default if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    @property
+    def installation_id(self) -> str:
+        return self.meta("installation_id") or ""
+
+    @property
+    def casa_id(self) -> str:
+        return self.meta("casa_id") or ""
+
+    @property
+    def mode(self) -> str:
+        return self.meta("mode") or "casa"
+
+    @property
+    def schema_version(self) -> int:
+        return _user_version(self.conn)
+
+    def local_origin(self) -> Origin:
+        return Origin(casa=self.casa_id, installation=self.installation_id)
+
+    # --- writing ------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, user_id: str, origin: Origin | None = None) -> Iterator[Writer]:
+        """One atomic unit of work; every write inside is logged, all or nothing."""
+        if self._in_transaction:
+            raise RuntimeError("nested Store.transaction()")
+        origin = origin or self.local_origin()
+        if not origin.installation or not origin.casa:
+            raise StoreError(
+                _("This installation has no casa assigned. Configure it in Administración.")
+            )
+        self._in_transaction = True
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.clock.advance_to(int(self.meta("hlc", "0") or 0))
+            writer = Writer(self, user_id, origin)
+            yield writer
+            self.set_meta("hlc", str(self.clock.last))
+            self.conn.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            self.conn.execute("ROLLBACK")
+            if "without change log" in str(exc) or "never deleted" in str(exc):
+                raise UnloggedWriteError(str(exc)) from exc
+            raise
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._in_transaction = False
+
+    def _check_entity(self, entity: str) -> None:
+        if entity not in ENTITY_TABLES:
+            raise ValueError(f"unknown entity {entity!r}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return json.dumps(list(value), ensure_ascii=False)
+    return value
+
+
+class Writer:
+    """Writes records and their change-log operations inside one transaction."""
+
+    def __init__(self, store: Store, user_id: str, origin: Origin) -> None:
+        self._store = store
+        self._conn = store.conn
+        self.user_id = user_id
+        self.origin = origin
+        self._seq = int(
+            store.scalar(
+                "SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE installation = ?",
+                [origin.installation],
+            )
+        )
+        self.ops_written = 0
+
+    def _op(
+        self, entity: str, entity_id: str, kind: str, fields: Mapping[str, Any]
+    ) -> tuple[Any, ...]:
+        self._seq += 1
+        self.ops_written += 1
+        payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        return (
+            new_id(),
+            self.origin.casa,
+            self.origin.installation,
+            self._seq,
+            self._store.clock.now(),
+            self.user_id,
+            entity,
+            entity_id,
+            kind,
+            payload,
+        )
+
+    def _insert_ops(self, ops: list[tuple[Any, ...]]) -> None:
+        self._conn.executemany(
+            "INSERT INTO change_log (op_id, casa, installation, seq, hlc, user_id, entity,"
+            " entity_id, kind, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ops,
+        )
+
+    def _prepare(self, entity: str, fields: Mapping[str, Any]) -> tuple[dict[str, Any], Row]:
+        """Validate column names; return (logged fields, full row values incl. derived)."""
+        self._store._check_entity(entity)
+        columns = self._store.columns(entity)
+        derived_cols, derive = DERIVED.get(entity, ((), None))
+        unknown = set(fields) - columns
+        bad = unknown | (set(fields) & (SYSTEM_COLUMNS | set(derived_cols)))
+        if bad:
+            raise ValueError(f"{entity}: cannot write columns {sorted(bad)}")
+        logged = {k: _encode(v) for k, v in fields.items()}
+        row = dict(logged)
+        if derive is not None:
+            row.update(derive(row))
+        return logged, row
+
+    def create(self, entity: str, fields: Mapping[str, Any], entity_id: str | None = None) -> str:
+        """Insert one record; returns its id (a new UUID unless ``entity_id`` is given)."""
+        entity_id = entity_id or new_id()
+        self.create_many(entity, [fields], ids=[entity_id])
+        return entity_id
+
+    def create_many(
+        self,
+        entity: str,
+        records: Iterable[Mapping[str, Any]],
+        ids: Iterable[str] | None = None,
+        kind: str = "create",
+    ) -> int:
+        """Insert many records (ids from ``ids`` or new UUIDs); returns how many."""
+        id_iter = iter(ids) if ids is not None else None
+        batch: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        ops: list[tuple[Any, ...]] = []
+        count = 0
+        for fields in records:
+            entity_id = next(id_iter) if id_iter is not None else fields.get("id") or new_id()
+            fields = {k: v for k, v in fields.items() if k != "id"}
+            logged, row = self._prepare(entity, fields)
+            op = self._op(entity, entity_id, kind, logged)
+            ops.append(op)
+            keys = tuple(row)
+            batch.setdefault(keys, []).append((entity_id, op[0], *row.values()))
+            count += 1
+            if len(ops) >= _BATCH:
+                self._flush(entity, ops, batch)
+                ops, batch = [], {}
+        self._flush(entity, ops, batch)
+        return count
+
+    def _flush(
+        self,
+        entity: str,
+        ops: list[tuple[Any, ...]],
+        batch: dict[tuple[str, ...], list[tuple[Any, ...]]],
+    ) -> None:
+        if not ops:
+            return
+        self._insert_ops(ops)
+        for keys, values in batch.items():
+            cols = ", ".join(("id", "last_op_id", *keys))
+            marks = ", ".join("?" for _ in range(len(keys) + 2))
+            self._conn.executemany(f"INSERT INTO {entity} ({cols}) VALUES ({marks})", values)
+
+    def update(
+        self, entity: str, entity_id: str, changes: Mapping[str, Any], kind: str = "update"
+    ) -> dict[str, Any]:
+        """Change fields of one record; logs and returns only the fields that differ."""
+        current = self._store.get(entity, entity_id)
+        if current is None:
+            raise KeyError(f"{entity} {entity_id} not found")
+        logged, _row = self._prepare(entity, changes)
+        diff = {k: v for k, v in logged.items() if current.get(k) != v}
+        if not diff:
+            return {}
+        derived_cols, derive = DERIVED.get(entity, ((), None))
+        row = dict(diff)
+        if derive is not None:
+            merged = {**current, **diff}
+            row.update({k: v for k, v in derive(merged).items() if current.get(k) != v})
+        op = self._op(entity, entity_id, kind, diff)
+        self._insert_ops([op])
+        sets = ", ".join(f"{k} = ?" for k in ("last_op_id", *row))
+        self._conn.execute(
+            f"UPDATE {entity} SET {sets} WHERE id = ?", [op[0], *row.values(), entity_id]
+        )
+        return diff
+
+    def tombstone(self, entity: str, entity_id: str) -> None:
+        """Mark a record deleted (rows are never physically deleted)."""
+        self.update(entity, entity_id, {"deleted": 1}, kind="tombstone")
+
+
+def open_store(
+    path: Path | str,
+    *,
+    key: str | bytes | None = None,
+    create: bool = True,
+    backup_dir: Path | None = None,
+    migrations: tuple[Migration, ...] = MIGRATIONS,
+    wall: Callable[[], int] = wall_ms,
+) -> Store:
+    """Open the database at ``path``: the only way the app opens one.
+
+    ``key`` is reserved for encryption at rest. ``backup_dir`` receives a copy of an
+    older database before it is migrated (default: ``backups/`` beside the file).
+    """
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise StoreError(_("The database {path} does not exist.").format(path=path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = _connect(path, key)
+    try:
+        migrate(conn, path, backup_dir or path.parent / "backups", migrations)
+    except BaseException:
+        conn.close()
+        raise
+    return Store(conn, path, wall=wall)

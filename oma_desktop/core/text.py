@@ -1,0 +1,34 @@
+"""Text normalisation shared by search, duplicate detection and imports."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DOC_STRIP = re.compile(r"[\s.\-/_]")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_DIGITS = re.compile(r"\D")
+
+
+def strip_accents(text: str) -> str:
+    """``José Ñañez`` -> ``Jose Nanez`` (ñ folds to n, like users type it)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, punctuation as single spaces."""
+    return _NON_ALNUM.sub(" ", strip_accents(text).lower()).strip()
+
+
+def normalize_document_number(number: str) -> str:
+    """Upper-case and without spaces, dots, hyphens or slashes: ``001-234.567`` -> ``001234567``."""
+    return _DOC_STRIP.sub("", strip_accents(number)).upper()
+
+
+def normalize_phone(phone: str) -> str:
+    """Digits only, without Peru's +51 prefix for mobile numbers."""
+    digits = _DIGITS.sub("", phone)
+    if len(digits) == 11 and digits.startswith("51"):
+        digits = digits[2:]
+    return digits

@@ -1,0 +1,55 @@
+"""Shared test setup: headless Qt, Spanish UI, every path in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.setdefault("QT_SCALE_FACTOR", "1")
+
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from oma_desktop import i18n  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_paths(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """No test may touch the real home, data or config folders."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("OMA_DATA_DIR", str(home / "oma-data"))
+    monkeypatch.delenv("OMA_LANG", raising=False)
+    i18n.setup("es")
+    yield
+    i18n.setup("es")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "datos"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator["Store"]:  # noqa: F821
+    from oma_desktop.core.store import open_store
+
+    s = open_store(tmp_path / "oma.sqlite3")
+    s.set_meta("installation_id", "inst-test")
+    s.set_meta("casa_id", "CV1")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def ctx(data_dir: Path):
+    from oma_desktop.services.context import open_context
+
+    context = open_context(data_dir)
+    yield context
+    context.close()
