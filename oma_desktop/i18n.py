@@ -107,25 +107,33 @@ def babel_locale() -> Any:
     return _locale(_language)
 
 
-def format_date(value: dt.date | str | None, fmt: str = "medium") -> str:
-    """``27 nov. 2026`` (medium) or ``27/11/2026`` (short) in es_PE."""
+# Numeric patterns clerks read and type: four-digit years, 24-hour clock.
+_NUMERIC_DATE = {"es": "dd/MM/yyyy", "en": "MM/dd/yyyy"}
+_NUMERIC_DATETIME = {"es": "dd/MM/yyyy HH:mm", "en": "MM/dd/yyyy HH:mm"}
+
+
+def format_date(value: dt.date | str | None, fmt: str = "numeric") -> str:
+    """``27/11/2026`` (numeric, default), ``27 nov. 2026`` (medium) or babel's ``long``."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
     from babel.dates import format_date as _fd
 
-    return str(_fd(value, format=fmt, locale=babel_locale()))
+    pattern = _NUMERIC_DATE[_language] if fmt == "numeric" else fmt
+    return str(_fd(value, format=pattern, locale=babel_locale()))
 
 
-def format_datetime(value: dt.datetime | str | None, fmt: str = "short") -> str:
+def format_datetime(value: dt.datetime | str | None, fmt: str = "numeric") -> str:
+    """``27/11/2026 15:30`` (numeric, default) or any babel format name/pattern."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     from babel.dates import format_datetime as _fdt
 
-    return str(_fdt(value, format=fmt, locale=babel_locale()))
+    pattern = _NUMERIC_DATETIME[_language] if fmt == "numeric" else fmt
+    return str(_fdt(value, format=pattern, locale=babel_locale()))
 
 
 def format_number(value: float | int) -> str:
@@ -140,13 +148,17 @@ def format_percent(value: float, digits: int = 1) -> str:
     return str(_fp(value, format="#,##0." + "0" * digits + "%", locale=babel_locale()))
 
 
+# CLDR territories that are not ISO 3166-1 countries
+_NOT_COUNTRIES = frozenset({"ZZ", "XA", "XB", "QO", "EU", "EZ", "UN", "AC", "CP", "DG", "EA", "IC", "TA"})
+
+
 @lru_cache(maxsize=4)
 def _countries(lang: str) -> tuple[tuple[str, str], ...]:
     import unicodedata
 
     names = _locale(lang).territories
     rows = [(code, str(name)) for code, name in names.items() if len(code) == 2 and code.isalpha()]
-    rows = [r for r in rows if r[0] not in {"ZZ", "XA", "XB", "QO", "EU", "EZ", "UN"}]
+    rows = [r for r in rows if r[0] not in _NOT_COUNTRIES]
 
     def key(row: tuple[str, str]) -> str:
         return unicodedata.normalize("NFKD", row[1]).encode("ascii", "ignore").decode().lower()

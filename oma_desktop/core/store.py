@@ -418,7 +418,7 @@ class Writer:
         diff = {k: v for k, v in logged.items() if current.get(k) != v}
         if not diff:
             return {}
-        derived_cols, derive = DERIVED.get(entity, ((), None))
+        derive = DERIVED.get(entity, ((), None))[1]
         row = dict(diff)
         if derive is not None:
             merged = {**current, **diff}

@@ -1,0 +1,147 @@
+"""Command line: the GUI by default, plus headless commands for HQ, CI and benchmarks.
+
+    oma-desktop [--data-dir D] [--lang es|en]                 open the app
+    oma-desktop --smoke-test                                 open offscreen, visit every page, exit 0
+    oma-desktop demo --persons N [--seed S]                  fill the data folder with synthetic data
+    oma-desktop check                                        integrity and foreign-key checks
+
+Heavy modules (Qt, reportlab) are imported only by the command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from oma_desktop import APP_NAME, __version__, i18n
+from oma_desktop.i18n import _
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oma-desktop",
+        description=_("OMA Desktop: attention to migrant neighbours (Municipalidad de Lima)."),
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help=_("data folder (default: the user's folder)")
+    )
+    parser.add_argument("--lang", choices=i18n.SUPPORTED_LANGUAGES, default=None,
+                        help=_("interface language"))
+    parser.add_argument("--casa", default=None, help=_("casa vecinal code of this installation (CV1-CV6)"))
+    parser.add_argument("--smoke-test", action="store_true",
+                        help=_("open the main window offscreen, visit every page and exit"))
+    parser.add_argument("--exit-after-show", action="store_true", help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command")
+
+    demo = sub.add_parser("demo", help=_("fill the data folder with realistic synthetic data"))
+    demo.add_argument("--persons", type=int, default=2000, help=_("number of persons"))
+    demo.add_argument("--consultations", type=int, default=None,
+                      help=_("number of consultations (default: five per person)"))
+    demo.add_argument("--seed", type=int, default=1, help=_("random seed"))
+
+    sub.add_parser("check", help=_("check the database integrity"))
+    return parser
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    from oma_desktop.paths import default_data_dir
+
+    return Path(args.data_dir) if args.data_dir else default_data_dir()
+
+
+def _progress(done: int, total: int, label: str) -> None:
+    pct = 100 * done // max(total, 1)
+    print(f"\r{label}: {pct:3d} %", end="" if done < total else "\n", flush=True)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from oma_desktop.services.demo import build_demo
+
+    start = time.perf_counter()
+    stats = build_demo(
+        _data_dir(args),
+        persons=args.persons,
+        consultations=args.consultations,
+        seed=args.seed,
+        casa=args.casa,
+        progress=_progress,
+    )
+    elapsed = time.perf_counter() - start
+    print(
+        _("Demo data ready in {folder}: {persons} persons, {consultations} consultations "
+          "({seconds} s).").format(
+            folder=_data_dir(args),
+            persons=i18n.format_number(stats.persons),
+            consultations=i18n.format_number(stats.consultations),
+            seconds=i18n.format_number(round(elapsed, 1)),
+        )
+    )
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from oma_desktop.services.context import open_context
+    from oma_desktop.services.integrity import run_checks
+
+    ctx = open_context(_data_dir(args), casa=args.casa)
+    try:
+        results = run_checks(ctx.store)
+    finally:
+        ctx.close()
+    for result in results:
+        mark = "OK " if result.ok else "ERROR"
+        print(f"[{mark}] {result.title}: {result.detail}")
+    failed = [r for r in results if not r.ok]
+    print(
+        _("All checks passed.") if not failed
+        else i18n.ngettext("{n} check failed.", "{n} checks failed.", len(failed)).format(
+            n=len(failed))
+    )
+    return 1 if failed else 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    if args.smoke_test:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from oma_desktop.ui.app import run_gui
+
+    return run_gui(
+        _data_dir(args),
+        lang=args.lang,
+        casa=args.casa,
+        smoke_test=args.smoke_test,
+        exit_after_show=args.exit_after_show,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    raw = list(sys.argv[1:] if argv is None else argv)
+    # the language must be active before the parser builds its (translated) help
+    lang = None
+    for i, arg in enumerate(raw):
+        if arg == "--lang" and i + 1 < len(raw):
+            lang = raw[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    i18n.setup(lang)
+    args = _parser().parse_args(raw)
+    from oma_desktop.core.errors import OmaError
+
+    try:
+        if args.command == "demo":
+            return cmd_demo(args)
+        if args.command == "check":
+            return cmd_check(args)
+        return cmd_gui(args)
+    except OmaError as exc:
+        print(_("Error: {message}").format(message=exc), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
