@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_DOC_STRIP = re.compile(r"[\s.\-/_]")
+# spaces, dots, slashes, underscores and every hyphen/dash pasted from other programs
+_DOC_STRIP = re.compile(r"[\s.\-/_\u2010-\u2015\u2212]+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _DIGITS = re.compile(r"\D")
 
@@ -23,7 +24,7 @@ def fold(text: str) -> str:
 
 def normalize_document_number(number: str) -> str:
     """Upper-case and without spaces, dots, hyphens or slashes: ``001-234.567`` -> ``001234567``."""
-    return _DOC_STRIP.sub("", strip_accents(number)).upper()
+    return _DOC_STRIP.sub("", number).upper()
 
 
 def normalize_phone(phone: str) -> str:
