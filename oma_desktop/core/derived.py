@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from oma_desktop.core.text import normalize_document_number
+from oma_desktop.core.text import normalize_document_number, normalize_phone
 
 Derive = Callable[[Mapping[str, Any]], dict[str, Any]]
 
@@ -18,7 +18,23 @@ def _document(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"number_norm": normalize_document_number(str(row.get("number") or ""))}
 
 
+def person_search_name(row: Mapping[str, Any]) -> str:
+    """Given names and both surnames, as the full-text index sees them."""
+    parts = (row.get("given_names"), row.get("paternal_surname"), row.get("maternal_surname"))
+    return " ".join(str(p).strip() for p in parts if p and str(p).strip())
+
+
+def person_search_phones(row: Mapping[str, Any]) -> str:
+    phones = (normalize_phone(str(row.get(k) or "")) for k in ("phone", "whatsapp"))
+    return " ".join(dict.fromkeys(p for p in phones if p))
+
+
+def _person(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"search_name": person_search_name(row), "search_phones": person_search_phones(row)}
+
+
 # entity -> (derived column names, function computing them from the full row)
 DERIVED: dict[str, tuple[tuple[str, ...], Derive]] = {
     "document": (("number_norm",), _document),
+    "person": (("search_name", "search_phones"), _person),
 }

@@ -172,8 +172,59 @@ CREATE INDEX consultation_follow_up ON consultation (follow_up_date)
         conn.executescript(guard_triggers_sql(table))
 
 
+def _v2_person_search(conn: sqlite3.Connection) -> None:
+    """Full-text search over names (accent- and case-insensitive) and phone lookups."""
+    from oma_desktop.core.derived import person_search_phones
+    from oma_desktop.core.schema import drop_guard_triggers_sql
+
+    conn.create_function(
+        "oma_search_phones", 2, lambda a, b: person_search_phones({"phone": a, "whatsapp": b})
+    )
+    conn.executescript(
+        """
+ALTER TABLE person ADD COLUMN search_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE person ADD COLUMN search_phones TEXT NOT NULL DEFAULT '';
+DROP INDEX consultation_person;
+CREATE INDEX consultation_person ON consultation (person_id, occurred_at)
+    WHERE person_id IS NOT NULL;
+"""
+    )
+    # Backfill the derived columns: a schema change, not a data change, so no log entry.
+    conn.executescript(drop_guard_triggers_sql("person"))
+    conn.executescript(
+        """
+UPDATE person SET
+    search_name = trim(replace(given_names || ' ' || paternal_surname || ' ' ||
+                               maternal_surname, '  ', ' ')),
+    search_phones = oma_search_phones(phone, whatsapp);
+"""
+    )
+    conn.executescript(guard_triggers_sql("person"))
+    conn.executescript(
+        """
+CREATE VIRTUAL TABLE person_fts USING fts5 (
+    search_name, search_phones,
+    content = 'person', content_rowid = 'rowid',
+    tokenize = "unicode61 remove_diacritics 2", prefix = '1 2 3'
+);
+INSERT INTO person_fts (person_fts) VALUES ('rebuild');
+CREATE TRIGGER person_fts_insert AFTER INSERT ON person BEGIN
+    INSERT INTO person_fts (rowid, search_name, search_phones)
+    VALUES (NEW.rowid, NEW.search_name, NEW.search_phones);
+END;
+CREATE TRIGGER person_fts_update AFTER UPDATE OF search_name, search_phones ON person BEGIN
+    INSERT INTO person_fts (person_fts, rowid, search_name, search_phones)
+    VALUES ('delete', OLD.rowid, OLD.search_name, OLD.search_phones);
+    INSERT INTO person_fts (rowid, search_name, search_phones)
+    VALUES (NEW.rowid, NEW.search_name, NEW.search_phones);
+END;
+"""
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: entities, change log, guards", _v1_initial),
+    Migration(2, "person search: full-text names, phones", _v2_person_search),
 )
 
 

@@ -357,7 +357,8 @@ class Writer:
         logged = {k: _encode(v) for k, v in fields.items()}
         row = dict(logged)
         if derive is not None:
-            row.update(derive(row))
+            # a derived column exists only from the migration that introduced it
+            row.update((k, v) for k, v in derive(row).items() if k in columns)
         return logged, row
 
     def create(self, entity: str, fields: Mapping[str, Any], entity_id: str | None = None) -> str:
@@ -422,7 +423,9 @@ class Writer:
         row = dict(diff)
         if derive is not None:
             merged = {**current, **diff}
-            row.update({k: v for k, v in derive(merged).items() if current.get(k) != v})
+            row.update(
+                (k, v) for k, v in derive(merged).items() if k in current and current[k] != v
+            )
         op = self._op(entity, entity_id, kind, diff)
         self._insert_ops([op])
         sets = ", ".join(f"{k} = ?" for k in ("last_op_id", *row))

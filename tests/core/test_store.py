@@ -300,3 +300,28 @@ def test_clock_never_runs_backwards_across_restarts(tmp_path: Path) -> None:
 def test_nested_transactions_are_a_bug(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction("u"), store.transaction("u"):
         pass
+
+
+def test_v1_database_with_people_gains_search_on_upgrade(tmp_path: Path) -> None:
+    path = tmp_path / "oma.sqlite3"
+    s = open_store(path, migrations=MIGRATIONS[:1])
+    s.set_meta("installation_id", "i")
+    s.set_meta("casa_id", "CV1")
+    pid = _person(s, maternal_surname="Quispe", phone="+51 987 654 321")
+    s.close()
+    s = open_store(path)
+    row = s.get("person", pid)
+    assert row is not None
+    assert row["search_name"] == "José Pérez Quispe"
+    assert row["search_phones"] == "987654321"
+    hits = s.rows(
+        "SELECT rowid FROM person_fts WHERE person_fts MATCH ?", ['"jose"* AND "perez"*']
+    )
+    assert len(hits) == 1
+    with s.transaction("u") as tx:  # the guards are back after the backfill
+        tx.update("person", pid, {"given_names": "Josefina"})
+    with pytest.raises(sqlite3.IntegrityError):
+        s.conn.execute("UPDATE person SET notes = 'x'")
+    assert s.rows("SELECT rowid FROM person_fts WHERE person_fts MATCH 'josefina'")
+    assert not s.rows("SELECT rowid FROM person_fts WHERE person_fts MATCH 'jose'")
+    s.close()
