@@ -1,0 +1,96 @@
+"""Closed vocabularies stored as short codes; labels are msgids translated at display.
+
+Codes are what the database and the sync files hold, so they never change once
+released; add new codes, don't rename old ones.
+"""
+
+from __future__ import annotations
+
+from oma_desktop.i18n import N_, _
+
+Vocabulary = tuple[tuple[str, str], ...]
+
+SEX: Vocabulary = (
+    ("F", N_("Woman")),
+    ("M", N_("Man")),
+    ("X", N_("Not stated")),
+)
+
+MIGRATORY_STATUS: Vocabulary = (
+    ("regular", N_("Regular (residence granted)")),
+    ("en_tramite", N_("Regularisation in progress")),
+    ("irregular", N_("Irregular")),
+    ("solicitante_refugio", N_("Asylum seeker")),
+    ("refugiado", N_("Recognised refugee")),
+    ("nacional", N_("Peruvian national")),
+    ("desconocido", N_("Does not know / no answer")),
+)
+
+REGULARIZATION_STAGE: Vocabulary = (
+    ("ninguno", N_("Nothing started")),
+    ("cita", N_("Appointment at Migraciones")),
+    ("presentado", N_("Application filed")),
+    ("observado", N_("Application with observations")),
+    ("aprobado", N_("Approved, card pending")),
+    ("carne", N_("Card received")),
+    ("vencido", N_("Document expired, to renew")),
+)
+
+# Washington Group short set: domains and the four answer levels.
+WG_DOMAINS: Vocabulary = (
+    ("wg_seeing", N_("Seeing, even with glasses")),
+    ("wg_hearing", N_("Hearing, even with a hearing aid")),
+    ("wg_walking", N_("Walking or climbing steps")),
+    ("wg_cognition", N_("Remembering or concentrating")),
+    ("wg_selfcare", N_("Self-care (washing, dressing)")),
+    ("wg_communication", N_("Communicating in their usual language")),
+)
+WG_LEVELS: Vocabulary = (
+    ("0", N_("No difficulty")),
+    ("1", N_("Some difficulty")),
+    ("2", N_("A lot of difficulty")),
+    ("3", N_("Cannot do at all")),
+)
+# WG recommended cut-off: a lot of difficulty or cannot do in any domain.
+WG_DISABILITY_LEVEL = 2
+
+VULNERABILITIES: Vocabulary = (
+    ("vuln_pregnant", N_("Pregnant")),
+    ("vuln_older_adult", N_("Older adult")),
+    ("vuln_unaccompanied_child", N_("Unaccompanied or separated child")),
+    ("vuln_violence_survivor", N_("Survivor of violence")),
+    ("vuln_trafficking", N_("Trafficking")),
+    ("vuln_homeless", N_("Homeless")),
+    ("vuln_chronic_illness", N_("Chronic illness")),
+)
+
+CHANNELS: Vocabulary = (
+    ("presencial", N_("In person")),
+    ("telefono", N_("Telephone")),
+    ("whatsapp", N_("WhatsApp")),
+    ("migraton", N_("Migratón or other event")),
+    ("otro", N_("Other")),
+)
+
+RELATIONSHIPS: Vocabulary = (
+    ("jefe_hogar", N_("Head of household")),
+    ("conyuge", N_("Spouse or partner")),
+    ("hijo", N_("Son or daughter")),
+    ("padre_madre", N_("Father or mother")),
+    ("hermano", N_("Brother or sister")),
+    ("otro", N_("Other relative or non-relative")),
+)
+
+
+def label(vocabulary: Vocabulary, code: str | None) -> str:
+    """The translated label of ``code``, or the code itself if unknown."""
+    if code is None or code == "":
+        return ""
+    for value, text in vocabulary:
+        if value == code:
+            return _(text)
+    return code
+
+
+def codes(vocabulary: Vocabulary) -> tuple[str, ...]:
+    return tuple(code for code, _text in vocabulary)

@@ -1,0 +1,192 @@
+"""Record a consultation (atención), a quick anonymous walk-in, edits with history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from oma_desktop.core.catalogs import Catalogs
+from oma_desktop.core.clock import to_datetime
+from oma_desktop.core.errors import ValidationError
+from oma_desktop.core.store import Store
+from oma_desktop.core.vocab import CHANNELS, SEX, codes
+from oma_desktop.i18n import _
+
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+
+
+@dataclass
+class ConsultationInput:
+    person_id: str | None = None
+    occurred_at: dt.datetime | None = None
+    casa_id: str = ""
+    staff_user_id: str = ""
+    channel: str = "presencial"
+    topics: list[str] = field(default_factory=list)
+    summary: str = ""
+    actions: str = ""
+    outcome: str = ""
+    follow_up_date: dt.date | None = None
+    anon_sex: str = ""
+    anon_age: int | None = None
+    anon_nationality: str = ""
+
+    @property
+    def anonymous(self) -> bool:
+        return self.person_id is None
+
+
+def validate_consultation(
+    data: ConsultationInput, catalogs: Catalogs | None = None, now: dt.datetime | None = None
+) -> dict[str, str]:
+    now = now or dt.datetime.now()
+    errors: dict[str, str] = {}
+    if data.occurred_at is None:
+        errors["occurred_at"] = _("Write the date and time of the consultation.")
+    elif data.occurred_at > now + FUTURE_TOLERANCE:
+        errors["occurred_at"] = _("The consultation cannot be in the future.")
+    if data.channel not in codes(CHANNELS):
+        errors["channel"] = _("Choose how the person was attended.")
+    if not data.topics:
+        errors["topics"] = _("Choose at least one topic.")
+    elif catalogs is not None:
+        unknown = [t for t in data.topics if t not in {x.code for x in catalogs.topics}]
+        if unknown:
+            errors["topics"] = _("Unknown topic: {codes}.").format(codes=", ".join(unknown))
+    if (
+        data.follow_up_date is not None
+        and data.occurred_at is not None
+        and data.follow_up_date < data.occurred_at.date()
+    ):
+        errors["follow_up_date"] = _("The follow-up date is before the consultation.")
+    if data.anonymous:
+        if data.anon_sex and data.anon_sex not in codes(SEX):
+            errors["anon_sex"] = _("Choose the sex (or “Not stated”).")
+        if data.anon_age is not None and not 0 <= data.anon_age <= 110:
+            errors["anon_age"] = _("The estimated age must be between 0 and {max}.").format(max=110)
+    return errors
+
+
+def _fields(store: Store, user_id: str, data: ConsultationInput) -> dict[str, Any]:
+    anonymous = data.anonymous
+    return {
+        "person_id": data.person_id,
+        "casa_id": data.casa_id or store.casa_id,
+        "staff_user_id": data.staff_user_id or user_id,
+        "occurred_at": (data.occurred_at or dt.datetime.now()).isoformat(timespec="minutes"),
+        "channel": data.channel,
+        "topics": json.dumps(list(dict.fromkeys(data.topics)), ensure_ascii=False),
+        "summary": data.summary.strip(),
+        "actions": data.actions.strip(),
+        "outcome": data.outcome.strip(),
+        "follow_up_date": data.follow_up_date,
+        "anon_sex": (data.anon_sex or None) if anonymous else None,
+        "anon_age": data.anon_age if anonymous else None,
+        "anon_nationality": (data.anon_nationality or None) if anonymous else None,
+    }
+
+
+def record_consultation(
+    store: Store,
+    user_id: str,
+    data: ConsultationInput,
+    catalogs: Catalogs | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """Validate and save a consultation; returns its id."""
+    if data.occurred_at is None:
+        data.occurred_at = (now or dt.datetime.now()).replace(second=0, microsecond=0)
+    errors = validate_consultation(data, catalogs, now)
+    if errors:
+        raise ValidationError(errors, _("Check the marked fields."))
+    with store.transaction(user_id) as tx:
+        return tx.create("consultation", _fields(store, user_id, data))
+
+
+def update_consultation(
+    store: Store,
+    user_id: str,
+    consultation_id: str,
+    data: ConsultationInput,
+    catalogs: Catalogs | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Save edits; the change log keeps who changed what and when."""
+    errors = validate_consultation(data, catalogs, now)
+    if errors:
+        raise ValidationError(errors, _("Check the marked fields."))
+    fields = _fields(store, user_id, data)
+    current = store.get("consultation", consultation_id)
+    if current is None:
+        raise KeyError(consultation_id)
+    fields["staff_user_id"] = data.staff_user_id or current["staff_user_id"]
+    with store.transaction(user_id) as tx:
+        return tx.update("consultation", consultation_id, fields)
+
+
+def link_to_person(store: Store, user_id: str, consultation_id: str, person_id: str) -> None:
+    """Attach an anonymous walk-in to the person it turned out to be."""
+    with store.transaction(user_id) as tx:
+        tx.update(
+            "consultation",
+            consultation_id,
+            {"person_id": person_id, "anon_sex": None, "anon_age": None, "anon_nationality": None},
+            kind="link",
+        )
+
+
+def set_follow_up_done(store: Store, user_id: str, consultation_id: str, done: bool = True) -> None:
+    with store.transaction(user_id) as tx:
+        tx.update("consultation", consultation_id, {"follow_up_done": int(done)})
+
+
+def load_consultation(store: Store, consultation_id: str) -> ConsultationInput:
+    row = store.get("consultation", consultation_id)
+    if row is None:
+        raise KeyError(consultation_id)
+    return ConsultationInput(
+        person_id=row["person_id"],
+        occurred_at=dt.datetime.fromisoformat(row["occurred_at"]),
+        casa_id=row["casa_id"],
+        staff_user_id=row["staff_user_id"] or "",
+        channel=row["channel"],
+        topics=list(json.loads(row["topics"])),
+        summary=row["summary"],
+        actions=row["actions"],
+        outcome=row["outcome"],
+        follow_up_date=dt.date.fromisoformat(row["follow_up_date"]) if row["follow_up_date"] else None,
+        anon_sex=row["anon_sex"] or "",
+        anon_age=row["anon_age"],
+        anon_nationality=row["anon_nationality"] or "",
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One logged write to a record, for the history shown on screen."""
+
+    when: dt.datetime
+    user: str
+    kind: str
+    fields: dict[str, Any]
+
+
+def history(store: Store, entity_id: str) -> list[Change]:
+    """Every logged write to ``entity_id``, newest first, with the user's display name."""
+    rows = store.rows(
+        "SELECT c.hlc, c.kind, c.fields, coalesce(u.display_name, c.user_id) AS user"
+        " FROM change_log c LEFT JOIN app_user u ON u.id = c.user_id"
+        " WHERE c.entity_id = ? ORDER BY c.hlc DESC",
+        [entity_id],
+    )
+    return [
+        Change(
+            when=to_datetime(r["hlc"]).astimezone().replace(tzinfo=None),
+            user=r["user"],
+            kind=r["kind"],
+            fields=json.loads(r["fields"]),
+        )
+        for r in rows
+    ]

@@ -1,0 +1,334 @@
+"""Register and edit a person: validation with Spanish messages per field, one transaction.
+
+The UI and the spreadsheet import both build a ``PersonInput`` and call
+``validate_person``; nothing is written unless every field is valid, and a failed save
+leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from oma_desktop.core.catalogs import Catalogs
+from oma_desktop.core.errors import ValidationError
+from oma_desktop.core.store import Store
+from oma_desktop.core.text import normalize_document_number, normalize_phone
+from oma_desktop.core.vocab import (
+    MIGRATORY_STATUS,
+    REGULARIZATION_STAGE,
+    SEX,
+    VULNERABILITIES,
+    WG_DOMAINS,
+    codes,
+)
+from oma_desktop.i18n import _, current_language
+
+MAX_AGE = 110
+_PHONE_OK = re.compile(r"\d{6,15}")
+
+PERSON_TEXT_FIELDS = (
+    "given_names", "paternal_surname", "maternal_surname", "gender_identity",
+    "phone", "whatsapp", "zone", "address_ref", "notes",
+)
+PERSON_CODE_FIELDS = (
+    "sex", "nationality", "district_ubigeo", "migratory_status", "regularization_stage",
+)
+
+
+@dataclass
+class DocumentInput:
+    doc_type: str = ""
+    number: str = ""
+    issuing_country: str = ""
+    issue_date: dt.date | None = None
+    expiry_date: dt.date | None = None
+    id: str | None = None
+
+
+@dataclass
+class PersonInput:
+    """What a clerk can type about a person; empty strings mean "not given"."""
+
+    given_names: str = ""
+    paternal_surname: str = ""
+    maternal_surname: str = ""
+    sex: str = ""
+    gender_identity: str = ""
+    birth_date: dt.date | None = None
+    estimated_age: int | None = None
+    nationality: str = ""
+    phone: str = ""
+    whatsapp: str = ""
+    district_ubigeo: str = ""
+    zone: str = ""
+    address_ref: str = ""
+    arrival_date: dt.date | None = None
+    migratory_status: str = ""
+    regularization_stage: str = ""
+    wg: dict[str, int | None] = field(default_factory=dict)
+    vulnerabilities: set[str] = field(default_factory=set)
+    consent_register: bool = False
+    consent_refer: bool = False
+    consent_contact: bool = False
+    notes: str = ""
+    documents: list[DocumentInput] = field(default_factory=list)
+
+
+def birth_date_from_age(age: int, today: dt.date) -> dt.date:
+    """Estimated birth date for a stated age: mid-year, so the age stays right for months."""
+    return dt.date(today.year - age, 7, 1) if (today.month, today.day) >= (7, 1) else dt.date(
+        today.year - age - 1, 7, 1
+    )
+
+
+def age_on(birth: dt.date | str | None, today: dt.date) -> int | None:
+    if not birth:
+        return None
+    if isinstance(birth, str):
+        birth = dt.date.fromisoformat(birth[:10])
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def validate_person(
+    data: PersonInput, catalogs: Catalogs, today: dt.date | None = None
+) -> dict[str, str]:
+    """Field name -> Spanish message for every problem; empty when the person can be saved."""
+    today = today or dt.date.today()
+    errors: dict[str, str] = {}
+    if not data.given_names.strip():
+        errors["given_names"] = _("Write the given names.")
+    if not data.paternal_surname.strip() and not data.maternal_surname.strip():
+        errors["paternal_surname"] = _("Write at least one surname.")
+    if data.sex not in codes(SEX):
+        errors["sex"] = _("Choose the sex (or “Not stated”).")
+    if data.birth_date is not None:
+        if data.birth_date > today:
+            errors["birth_date"] = _("The birth date cannot be in the future.")
+        elif (age_on(data.birth_date, today) or 0) > MAX_AGE:
+            errors["birth_date"] = _("Check the birth date: the age would be over {max} years.").format(
+                max=MAX_AGE
+            )
+    elif data.estimated_age is not None and not 0 <= data.estimated_age <= MAX_AGE:
+        errors["birth_date"] = _("The estimated age must be between 0 and {max}.").format(max=MAX_AGE)
+    if not data.nationality:
+        errors["nationality"] = _("Choose the nationality (or “Stateless”).")
+    for name in ("phone", "whatsapp"):
+        value = getattr(data, name).strip()
+        if value and not _PHONE_OK.fullmatch(normalize_phone(value)):
+            errors[name] = _("Write only the digits of the number (9 for a mobile phone).")
+    if data.district_ubigeo:
+        try:
+            catalogs.district(data.district_ubigeo)
+        except KeyError:
+            errors["district_ubigeo"] = _("Choose a district from the list.")
+    if data.arrival_date is not None:
+        if data.arrival_date > today:
+            errors["arrival_date"] = _("The arrival date cannot be in the future.")
+        elif data.birth_date is not None and data.arrival_date < data.birth_date:
+            errors["arrival_date"] = _("The arrival date is before the birth date.")
+    if data.migratory_status and data.migratory_status not in codes(MIGRATORY_STATUS):
+        errors["migratory_status"] = _("Choose a migratory situation from the list.")
+    if data.regularization_stage and data.regularization_stage not in codes(REGULARIZATION_STAGE):
+        errors["regularization_stage"] = _("Choose a regularisation stage from the list.")
+    for key, level in data.wg.items():
+        if key not in codes(WG_DOMAINS) or (level is not None and level not in (0, 1, 2, 3)):
+            errors[key] = _("Choose one of the four answers.")
+    unknown = data.vulnerabilities - set(codes(VULNERABILITIES))
+    if unknown:
+        errors["vulnerabilities"] = _("Unknown vulnerability: {codes}.").format(
+            codes=", ".join(sorted(unknown))
+        )
+    if not data.consent_register:
+        errors["consent_register"] = _(
+            "Without consent to register, personal data cannot be saved. "
+            "Record an anonymous quick consultation instead."
+        )
+    for i, doc in enumerate(data.documents):
+        errors.update(_validate_document(doc, i, catalogs))
+    return errors
+
+
+def _validate_document(doc: DocumentInput, index: int, catalogs: Catalogs) -> dict[str, str]:
+    key = f"documents.{index}"
+    try:
+        kind = catalogs.document_type(doc.doc_type)
+    except KeyError:
+        return {f"{key}.doc_type": _("Choose the document type.")}
+    errors: dict[str, str] = {}
+    number = normalize_document_number(doc.number)
+    if kind.code == "NINGUNO":
+        return errors
+    if not number:
+        errors[f"{key}.number"] = _("Write the document number.")
+    elif not kind.matches(number):
+        errors[f"{key}.number"] = _("The number does not have the format of a {document}.").format(
+            document=kind.label(current_language())
+        )
+    if doc.issue_date and doc.expiry_date and doc.expiry_date < doc.issue_date:
+        errors[f"{key}.expiry_date"] = _("The expiry date is before the issue date.")
+    return errors
+
+
+def _person_fields(data: PersonInput, today: dt.date, user_id: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {name: getattr(data, name).strip() for name in PERSON_TEXT_FIELDS}
+    for name in PERSON_CODE_FIELDS:
+        fields[name] = getattr(data, name) or None
+    if data.birth_date is not None:
+        fields["birth_date"], fields["birth_date_estimated"] = data.birth_date, 0
+    elif data.estimated_age is not None:
+        fields["birth_date"] = birth_date_from_age(data.estimated_age, today)
+        fields["birth_date_estimated"] = 1
+    else:
+        fields["birth_date"], fields["birth_date_estimated"] = None, 0
+    fields["arrival_date"] = data.arrival_date
+    for key in codes(WG_DOMAINS):
+        fields[key] = data.wg.get(key)
+    for key in codes(VULNERABILITIES):
+        fields[key] = int(key in data.vulnerabilities)
+    fields["consent_register"] = int(data.consent_register)
+    fields["consent_refer"] = int(data.consent_refer)
+    fields["consent_contact"] = int(data.consent_contact)
+    return fields
+
+
+def _document_fields(doc: DocumentInput) -> dict[str, Any]:
+    return {
+        "doc_type": doc.doc_type,
+        "number": doc.number.strip().upper(),
+        "issuing_country": doc.issuing_country or None,
+        "issue_date": doc.issue_date,
+        "expiry_date": doc.expiry_date,
+    }
+
+
+def register_person(
+    store: Store,
+    catalogs: Catalogs,
+    user_id: str,
+    data: PersonInput,
+    today: dt.date | None = None,
+) -> str:
+    """Validate and save a new person with their documents; returns the person id."""
+    today = today or dt.date.today()
+    errors = validate_person(data, catalogs, today)
+    if errors:
+        raise ValidationError(errors, _("Check the marked fields."))
+    fields = _person_fields(data, today, user_id)
+    fields.update(
+        casa_id=store.casa_id,
+        consent_date=today,
+        consent_recorded_by=user_id,
+        created_at=dt.datetime.now().isoformat(timespec="seconds"),
+    )
+    with store.transaction(user_id) as tx:
+        person_id = tx.create("person", fields)
+        for doc in data.documents:
+            tx.create("document", {"person_id": person_id, **_document_fields(doc)})
+    return person_id
+
+
+def update_person(
+    store: Store,
+    catalogs: Catalogs,
+    user_id: str,
+    person_id: str,
+    data: PersonInput,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """Save edits; documents are matched by id (new ones created, missing ones tombstoned).
+
+    Returns the person fields that changed (documents excluded).
+    """
+    today = today or dt.date.today()
+    errors = validate_person(data, catalogs, today)
+    if errors:
+        raise ValidationError(errors, _("Check the marked fields."))
+    current = store.get("person", person_id)
+    if current is None or current["deleted"]:
+        raise KeyError(person_id)
+    fields = _person_fields(data, today, user_id)
+    if (
+        current["birth_date_estimated"]
+        and data.birth_date is None
+        and data.estimated_age is not None
+        and age_on(current["birth_date"], today) == data.estimated_age
+    ):
+        # the same estimated age typed again must not shift the stored estimate
+        fields["birth_date"] = current["birth_date"]
+    consent_now = (fields["consent_register"], fields["consent_refer"], fields["consent_contact"])
+    consent_before = (
+        current["consent_register"], current["consent_refer"], current["consent_contact"]
+    )
+    if consent_now != consent_before:
+        fields.update(consent_date=today, consent_recorded_by=user_id)
+    existing = {
+        r["id"]: r
+        for r in store.rows("SELECT * FROM document WHERE person_id = ? AND deleted = 0", [person_id])
+    }
+    with store.transaction(user_id) as tx:
+        changed = tx.update("person", person_id, fields)
+        kept = set()
+        for doc in data.documents:
+            values = _document_fields(doc)
+            if doc.id and doc.id in existing:
+                kept.add(doc.id)
+                tx.update("document", doc.id, values)
+            else:
+                tx.create("document", {"person_id": person_id, **values})
+        for doc_id in set(existing) - kept:
+            tx.tombstone("document", doc_id)
+    return changed
+
+
+def load_person(store: Store, person_id: str, today: dt.date | None = None) -> PersonInput:
+    """The stored person as a ``PersonInput`` (for the edit form)."""
+    row = store.get("person", person_id)
+    if row is None:
+        raise KeyError(person_id)
+    today = today or dt.date.today()
+
+    def _date(value: Any) -> dt.date | None:
+        return dt.date.fromisoformat(value[:10]) if value else None
+
+    data = PersonInput()
+    for name in (*PERSON_TEXT_FIELDS, *PERSON_CODE_FIELDS):
+        setattr(data, name, row[name] or "")
+    if row["birth_date_estimated"]:
+        data.estimated_age = age_on(row["birth_date"], today)
+    else:
+        data.birth_date = _date(row["birth_date"])
+    data.arrival_date = _date(row["arrival_date"])
+    data.wg = {key: row[key] for key in codes(WG_DOMAINS) if row[key] is not None}
+    data.vulnerabilities = {key for key in codes(VULNERABILITIES) if row[key]}
+    data.consent_register = bool(row["consent_register"])
+    data.consent_refer = bool(row["consent_refer"])
+    data.consent_contact = bool(row["consent_contact"])
+    data.documents = [
+        DocumentInput(
+            doc_type=d["doc_type"],
+            number=d["number"],
+            issuing_country=d["issuing_country"] or "",
+            issue_date=_date(d["issue_date"]),
+            expiry_date=_date(d["expiry_date"]),
+            id=d["id"],
+        )
+        for d in store.rows(
+            "SELECT * FROM document WHERE person_id = ? AND deleted = 0 ORDER BY rowid", [person_id]
+        )
+    ]
+    return data
+
+
+__all__ = [
+    "DocumentInput",
+    "PersonInput",
+    "age_on",
+    "birth_date_from_age",
+    "load_person",
+    "register_person",
+    "update_person",
+    "validate_person",
+]
