@@ -14,7 +14,7 @@ from typing import Any
 
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.errors import ValidationError
-from oma_desktop.core.store import Store
+from oma_desktop.core.store import Store, Writer
 from oma_desktop.core.text import normalize_document_number, normalize_phone
 from oma_desktop.core.vocab import (
     MIGRATORY_STATUS,
@@ -204,6 +204,23 @@ def _document_fields(doc: DocumentInput) -> dict[str, Any]:
     }
 
 
+def write_new_person(
+    tx: Writer, casa_id: str, user_id: str, data: PersonInput, today: dt.date
+) -> str:
+    """Write an already validated person and their documents inside ``tx``."""
+    fields = _person_fields(data, today, user_id)
+    fields.update(
+        casa_id=casa_id,
+        consent_date=today,
+        consent_recorded_by=user_id,
+        created_at=dt.datetime.now().isoformat(timespec="seconds"),
+    )
+    person_id = tx.create("person", fields)
+    for doc in data.documents:
+        tx.create("document", {"person_id": person_id, **_document_fields(doc)})
+    return person_id
+
+
 def register_person(
     store: Store,
     catalogs: Catalogs,
@@ -216,18 +233,8 @@ def register_person(
     errors = validate_person(data, catalogs, today)
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
-    fields = _person_fields(data, today, user_id)
-    fields.update(
-        casa_id=store.casa_id,
-        consent_date=today,
-        consent_recorded_by=user_id,
-        created_at=dt.datetime.now().isoformat(timespec="seconds"),
-    )
     with store.transaction(user_id) as tx:
-        person_id = tx.create("person", fields)
-        for doc in data.documents:
-            tx.create("document", {"person_id": person_id, **_document_fields(doc)})
-    return person_id
+        return write_new_person(tx, store.casa_id, user_id, data, today)
 
 
 def update_person(
@@ -331,4 +338,5 @@ __all__ = [
     "register_person",
     "update_person",
     "validate_person",
+    "write_new_person",
 ]
