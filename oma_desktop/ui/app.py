@@ -1,0 +1,138 @@
+"""Start the GUI: QApplication, languages, data folder, main window.
+
+Order matters for start-up time: nothing heavy runs before the window is shown, and
+pages are built only when first visited.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from oma_desktop import APP_NAME, __version__, i18n
+from oma_desktop.core.errors import OmaError
+from oma_desktop.i18n import _
+from oma_desktop.services.context import AppContext, open_context
+from oma_desktop.ui.about import ORGANIZATION
+from oma_desktop.ui.qt_i18n import install_qt_translator
+
+ORGANIZATION_DOMAIN = "munlima.gob.pe"
+WINDOW_SHOWN_MARKER = "OMA_WINDOW_SHOWN"
+
+
+def application() -> QApplication:
+    """The process's QApplication, created (with high-DPI policy) if there is none."""
+    existing = QCoreApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        app = QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setOrganizationDomain(ORGANIZATION_DOMAIN)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    return app
+
+
+def run_gui(
+    data_dir: Path,
+    lang: str | None = None,
+    casa: str | None = None,
+    smoke_test: bool = False,
+    exit_after_show: bool = False,
+) -> int:
+    """Open the app on ``data_dir``; returns the process exit code."""
+    app = application()
+    install_qt_translator(app, i18n.setup(lang))
+    try:
+        ctx = open_context(data_dir, casa=casa)
+    except OmaError as exc:
+        _report_startup_error(str(exc), smoke_test)
+        return 2
+    try:
+        if smoke_test:
+            return smoke(app, ctx)
+        return _run(app, ctx, exit_after_show)
+    finally:
+        ctx.close()
+
+
+def _report_startup_error(message: str, smoke_test: bool) -> None:
+    if smoke_test:
+        print(_("Error: {message}").format(message=message), file=sys.stderr)
+    else:
+        QMessageBox.critical(None, _("OMA Desktop cannot start"), message)
+
+
+def _run(app: QApplication, ctx: AppContext, exit_after_show: bool) -> int:
+    from oma_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(ctx)
+    window.show()
+    if exit_after_show:
+        QTimer.singleShot(0, lambda: _announce_when_exposed(window))
+    return app.exec()
+
+
+def _announce_when_exposed(window: QWidget) -> None:
+    """Print the start-up marker once the window is on screen, then close it."""
+    handle = window.windowHandle()
+    if handle is None or not handle.isExposed():
+        QTimer.singleShot(5, lambda: _announce_when_exposed(window))
+        return
+    print(WINDOW_SHOWN_MARKER, flush=True)
+    window.close()
+    QCoreApplication.quit()
+
+
+def smoke(app: QApplication, ctx: AppContext) -> int:
+    """Show the window, visit every page, open and close About; 0 if nothing failed."""
+    errors: list[str] = []
+    previous_hook = sys.excepthook
+    sys.excepthook = _collecting_hook(errors)
+    try:
+        from oma_desktop.ui.main_window import MainWindow
+
+        window = MainWindow(ctx)
+        window.show()
+        app.processEvents()
+        for key in window.page_keys():
+            window.show_page(key)
+            app.processEvents()
+            if window.stack.currentWidget() is not window.page(key):
+                raise RuntimeError(f"page {key!r} did not become current")
+        about = window.show_about()
+        app.processEvents()
+        about.reject()
+        app.processEvents()
+        window.close()
+        app.processEvents()
+    except Exception:
+        traceback.print_exc()
+        errors.append("")
+    finally:
+        sys.excepthook = previous_hook
+    for error in filter(None, errors):
+        print(error, file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _collecting_hook(
+    errors: list[str],
+) -> Callable[[type[BaseException], BaseException, TracebackType | None], None]:
+    """An excepthook that records exceptions raised inside Qt slots during the smoke test."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        errors.append("".join(traceback.format_exception(kind, exc, tb)))
+
+    return hook

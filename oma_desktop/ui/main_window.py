@@ -1,0 +1,218 @@
+"""The main window: navigation on the left, the current page on the right.
+
+Pages come from :data:`oma_desktop.ui.pages.PAGES` and are built the first time they
+are shown. Window geometry is kept in the data folder's ``settings.ini``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QWidget,
+)
+
+from oma_desktop import APP_NAME, i18n
+from oma_desktop.i18n import _
+from oma_desktop.services.context import AppContext
+from oma_desktop.ui.about import AboutDialog
+from oma_desktop.ui.fonts import scaled
+from oma_desktop.ui.pages import PAGES, PageSpec
+
+DEFAULT_SIZE = QSize(1280, 720)
+MINIMUM_SIZE = QSize(1024, 640)
+SETTINGS_GROUP = "MainWindow"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, pages: Sequence[PageSpec] | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._specs = list(PAGES if pages is None else pages)
+        self._pages: dict[str, QWidget] = {}
+        self._about: AboutDialog | None = None
+        self.setWindowTitle(f"{APP_NAME} — {ctx.casa.get('name') or ctx.store.casa_id}")
+        self.setMinimumSize(MINIMUM_SIZE)
+
+        self.navigation = self._build_navigation()
+        self.stack = QStackedWidget()
+        self.stack.setAccessibleName(_("Current section"))
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.navigation)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self._build_menus()
+        self.casa_label, self.user_label, self.sync_label = self._build_status_bar()
+        self.refresh_status()
+        self._restore_window_state()
+        self.navigation.currentRowChanged.connect(self._on_row_changed)
+        if self._specs:
+            self.navigation.setCurrentRow(0)
+
+    # --- pages ------------------------------------------------------------------------
+
+    def page_keys(self) -> list[str]:
+        return [spec.key for spec in self._specs]
+
+    def page(self, key: str) -> QWidget | None:
+        """The page widget for ``key`` if it has been built, else None."""
+        return self._pages.get(key)
+
+    def current_key(self) -> str | None:
+        row = self.navigation.currentRow()
+        return self._specs[row].key if 0 <= row < len(self._specs) else None
+
+    def show_page(self, key: str) -> QWidget:
+        """Make page ``key`` current (building it first if needed) and return it."""
+        row = self.page_keys().index(key)
+        page = self._ensure_page(row)  # outside the signal, so a failing factory raises here
+        self.navigation.setCurrentRow(row)
+        return page
+
+    def _on_row_changed(self, row: int) -> None:
+        if 0 <= row < len(self._specs):
+            self.stack.setCurrentWidget(self._ensure_page(row))
+
+    def _ensure_page(self, row: int) -> QWidget:
+        spec = self._specs[row]
+        page = self._pages.get(spec.key)
+        if page is None:
+            page = spec.factory(self.ctx)
+            page.setObjectName(f"page_{spec.key}")
+            self._pages[spec.key] = page
+            self.stack.addWidget(page)
+        return page
+
+    # --- building -----------------------------------------------------------------
+
+    def _build_navigation(self) -> QListWidget:
+        nav = QListWidget()
+        nav.setObjectName("navigation")
+        nav.setAccessibleName(_("Sections"))
+        nav.setIconSize(QSize(24, 24))
+        nav.setSpacing(2)
+        nav.setStyleSheet("QListWidget#navigation::item { padding-left: 8px; }")
+        nav.setFont(scaled(nav.font(), 1.15))
+        nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        style = self.style()
+        for spec in self._specs:
+            item = QListWidgetItem(style.standardIcon(spec.icon), _(spec.title))
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            shortcut = QKeySequence(spec.shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+            item.setToolTip(f"{_(spec.title)} ({shortcut})")
+            item.setSizeHint(QSize(0, 40))
+            nav.addItem(item)
+        width = nav.sizeHintForColumn(0) + 2 * nav.frameWidth() + 24
+        nav.setFixedWidth(max(width, 180))
+        return nav
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu(_("&File"))
+        self.quit_action = QAction(_("E&xit"), self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.quit_action)
+
+        go_menu = bar.addMenu(_("&Go to"))
+        self.page_actions: dict[str, QAction] = {}
+        for spec in self._specs:
+            action = QAction(self.style().standardIcon(spec.icon), _(spec.title), self)
+            action.setShortcut(QKeySequence(spec.shortcut))
+            action.triggered.connect(lambda _checked=False, key=spec.key: self.show_page(key))
+            go_menu.addAction(action)
+            self.page_actions[spec.key] = action
+
+        help_menu = bar.addMenu(_("&Help"))
+        self.about_action = QAction(_("&About OMA Desktop"), self)
+        self.about_action.setShortcut(QKeySequence(Qt.Key.Key_F1))
+        self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.about_action)
+
+    def _build_status_bar(self) -> tuple[QLabel, QLabel, QLabel]:
+        labels = (QLabel(), QLabel(), QLabel())
+        for label, name in zip(labels, ("statusCasa", "statusUser", "statusSync"), strict=True):
+            label.setObjectName(name)
+            label.setContentsMargins(8, 0, 8, 0)
+            self.statusBar().addPermanentWidget(label)
+        return labels
+
+    def refresh_status(self) -> None:
+        """Re-read casa, user and last synchronisation (call after they change)."""
+        ctx = self.ctx
+        last = ctx.last_sync
+        texts = (
+            _("Casa: {name}").format(name=ctx.casa.get("name") or ctx.store.casa_id),
+            _("User: {name}").format(name=ctx.user.get("display_name") or ""),
+            _("Last synchronisation: {when}").format(
+                when=i18n.format_datetime(last) if last else _("never")
+            ),
+        )
+        for label, text in zip((self.casa_label, self.user_label, self.sync_label), texts,
+                               strict=True):
+            label.setText(text)
+            label.setAccessibleName(text)
+
+    # --- about ----------------------------------------------------------------------
+
+    def show_about(self) -> AboutDialog:
+        """Open the About dialog (window-modal, non-blocking) and return it."""
+        if self._about is None:
+            self._about = AboutDialog(self.ctx, self)
+            self._about.finished.connect(self._forget_about)
+        self._about.open()
+        return self._about
+
+    def _forget_about(self) -> None:
+        if self._about is not None:
+            self._about.deleteLater()
+            self._about = None
+
+    # --- window state -----------------------------------------------------------
+
+    def _settings(self) -> QSettings:
+        return QSettings(str(self.ctx.paths.settings), QSettings.Format.IniFormat)
+
+    def _restore_window_state(self) -> None:
+        settings = self._settings()
+        geometry = settings.value(f"{SETTINGS_GROUP}/geometry")
+        state = settings.value(f"{SETTINGS_GROUP}/state")
+        if not geometry or not self.restoreGeometry(geometry):
+            self._apply_default_geometry()
+        if state:
+            self.restoreState(state)
+
+    def _apply_default_geometry(self) -> None:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        size = QSize(DEFAULT_SIZE)
+        if screen is not None:
+            free = screen.availableGeometry()
+            # leave room for the title bar and frame so the window is fully visible
+            size = size.boundedTo(QSize(free.width() - 16, free.height() - 48))
+            size = size.expandedTo(MINIMUM_SIZE)
+            self.resize(size)
+            self.move(free.center() - self.rect().center())
+        else:
+            self.resize(size)
+
+    def save_window_state(self) -> None:
+        settings = self._settings()
+        settings.setValue(f"{SETTINGS_GROUP}/geometry", self.saveGeometry())
+        settings.setValue(f"{SETTINGS_GROUP}/state", self.saveState())
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_window_state()
+        super().closeEvent(event)
