@@ -1,0 +1,103 @@
+"""Consultations: validation, anonymous walk-ins, linking, edits with history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from oma_desktop.core.errors import ValidationError
+from oma_desktop.services.consultations import (
+    ConsultationInput,
+    history,
+    link_to_person,
+    load_consultation,
+    record_consultation,
+    set_follow_up_done,
+    update_consultation,
+    validate_consultation,
+)
+from oma_desktop.services.context import AppContext
+from oma_desktop.services.persons import PersonInput, register_person
+
+NOW = dt.datetime(2026, 11, 27, 11, 30)
+
+
+@pytest.fixture
+def person(ctx: AppContext) -> str:
+    return register_person(
+        ctx.store, ctx.catalogs, ctx.user_id,
+        PersonInput(given_names="Génesis", paternal_surname="Rojas", sex="F", nationality="VE",
+                    consent_register=True),
+    )
+
+
+def test_validation_messages(ctx: AppContext) -> None:
+    bad = ConsultationInput(
+        occurred_at=NOW + dt.timedelta(days=1), channel="fax", topics=[],
+        follow_up_date=dt.date(2026, 1, 1),
+    )
+    errors = validate_consultation(bad, ctx.catalogs, NOW)
+    assert "futura" in errors["occurred_at"]
+    assert "cómo se atendió" in errors["channel"]
+    assert "al menos un tema" in errors["topics"]
+    bad = ConsultationInput(occurred_at=NOW, topics=["NO_EXISTE"], follow_up_date=dt.date(2026, 1, 1))
+    errors = validate_consultation(bad, ctx.catalogs, NOW)
+    assert "NO_EXISTE" in errors["topics"]
+    assert "anterior a la atención" in errors["follow_up_date"]
+
+
+def test_record_and_load(ctx: AppContext, person: str) -> None:
+    cid = record_consultation(
+        ctx.store, ctx.user_id,
+        ConsultationInput(person_id=person, occurred_at=NOW, topics=["SALUD_SIS", "SALUD_SIS"],
+                          summary="Afiliación al SIS", follow_up_date=dt.date(2026, 12, 4)),
+        ctx.catalogs, NOW,
+    )
+    loaded = load_consultation(ctx.store, cid)
+    assert loaded.topics == ["SALUD_SIS"]
+    assert loaded.casa_id == "CV1" and loaded.staff_user_id == ctx.user_id
+    assert loaded.occurred_at == NOW
+
+
+def test_invalid_consultation_is_not_saved(ctx: AppContext, person: str) -> None:
+    with pytest.raises(ValidationError):
+        record_consultation(ctx.store, ctx.user_id, ConsultationInput(person_id=person, topics=[]),
+                            ctx.catalogs, NOW)
+    assert ctx.store.scalar("SELECT count(*) FROM consultation") == 0
+
+
+def test_anonymous_walk_in_then_linked(ctx: AppContext, person: str) -> None:
+    cid = record_consultation(
+        ctx.store, ctx.user_id,
+        ConsultationInput(occurred_at=NOW, topics=["ORIENTACION"], anon_sex="F", anon_age=30,
+                          anon_nationality="VE"),
+        ctx.catalogs, NOW,
+    )
+    row = ctx.store.get("consultation", cid)
+    assert row is not None and row["person_id"] is None and row["anon_age"] == 30
+    link_to_person(ctx.store, ctx.user_id, cid, person)
+    row = ctx.store.get("consultation", cid)
+    assert row is not None and row["person_id"] == person and row["anon_age"] is None
+    assert [c.kind for c in history(ctx.store, cid)] == ["link", "create"]
+
+
+def test_edits_keep_history_with_who_and_what(ctx: AppContext, person: str) -> None:
+    cid = record_consultation(
+        ctx.store, ctx.user_id,
+        ConsultationInput(person_id=person, occurred_at=NOW, topics=["SALUD_SIS"]), ctx.catalogs, NOW,
+    )
+    data = load_consultation(ctx.store, cid)
+    data.outcome = "Derivada al centro de salud"
+    data.topics = ["SALUD_SIS", "EDUCACION_VACANTE"]
+    changed = update_consultation(ctx.store, "coordinadora", cid, data, ctx.catalogs, NOW)
+    assert set(changed) == {"outcome", "topics"}
+    set_follow_up_done(ctx.store, ctx.user_id, cid)
+    changes = history(ctx.store, cid)
+    assert [c.kind for c in changes] == ["update", "update", "create"]
+    assert changes[1].user == "coordinadora"
+    assert json.loads(changes[1].fields["topics"]) == ["SALUD_SIS", "EDUCACION_VACANTE"]
+    assert changes[2].user == "Recepción"
+    row = ctx.store.get("consultation", cid)
+    assert row is not None and row["staff_user_id"] == ctx.user_id
