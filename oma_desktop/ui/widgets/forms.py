@@ -1,0 +1,231 @@
+"""Form building blocks: optional date fields, code combos, accent-insensitive pickers,
+and the per-field error display every form uses.
+
+Invalid input is marked beside its field with a Spanish message; the form keeps all
+that was typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, QStringListModel, Qt, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QComboBox, QCompleter, QLabel, QLineEdit, QWidget
+
+from oma_desktop.core.text import fold
+from oma_desktop.i18n import _, current_language
+
+_DATE_SPLIT = re.compile(r"[/\-. ]+")
+INVALID_PROPERTY = "invalid"
+INVALID_STYLE = (
+    "*[invalid=\"true\"] { border: 2px solid #c62828; border-radius: 3px; background: #fff5f5; }"
+)
+
+
+def parse_date(text: str) -> dt.date | None:
+    """``27/11/2026``, ``27-11-26``, ``27112026`` or ISO ``2026-11-27``; None if empty.
+
+    Raises ValueError when the text is not a real date.
+    """
+    text = text.strip()
+    if not text or text.replace("/", "").replace("_", "").strip() == "":
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return dt.date.fromisoformat(text)
+    parts = _DATE_SPLIT.split(text)
+    if len(parts) == 1 and len(parts[0]) == 8 and parts[0].isdigit():
+        parts = [parts[0][:2], parts[0][2:4], parts[0][4:]]
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(text)
+    first, second, year = (int(p) for p in parts)
+    day, month = (second, first) if current_language() == "en" else (first, second)
+    if year < 100:
+        year += 2000 if year <= dt.date.today().year % 100 else 1900
+    return dt.date(year, month, day)
+
+
+def format_date_field(value: dt.date | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%m/%d/%Y" if current_language() == "en" else "%d/%m/%Y")
+
+
+class DateField(QLineEdit):
+    """A date that may be left empty; typed as day/month/year."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText(_("dd/mm/yyyy"))
+        self.setMaxLength(10)
+        self.setClearButtonEnabled(True)
+
+    def value(self) -> dt.date | None:
+        """The date, None when empty; raises ValueError when what was typed is no date."""
+        return parse_date(self.text())
+
+    def set_value(self, value: dt.date | None) -> None:
+        self.setText(format_date_field(value))
+
+    def is_valid(self) -> bool:
+        try:
+            self.value()
+        except ValueError:
+            return False
+        return True
+
+
+class CodeCombo(QComboBox):
+    """A non-editable choice among (code, label) pairs; ``value()`` is the code or ''."""
+
+    def __init__(
+        self,
+        items: Iterable[tuple[str, str]],
+        empty_label: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        if empty_label is not None:
+            self.addItem(empty_label, "")
+        for code, text in items:
+            self.addItem(text, code)
+
+    def value(self) -> str:
+        data = self.currentData()
+        return str(data) if data else ""
+
+    def set_value(self, code: str | None) -> None:
+        index = self.findData(code or "")
+        self.setCurrentIndex(max(index, 0))
+
+
+class SearchableCombo(QComboBox):
+    """An editable combo whose completer ignores accents and case ("brena" finds Breña).
+
+    ``value()`` is the chosen code, or '' when the text does not name an item.
+    """
+
+    value_changed = Signal(str)
+
+    def __init__(
+        self, items: Sequence[tuple[str, str]], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self._items = list(items)
+        model = QStandardItemModel(self)
+        for code, text in self._items:
+            item = QStandardItem(text)
+            item.setData(code, Qt.ItemDataRole.UserRole)
+            item.setData(fold(text), Qt.ItemDataRole.UserRole + 1)
+            model.appendRow(item)
+        self.setModel(model)
+        self._proxy = QSortFilterProxyModel(self)
+        self._proxy.setSourceModel(model)
+        self._proxy.setFilterRole(Qt.ItemDataRole.UserRole + 1)
+        completer = QCompleter(self._proxy, self)
+        completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setCompleter(completer)
+        self._completer = completer
+        line = self.lineEdit()
+        line.textEdited.connect(self._filter)
+        completer.activated[QModelIndex].connect(self._chosen)
+        self.setCurrentIndex(-1)
+        self.currentIndexChanged.connect(lambda _i: self.value_changed.emit(self.value()))
+
+    def _filter(self, text: str) -> None:
+        self._proxy.setFilterFixedString(fold(text))
+        if text:
+            self._completer.complete()
+
+    def _chosen(self, index: QModelIndex) -> None:
+        source = self._proxy.mapToSource(index)
+        self.setCurrentIndex(source.row())
+
+    def value(self) -> str:
+        text = fold(self.currentText())
+        if not text:
+            return ""
+        index = self.currentIndex()
+        if index >= 0 and fold(self.itemText(index)) == text:
+            return str(self.itemData(index) or "")
+        for code, label in self._items:
+            if fold(label) == text:
+                return code
+        return ""
+
+    def set_value(self, code: str | None) -> None:
+        index = self.findData(code) if code else -1
+        self.setCurrentIndex(index)
+        if index < 0:
+            self.setEditText("")
+
+
+class FieldErrors:
+    """Shows validation messages beside their fields and marks the fields in red."""
+
+    def __init__(self) -> None:
+        self._fields: dict[str, tuple[QWidget, QLabel]] = {}
+
+    def bind(self, key: str, widget: QWidget, label: QLabel) -> None:
+        label.setWordWrap(True)
+        label.setStyleSheet("color: #b71c1c;")
+        label.setVisible(False)
+        label.setAccessibleName(_("Error message"))
+        self._fields[key] = (widget, label)
+
+    def make_label(self, key: str, widget: QWidget) -> QLabel:
+        label = QLabel()
+        self.bind(key, widget, label)
+        return label
+
+    def clear(self) -> None:
+        for widget, label in self._fields.values():
+            _set_invalid(widget, False)
+            widget.setAccessibleDescription("")
+            label.clear()
+            label.setVisible(False)
+
+    def show(self, errors: dict[str, str]) -> list[str]:
+        """Mark every bound field in ``errors``; returns the keys with no field bound."""
+        self.clear()
+        unbound = []
+        for key, message in errors.items():
+            if key not in self._fields:
+                unbound.append(key)
+                continue
+            widget, label = self._fields[key]
+            _set_invalid(widget, True)
+            widget.setAccessibleDescription(message)
+            label.setText(message)
+            label.setVisible(True)
+        return unbound
+
+    def first_invalid(self, errors: dict[str, str]) -> QWidget | None:
+        for key in self._fields:
+            if key in errors:
+                return self._fields[key][0]
+        return None
+
+    def message(self, key: str) -> str:
+        entry = self._fields.get(key)
+        return entry[1].text() if entry and entry[1].isVisible() else ""
+
+    def is_marked(self, key: str) -> bool:
+        entry = self._fields.get(key)
+        return bool(entry and entry[0].property(INVALID_PROPERTY))
+
+
+def _set_invalid(widget: QWidget, invalid: bool) -> None:
+    widget.setProperty(INVALID_PROPERTY, invalid)
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)
+
+
+def string_list_model(values: Iterable[str]) -> QStringListModel:
+    return QStringListModel(list(values))
