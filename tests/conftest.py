@@ -7,12 +7,12 @@ import os
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("QT_SCALE_FACTOR", "1")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from oma_desktop import i18n  # noqa: E402
+from oma_desktop import i18n
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +36,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator["Store"]:  # noqa: F821
+def store(tmp_path: Path) -> Iterator[Store]:  # noqa: F821
     from oma_desktop.core.store import open_store
 
     s = open_store(tmp_path / "oma.sqlite3")
