@@ -4,6 +4,7 @@
     oma-desktop --smoke-test                                 open offscreen, visit every page, exit 0
     oma-desktop demo --persons N [--seed S]                  fill the data folder with synthetic data
     oma-desktop check                                        integrity and foreign-key checks
+    oma-desktop import-persons FILE [--consent] [--dry-run]  import an Excel/CSV list (all or nothing)
 
 Heavy modules (Qt, reportlab) are imported only by the command that needs them.
 """
@@ -45,6 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1, help=_("random seed"))
 
     sub.add_parser("check", help=_("check the database integrity"))
+
+    imp = sub.add_parser("import-persons",
+                         help=_("import persons (and their consultations) from an Excel or CSV list"))
+    imp.add_argument("file", type=Path, help=_("Excel (.xlsx) or CSV file"))
+    imp.add_argument("--sheet", default=None, help=_("sheet of the Excel file (default: the first)"))
+    imp.add_argument("--consent", action="store_true",
+                     help=_("confirm that the people on the list agreed to be registered"))
+    imp.add_argument("--dry-run", action="store_true",
+                     help=_("check the list and show what would be imported, without saving"))
     return parser
 
 
@@ -105,6 +115,63 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_import_persons(args: argparse.Namespace) -> int:
+    from oma_desktop.services.context import open_context
+    from oma_desktop.services.importer import (
+        check_mapping,
+        commit_import,
+        guess_mapping,
+        plan_import,
+        read_table,
+        target_label,
+    )
+
+    table = read_table(args.file, sheet=args.sheet)
+    mapping = guess_mapping(table.headers)
+    if table.sheet:
+        print(_("Sheet «{sheet}» of {file}.").format(sheet=table.sheet, file=args.file.name))
+    print(_("Columns:"))
+    for index, header in enumerate(table.headers):
+        target = mapping.get(index)
+        print("  «{}» → {}".format(
+            header or _("column {number}").format(number=index + 1),
+            target_label(target) if target else _("(not imported)")))
+    problems = check_mapping(table.headers, mapping)
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(_("Nothing was imported: rename the column headers of the list and try again."))
+        return 1
+    ctx = open_context(_data_dir(args), casa=args.casa)
+    try:
+        plan = plan_import(ctx.store, ctx.catalogs, table, mapping, consent_confirmed=args.consent)
+        for line in plan.summary_lines():
+            print(line)
+        if plan.errors:
+            print(_("Errors:"))
+            for issue in plan.errors:
+                print(f"  {issue.message}")
+        if plan.warnings:
+            print(_("To check:"))
+            for issue in plan.warnings:
+                print(f"  {issue.message}")
+        if plan.errors:
+            if not args.consent:
+                print(_("Add --consent once the people on the list have agreed to be registered."))
+            print(_("Nothing was imported: correct the rows with errors and try again."))
+            return 1
+        if args.dry_run:
+            print(_("Dry run: nothing was saved."))
+            return 0
+        result = commit_import(ctx.store, ctx.user_id, plan)
+    finally:
+        ctx.close()
+    print(_("Import finished."))
+    for line in result.summary_lines():
+        print(line)
+    return 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     if args.smoke_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -137,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_demo(args)
         if args.command == "check":
             return cmd_check(args)
+        if args.command == "import-persons":
+            return cmd_import_persons(args)
         return cmd_gui(args)
     except OmaError as exc:
         print(_("Error: {message}").format(message=exc), file=sys.stderr)

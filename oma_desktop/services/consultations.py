@@ -69,7 +69,7 @@ def validate_consultation(
     return errors
 
 
-def _fields(store: Store, user_id: str, data: ConsultationInput) -> dict[str, Any]:
+def consultation_fields(store: Store, user_id: str, data: ConsultationInput) -> dict[str, Any]:
     anonymous = data.anonymous
     return {
         "person_id": data.person_id,
@@ -102,7 +102,7 @@ def record_consultation(
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
     with store.transaction(user_id) as tx:
-        return tx.create("consultation", _fields(store, user_id, data))
+        return tx.create("consultation", consultation_fields(store, user_id, data))
 
 
 def update_consultation(
@@ -117,7 +117,7 @@ def update_consultation(
     errors = validate_consultation(data, catalogs, now)
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
-    fields = _fields(store, user_id, data)
+    fields = consultation_fields(store, user_id, data)
     current = store.get("consultation", consultation_id)
     if current is None:
         raise KeyError(consultation_id)
