@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import QSettings, QSize, Qt, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QWidget,
 )
@@ -91,8 +92,19 @@ class MainWindow(QMainWindow):
         if page is None:
             page = spec.factory(self.ctx)
             page.setObjectName(f"page_{spec.key}")
+            requested = getattr(page, "person_requested", None)
+            if isinstance(requested, SignalInstance):
+                requested.connect(self.open_person)
             self._pages[spec.key] = page
             self.stack.addWidget(page)
+        return page
+
+    def open_person(self, person_id: str) -> QWidget:
+        """Show the Personas page with ``person_id`` selected (used by the other pages)."""
+        page = self.show_page("people")
+        show_person = getattr(page, "show_person", None)
+        if callable(show_person):
+            show_person(person_id)
         return page
 
     # --- building -----------------------------------------------------------------
@@ -121,6 +133,10 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu(_("&File"))
+        self.import_action = QAction(_("&Import people…"), self)
+        self.import_action.triggered.connect(self.open_import)
+        file_menu.addAction(self.import_action)
+        file_menu.addSeparator()
         self.quit_action = QAction(_("E&xit"), self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.close)
@@ -164,6 +180,26 @@ class MainWindow(QMainWindow):
                                strict=True):
             label.setText(text)
             label.setAccessibleName(text)
+
+    # --- import ---------------------------------------------------------------------
+
+    def open_import(self) -> QWidget | None:
+        """Archivo → Importar personas…: the spreadsheet import, when this build has it."""
+        try:
+            from oma_desktop.ui.importer.dialog import open_import_dialog
+        except ImportError:
+            box = QMessageBox(
+                QMessageBox.Icon.Information,
+                _("Import people"),
+                _("Importing people from a spreadsheet is not available in this version."),
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+            return box
+        result: QWidget | None = open_import_dialog(self.ctx, self)
+        return result
 
     # --- about ----------------------------------------------------------------------
 

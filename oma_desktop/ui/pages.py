@@ -72,16 +72,19 @@ def _spec(
 PAGES: tuple[PageSpec, ...] = (
     _spec("attention", N_("Attention"), Icon.SP_DialogHelpButton, 1,
           N_("Register the attention given to a migrant neighbour: who came, what they "
-             "asked about and what was done.")),
+             "asked about and what was done."),
+          factory=lazy("oma_desktop.ui.atencion.page:AttentionPage")),
     _spec("people", N_("People"), Icon.SP_FileDialogDetailedView, 2,
           N_("Search, register and update the people attended by the casa, with their "
-             "documents and their household.")),
+             "documents and their household."),
+          factory=lazy("oma_desktop.ui.people_page:PeoplePage")),
     _spec("referrals", N_("Referrals"), Icon.SP_ArrowForward, 3,
           N_("Refer people to partner institutions and record whether each referral was "
              "received and resolved.")),
     _spec("follow_up", N_("Follow-up"), Icon.SP_DialogApplyButton, 4,
           N_("See pending cases and referrals, schedule calls and record how each case "
-             "evolves.")),
+             "evolves."),
+          factory=lazy("oma_desktop.ui.seguimiento.page:FollowUpPage")),
     _spec("map", N_("Map"), Icon.SP_DriveNetIcon, 5,
           N_("See on a map of Lima and Callao the districts where the people attended "
              "live.")),

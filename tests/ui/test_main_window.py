@@ -79,12 +79,21 @@ def test_navigation_lists_the_eight_pages_in_spanish(window: MainWindow) -> None
     assert window.quit_action.text() == "&Salir"
 
 
-def test_first_page_is_attention_and_under_construction(window: MainWindow) -> None:
+def test_first_page_is_attention(qtbot: QtBot, window: MainWindow) -> None:
+    from oma_desktop.ui.atencion.page import AttentionPage
+
     assert window.current_key() == "attention"
+    page = window.stack.currentWidget()
+    assert isinstance(page, AttentionPage)
+    qtbot.waitUntil(lambda: page.search_edit.hasFocus())
+
+
+def test_pages_not_built_yet_are_under_construction(window: MainWindow) -> None:
+    window.show_page("referrals")
     page = _current_page(window)
-    assert page.title_label.text() == "Atención"
+    assert page.title_label.text() == "Derivaciones"
     assert page.status_label.text() == "En construcción"
-    assert "vecino migrante" in page.description_label.text()
+    assert "instituciones" in page.description_label.text()
 
 
 def test_pages_are_built_lazily(window: MainWindow) -> None:
@@ -136,9 +145,10 @@ def test_ctrl_3_switches_to_referrals(qtbot: QtBot, window: MainWindow) -> None:
 
 def test_every_page_has_its_ctrl_number_shortcut(qtbot: QtBot, window: MainWindow) -> None:
     keys = [Qt.Key(Qt.Key.Key_1.value + i) for i in range(8)]
-    for key, title in reversed(list(zip(keys, SPANISH_TITLES, strict=True))):
+    for key, page_key in reversed(list(zip(keys, window.page_keys(), strict=True))):
         qtbot.keyClick(window, key, Qt.KeyboardModifier.ControlModifier)
-        assert _current_page(window).title_label.text() == title
+        assert window.current_key() == page_key
+        assert window.stack.currentWidget() is window.page(page_key)
     assert window.stack.count() == 8
 
 
@@ -223,6 +233,7 @@ def test_english_titles(qtbot: QtBot, ctx: AppContext) -> None:
     i18n.setup("en")
     window = _open(qtbot, ctx)
     assert _nav_texts(window) == ENGLISH_TITLES
+    window.show_page("referrals")
     assert _current_page(window).status_label.text() == "Under construction"
     assert window.sync_label.text() == "Last synchronisation: never"
     assert window.user_label.text() == "User: Recepción"

@@ -1,0 +1,1 @@
+"""The Atención page (the default screen) and the consultation form."""

@@ -1,0 +1,704 @@
+"""Atención: find the person at the desk, see who they are, record what they asked.
+
+Everything works from the keyboard: the search field has the focus, Down moves into
+the results, Enter shows the person, F2 opens a new consultation, Ctrl+N registers the
+person typed when nobody is found, Ctrl+Shift+N records an anonymous quick
+consultation and Esc clears the search.
+
+Dialogs are opened with ``open()`` (window-modal, never a nested event loop); the
+page keeps the one on screen in :attr:`AttentionPage.active_dialog`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from oma_desktop.i18n import _, ngettext
+from oma_desktop.services.context import AppContext
+from oma_desktop.services.search import search_persons
+from oma_desktop.ui.fonts import scaled
+from oma_desktop.ui.models.person_search_model import (
+    COL_AGE,
+    COL_CASA,
+    COL_DOCUMENT,
+    COL_LAST_VISIT,
+    COL_NAME,
+    COL_NATIONALITY,
+    COL_PHONE,
+    PersonSearchModel,
+    hit_for_person,
+)
+from oma_desktop.ui.widgets.person_summary import PersonSummary
+
+SEARCH_DEBOUNCE_MS = 150
+SEARCH_LIMIT = 50
+SUMMARY_WIDTH = 380
+MIN_NAME_WIDTH = 200
+# columns given up first when the table is narrow (the name always stays readable)
+HIDE_ORDER = (COL_CASA, COL_LAST_VISIT, COL_PHONE)
+
+KEY_NEW_CONSULTATION = "F2"
+KEY_NEW_PERSON = "Ctrl+N"
+KEY_QUICK_CONSULTATION = "Ctrl+Shift+N"
+KEY_FIND = "Ctrl+F"
+
+_OK_STYLE = "color: #1b5e20;"
+_WARN_STYLE = "color: #8a5a00; font-weight: bold;"
+
+DialogFactory = Callable[..., QDialog]
+
+
+def key_text(sequence: str) -> str:
+    """The shortcut as printed on buttons: ``Ctrl+Shift+N`` (short, as on the keyboard)."""
+    return QKeySequence(sequence).toString(QKeySequence.SequenceFormat.PortableText)
+
+
+def person_dialog_class() -> DialogFactory:
+    """The person form (imported only when first needed)."""
+    from oma_desktop.ui.personas.person_form import PersonDialog
+
+    return PersonDialog
+
+
+def consultation_dialog_class() -> DialogFactory:
+    from oma_desktop.ui.atencion.consultation_form import ConsultationDialog
+
+    return ConsultationDialog
+
+
+def is_printable(event: QKeyEvent) -> bool:
+    mods = event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier & ~Qt.KeyboardModifier.KeypadModifier
+    text = event.text()
+    return bool(text) and text.isprintable() and not text.isspace() and mods == Qt.KeyboardModifier.NoModifier
+
+
+# --------------------------------------------------------------------------- search panel
+
+
+class SearchField(QLineEdit):
+    """The big search box: Down or Enter go to the results, Esc clears."""
+
+    go_down = Signal()
+    enter_pressed = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        if key == Qt.Key.Key_Down and plain:
+            self.go_down.emit()
+            event.accept()
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain:
+            self.enter_pressed.emit()
+            event.accept()
+            return
+        if key == Qt.Key.Key_Escape and plain and self.text():
+            self.clear()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class ResultsTable(QTableView):
+    """Enter chooses the row; Up on the first row, or typing, go back to the search box."""
+
+    chosen = Signal(int)
+    back_to_search = Signal(str)
+    resized = Signal()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        row = self.currentIndex().row()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if row >= 0:
+                self.chosen.emit(row)
+            event.accept()
+            return
+        if key == Qt.Key.Key_Up and row <= 0:
+            self.back_to_search.emit("")
+            event.accept()
+            return
+        if key == Qt.Key.Key_Backspace or is_printable(event):
+            self.back_to_search.emit("\b" if key == Qt.Key.Key_Backspace else event.text())
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class PersonSearchPanel(QWidget):
+    """Search box, result count and results table, searching as the clerk types."""
+
+    current_person_changed = Signal(object)  # person id or None
+    person_chosen = Signal(str)  # Enter or double-click on a row
+    searched = Signal(int)  # number of rows shown
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        parent: QWidget | None = None,
+        debounce_ms: int = SEARCH_DEBOUNCE_MS,
+        limit: int = SEARCH_LIMIT,
+        picking: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.limit = limit
+        self.picking = picking  # only choosing a person: no F2 / Ctrl+N hints
+        self._casa_loaded = False
+        self._more = False
+        self._last_text: str | None = None
+
+        self.search_edit = SearchField()
+        self.search_edit.setObjectName("personSearch")
+        self.search_edit.setPlaceholderText(_("Search by given names, surnames, document or phone"))
+        self.search_edit.setAccessibleName(_("Search for a person"))
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setFont(scaled(self.search_edit.font(), 1.3))
+        self.search_edit.setMinimumHeight(QFontMetrics(self.search_edit.font()).height() + 16)
+        self.search_edit.textChanged.connect(self._on_text_changed)
+        self.search_edit.go_down.connect(self._go_down)
+        self.search_edit.enter_pressed.connect(self._go_down)
+
+        self.top_layout = QHBoxLayout()
+        self.top_layout.setContentsMargins(0, 0, 0, 0)
+        self.top_layout.addWidget(self.search_edit, 1)
+
+        self.count_label = QLabel()
+        self.count_label.setObjectName("resultCount")
+        self.count_label.setWordWrap(True)
+        self.count_label.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.model = PersonSearchModel(ctx.catalogs, parent=self)
+        self.table = ResultsTable()
+        self.table.setObjectName("personResults")
+        self.table.setAccessibleName(_("People found"))
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setTabKeyNavigation(False)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(QFontMetrics(self.table.font()).height() + 12)
+        self._set_column_widths()
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
+        self.table.chosen.connect(self._choose_row)
+        self.table.doubleClicked.connect(lambda index: self._choose_row(index.row()))
+        self.table.back_to_search.connect(self._back_to_search)
+        self.table.resized.connect(self._fit_columns)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(debounce_ms)
+        self._timer.timeout.connect(self.search_now)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(self.top_layout)
+        layout.addWidget(self.count_label)
+        layout.addWidget(self.table, 1)
+        self.setFocusProxy(self.search_edit)
+        self._update_count()
+
+    def _set_column_widths(self) -> None:
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setMinimumSectionSize(36)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        fm = QFontMetrics(self.table.font())
+        hfm = QFontMetrics(header.font())
+        pad = 14
+
+        def width(title: str, *samples: str) -> int:
+            return max(hfm.horizontalAdvance(title), *(fm.horizontalAdvance(s) for s in samples)) + pad
+
+        self._widths = {
+            COL_AGE: width(_("Age"), "≈100"),
+            COL_NATIONALITY: width(_("Nationality"), "Venezuela"),
+            COL_DOCUMENT: width(_("Document"), "CPP 000000000"),
+            COL_CASA: width(_("Casa"), "Casa Vecinal 6"),
+            COL_LAST_VISIT: width(_("Last attention"), "30/12/2026"),
+            COL_PHONE: width(_("Phone"), "987654321"),
+        }
+        for column, value in self._widths.items():
+            self.table.setColumnWidth(column, value)
+
+    def _fit_columns(self) -> None:
+        """Give the name at least MIN_NAME_WIDTH, hiding the less needed columns if short of room."""
+        available = self.table.viewport().width()
+        hidden: set[int] = set()
+        for column in HIDE_ORDER:
+            shown = sum(w for c, w in self._widths.items() if c not in hidden)
+            if available - shown >= MIN_NAME_WIDTH:
+                break
+            hidden.add(column)
+        for column in self._widths:
+            self.table.setColumnHidden(column, column in hidden)
+
+    # --- searching ------------------------------------------------------------------
+
+    def text(self) -> str:
+        return self.search_edit.text()
+
+    def set_text(self, text: str, search: bool = True) -> None:
+        """Put ``text`` in the search box; search at once (no debounce) unless told not to."""
+        self.search_edit.blockSignals(True)
+        self.search_edit.setText(text)
+        self.search_edit.blockSignals(False)
+        self._timer.stop()
+        if search:
+            self.search_now()
+
+    def _on_text_changed(self, _text: str) -> None:
+        self._timer.start()
+
+    def _load_casa_names(self) -> None:
+        if not self._casa_loaded:
+            self._casa_loaded = True
+            rows = self.ctx.store.rows("SELECT id, name FROM casa")
+            self.model.set_casa_names({r["id"]: r["name"] for r in rows})
+
+    def search_now(self) -> None:
+        """Search for what is typed now (the debounce timer calls this)."""
+        self._timer.stop()
+        text = self.text()
+        self._last_text = text
+        self._load_casa_names()
+        hits = search_persons(self.ctx.store, text, limit=self.limit + 1) if text.strip() else []
+        self._more = len(hits) > self.limit
+        self._set_hits(hits[: self.limit])
+
+    def _set_hits(self, hits: list[Any], keep: str | None = None) -> None:
+        keep = keep or self.current_person_id()
+        self.model.set_hits(hits)
+        row = self.model.row_of(keep) if keep else -1
+        if row < 0 and len(hits) == 1:
+            row = 0
+        if row >= 0:
+            self._select_row(row)
+        else:
+            self.current_person_changed.emit(None)
+        self._update_count()
+        self.searched.emit(len(hits))
+
+    def refresh(self) -> None:
+        """Search again for the same text, keeping the selected person (e.g. after a save)."""
+        keep = self.current_person_id()
+        if self._last_text is None:
+            return
+        text = self._last_text
+        hits = search_persons(self.ctx.store, text, limit=self.limit + 1) if text.strip() else []
+        self._more = len(hits) > self.limit
+        hits = hits[: self.limit]
+        if keep and all(h.id != keep for h in hits):
+            hit = hit_for_person(self.ctx.store, keep)
+            if hit is not None:
+                hits.insert(0, hit)
+        self._set_hits(hits, keep)
+
+    def is_search_pending(self) -> bool:
+        return self._timer.isActive()
+
+    def _update_count(self) -> None:
+        text = self.text().strip()
+        n = self.model.rowCount()
+        self.count_label.setStyleSheet("")
+        if not text:
+            message = "" if self.picking else _(
+                "Type to search. ↓ goes to the list, Enter shows the person, F2 records a "
+                "consultation."
+            )
+        elif n == 0:
+            message = _("Nobody found.") if self.picking else _(
+                "Nobody found. Press {key} to register “{text}”."
+            ).format(key=key_text(KEY_NEW_PERSON), text=text)
+            self.count_label.setStyleSheet(_WARN_STYLE)
+        elif self._more:
+            message = _(
+                "More than {n} people found; the first {n} are shown. Type more to narrow the search."
+            ).format(n=n)
+        else:
+            message = ngettext("{n} person found", "{n} people found", n).format(n=n)
+        self.count_label.setText(message)
+
+    # --- selection ------------------------------------------------------------------
+
+    def current_person_id(self) -> str | None:
+        index = self.table.currentIndex()
+        return self.model.person_id(index.row()) if index.isValid() else None
+
+    def _select_row(self, row: int) -> None:
+        index = self.model.index(row, COL_NAME)
+        self.table.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index)
+        self.current_person_changed.emit(self.model.person_id(row))
+
+    def select_person(self, person_id: str) -> bool:
+        row = self.model.row_of(person_id)
+        if row < 0:
+            return False
+        self._select_row(row)
+        return True
+
+    def show_person(self, person_id: str) -> bool:
+        """Put ``person_id`` in the results (searching their name) and select them."""
+        hit = hit_for_person(self.ctx.store, person_id)
+        if hit is None:
+            return False
+        self.set_text(hit.full_name, search=False)
+        self._last_text = hit.full_name
+        self._load_casa_names()
+        hits = [h for h in search_persons(self.ctx.store, hit.full_name, limit=self.limit) if h.id != hit.id]
+        self._more = False
+        self._set_hits([hit, *hits[: self.limit - 1]], keep=hit.id)
+        return True
+
+    def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.current_person_changed.emit(self.model.person_id(current.row()) if current.isValid() else None)
+
+    def _choose_row(self, row: int) -> None:
+        person_id = self.model.person_id(row)
+        if person_id:
+            self.person_chosen.emit(person_id)
+
+    # --- focus ----------------------------------------------------------------------
+
+    def focus_search(self, select_all: bool = True) -> None:
+        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if select_all:
+            self.search_edit.selectAll()
+
+    def focus_results(self) -> bool:
+        if self.model.rowCount() == 0:
+            return False
+        if self.current_person_id() is None:
+            self._select_row(0)
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
+    def _go_down(self) -> None:
+        if self.is_search_pending() or self._last_text != self.text():
+            self.search_now()
+        self.focus_results()
+
+    def _back_to_search(self, text: str) -> None:
+        self.search_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.search_edit.deselect()
+        if text == "\b":
+            self.search_edit.backspace()
+        elif text:
+            self.search_edit.end(False)
+            self.search_edit.insert(text)
+
+
+# --------------------------------------------------------------------------- dialogs
+
+
+class DialogHost:
+    """Opens one window-modal dialog at a time and calls back when it is accepted."""
+
+    def __init__(self, owner: QWidget) -> None:
+        self.owner = owner
+        self.dialog: QDialog | None = None
+
+    def open(self, dialog: QDialog, on_accepted: Callable[[QDialog], None]) -> QDialog:
+        self.dialog = dialog
+
+        def finished(result: int) -> None:
+            if self.dialog is dialog:
+                self.dialog = None
+            self.owner.window().activateWindow()  # the page's shortcuts work again at once
+            try:
+                if result == QDialog.DialogCode.Accepted:
+                    on_accepted(dialog)
+            finally:
+                dialog.deleteLater()
+
+        dialog.finished.connect(finished)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.open()
+        return dialog
+
+
+def shortcut(owner: QWidget, sequence: str, slot: Callable[[], Any]) -> QShortcut:
+    """A shortcut active while ``owner`` is visible in the active window."""
+    sc = QShortcut(QKeySequence(sequence), owner)
+    sc.setContext(Qt.ShortcutContext.WindowShortcut)
+    sc.activated.connect(slot)
+    return sc
+
+
+def action_button(text: str, sequence: str | None = None, primary: bool = False) -> QPushButton:
+    label = _("{action} ({key})").format(action=text, key=key_text(sequence)) if sequence else text
+    button = QPushButton(label)
+    button.setAutoDefault(True)  # Enter on the focused button presses it
+    if sequence:
+        button.setToolTip(label)
+    if primary:
+        button.setFont(scaled(button.font(), 1.1, bold=True))
+        button.setMinimumHeight(QFontMetrics(button.font()).height() + 16)
+    return button
+
+
+# --------------------------------------------------------------------------- the pages
+
+
+class PersonPageBase(QWidget):
+    """What Atención and Personas share: search panel, summary, and their dialogs.
+
+    ``person_dialog_factory`` / ``consultation_dialog_factory`` replace the dialog
+    classes (tests, or another form); they are called like the classes.
+    """
+
+    person_requested = Signal(str)  # open the person's record in Personas
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, extended: bool = False) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.person_dialog_factory: DialogFactory | None = None
+        self.consultation_dialog_factory: DialogFactory | None = None
+        self._host = DialogHost(self)
+
+        self.panel = PersonSearchPanel(ctx)
+        self.search_edit = self.panel.search_edit
+        self.table = self.panel.table
+        self.model = self.panel.model
+        self.count_label = self.panel.count_label
+
+        self.summary = PersonSummary(ctx, extended=extended)
+        self.summary.person_activated.connect(self.show_person)
+        self.summary.consultation_activated.connect(self.edit_consultation)
+
+        self.new_person_button = action_button(_("New person"), KEY_NEW_PERSON)
+        self.new_person_button.clicked.connect(self.new_person)
+        self.new_consultation_button = action_button(_("New consultation"), KEY_NEW_CONSULTATION, True)
+        self.new_consultation_button.clicked.connect(self.new_consultation)
+
+        self.message_label = QLabel()
+        self.message_label.setObjectName("pageMessage")
+        self.message_label.setWordWrap(True)
+
+        self.panel.current_person_changed.connect(self._on_current_person)
+        self.panel.person_chosen.connect(self._on_person_chosen)
+        self.search_edit.textEdited.connect(lambda _text: self.message_label.clear())
+        self.shortcuts = {
+            KEY_FIND: shortcut(self, KEY_FIND, self.focus_search),
+            KEY_NEW_CONSULTATION: shortcut(self, KEY_NEW_CONSULTATION, self.new_consultation),
+            KEY_NEW_PERSON: shortcut(self, KEY_NEW_PERSON, self.new_person),
+        }
+        self.setFocusProxy(self.search_edit)
+
+    def _top_button(self, button: QPushButton) -> None:
+        button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+        button.setMinimumHeight(self.search_edit.minimumHeight())
+        self.panel.top_layout.addWidget(button)
+
+    def _layout(self, right: QWidget) -> None:
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.panel, 1)
+        body.addWidget(right)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 8)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.message_label)
+        self._update_buttons()
+
+    # --- state ----------------------------------------------------------------------
+
+    @property
+    def active_dialog(self) -> QDialog | None:
+        """The dialog this page has open, if any."""
+        return self._host.dialog
+
+    def selected_person_id(self) -> str | None:
+        return self.panel.current_person_id()
+
+    def focus_search(self) -> None:
+        self.panel.focus_search()
+
+    def show_person(self, person_id: str) -> bool:
+        """Search for ``person_id``, select them and show their summary."""
+        found = self.panel.show_person(person_id)
+        if found:
+            self.summary.show_person(person_id)
+        else:
+            self._say(_("That person is not in the database (it may have been deleted)."), ok=False)
+        self._update_buttons()
+        return found
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not event.spontaneous() and self._host.dialog is None:
+            # coming to the page (Ctrl+1, Ctrl+2, a click): ready to type a name
+            QTimer.singleShot(0, self._focus_search_if_shown)
+
+    def _focus_search_if_shown(self) -> None:
+        if self.isVisible() and self._host.dialog is None:
+            self.search_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_current_person(self, person_id: str | None) -> None:
+        if person_id:
+            if person_id != self.summary.person_id():
+                self.summary.show_person(person_id)
+        else:
+            self.summary.clear()
+        self._update_buttons()
+
+    def _on_person_chosen(self, person_id: str) -> None:
+        self.summary.show_person(person_id)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.new_consultation_button.setEnabled(self.selected_person_id() is not None)
+
+    def _say(self, message: str, ok: bool = True) -> None:
+        self.message_label.setStyleSheet(_OK_STYLE if ok else _WARN_STYLE)
+        self.message_label.setText(message)
+
+    # --- dialogs --------------------------------------------------------------------
+
+    def _person_dialog(self, **kwargs: Any) -> QDialog | None:
+        factory = self.person_dialog_factory
+        if factory is None:
+            try:
+                factory = person_dialog_class()
+            except ImportError:
+                self._say(_("The person form is not available in this version."), ok=False)
+                return None
+        return factory(self.ctx, self, **kwargs)
+
+    def _consultation_dialog(self, **kwargs: Any) -> QDialog:
+        factory = self.consultation_dialog_factory or consultation_dialog_class()
+        return factory(self.ctx, self, **kwargs)
+
+    def new_person(self) -> QDialog | None:
+        """Ctrl+N: register a person, starting from what is typed in the search box."""
+        if self._host.dialog is not None:
+            return None
+        dialog = self._person_dialog(initial_text=self.panel.text().strip())
+        if dialog is None:
+            return None
+        return self._host.open(dialog, self._person_saved)
+
+    def _person_saved(self, dialog: QDialog) -> None:
+        person_id = getattr(dialog, "result_person_id", None)
+        if not person_id or not self.show_person(person_id):
+            return
+        self._say(_("Person saved. Press {key} to record their consultation.").format(
+            key=key_text(KEY_NEW_CONSULTATION)))
+        self.new_consultation_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def new_consultation(self) -> QDialog | None:
+        """F2: a new consultation for the selected person."""
+        if self._host.dialog is not None:
+            return None
+        person_id = self.selected_person_id()
+        if person_id is None:
+            self._say(_("First choose a person from the list (↓ and Enter), or press {key} to "
+                        "register them.").format(key=key_text(KEY_NEW_PERSON)), ok=False)
+            return None
+        return self._host.open(self._consultation_dialog(person_id=person_id), self._consultation_saved)
+
+    def edit_consultation(self, consultation_id: str) -> QDialog | None:
+        """Open a consultation of the timeline for editing."""
+        if self._host.dialog is not None:
+            return None
+        return self._host.open(
+            self._consultation_dialog(consultation_id=consultation_id), self._consultation_saved
+        )
+
+    def _consultation_saved(self, dialog: QDialog) -> None:
+        person_id = getattr(dialog, "person_id", None)
+        if person_id:
+            self.panel.refresh()
+            if self.selected_person_id() == person_id:
+                self.summary.show_person(person_id)
+            else:
+                self.show_person(person_id)
+            self._say(_("Consultation saved."))
+        else:
+            self._say(_("Quick consultation saved (no personal data)."))
+        self._update_buttons()
+        self.panel.focus_search()
+
+
+class AttentionPage(PersonPageBase):
+    """The front desk's default page."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.quick_button = action_button(_("Quick consultation"), KEY_QUICK_CONSULTATION)
+        self.quick_button.setToolTip(
+            _("Record an anonymous consultation, without personal data ({key}).").format(
+                key=key_text(KEY_QUICK_CONSULTATION)
+            )
+        )
+        self.quick_button.clicked.connect(self.quick_consultation)
+        self._top_button(self.new_person_button)
+        self._top_button(self.quick_button)
+
+        self.open_record_button = action_button(_("Open in People"))
+        self.open_record_button.setToolTip(_("See and edit all the details of the person."))
+        self.open_record_button.clicked.connect(self._request_record)
+
+        right = QWidget()
+        right.setObjectName("summaryColumn")
+        right.setFixedWidth(SUMMARY_WIDTH)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(12, 0, 0, 0)
+        right_layout.addWidget(self.summary, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.new_consultation_button, 1)
+        buttons.addWidget(self.open_record_button)
+        right_layout.addLayout(buttons)
+        self._layout(right)
+        self.shortcuts[KEY_QUICK_CONSULTATION] = shortcut(
+            self, KEY_QUICK_CONSULTATION, self.quick_consultation
+        )
+
+    def _update_buttons(self) -> None:
+        super()._update_buttons()
+        if hasattr(self, "open_record_button"):
+            self.open_record_button.setEnabled(self.selected_person_id() is not None)
+
+    def _request_record(self) -> None:
+        person_id = self.selected_person_id()
+        if person_id:
+            self.person_requested.emit(person_id)
+
+    def quick_consultation(self) -> QDialog | None:
+        """Ctrl+Shift+N: an anonymous consultation."""
+        if self._host.dialog is not None:
+            return None
+        return self._host.open(self._consultation_dialog(anonymous=True), self._consultation_saved)

@@ -1,0 +1,228 @@
+"""The people found by a search, one row each, as the clerk reads them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from oma_desktop import i18n
+from oma_desktop.core.catalogs import Catalogs
+from oma_desktop.core.store import Store
+from oma_desktop.i18n import N_, _, current_language
+from oma_desktop.services.persons import age_on
+from oma_desktop.services.search import PersonHit
+
+PERSON_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+HIT_ROLE = Qt.ItemDataRole.UserRole + 2
+
+COL_NAME = 0
+COL_AGE = 1
+COL_NATIONALITY = 2
+COL_DOCUMENT = 3
+COL_CASA = 4
+COL_LAST_VISIT = 5
+COL_PHONE = 6
+
+_HEADERS = (
+    N_("Name"),
+    N_("Age"),
+    N_("Nationality"),
+    N_("Document"),
+    N_("Casa"),
+    N_("Last attention"),
+    N_("Phone"),
+)
+
+ESTIMATED = "≈"
+# document types whose code is not what a clerk would write in a narrow column
+_SHORT_DOCUMENT_LABELS = {"CEDULA_VE": N_("Venezuelan ID")}
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def document_short_label(code: str | None, catalogs: Catalogs | None = None) -> str:
+    """``DNI``, ``CE``, ``PTP``…; a short word for the document types without an acronym."""
+    if not code:
+        return ""
+    if code in _SHORT_DOCUMENT_LABELS:
+        return _(_SHORT_DOCUMENT_LABELS[code])
+    if len(code) <= 4:
+        return code
+    if catalogs is not None:
+        try:
+            return catalogs.document_type(code).label(current_language())
+        except KeyError:
+            pass
+    return code.capitalize()
+
+
+def format_age(age: int | None, estimated: bool) -> str:
+    if age is None:
+        return ""
+    return f"{ESTIMATED}{age}" if estimated else str(age)
+
+
+def document_text(hit: PersonHit, catalogs: Catalogs | None = None) -> str:
+    if hit.document_type in (None, "", "NINGUNO") and not hit.document_number:
+        return ""
+    kind = document_short_label(hit.document_type, catalogs)
+    return f"{kind} {hit.document_number or ''}".strip()
+
+
+def hit_for_person(store: Store, person_id: str, today: dt.date | None = None) -> PersonHit | None:
+    """The same row ``search_persons`` would give for ``person_id`` (None if missing/deleted)."""
+    row = store.one(
+        "SELECT p.id, p.given_names, p.paternal_surname, p.maternal_surname, p.sex, p.birth_date,"
+        " p.birth_date_estimated, p.nationality, p.phone, p.casa_id,"
+        " (SELECT d.doc_type || char(31) || d.number FROM document d"
+        "   WHERE d.person_id = p.id AND d.deleted = 0"
+        "   ORDER BY d.expiry_date IS NULL, d.expiry_date DESC LIMIT 1) AS doc,"
+        " (SELECT max(c.occurred_at) FROM consultation c"
+        "   WHERE c.person_id = p.id AND c.deleted = 0) AS last_visit"
+        " FROM person p WHERE p.id = ? AND p.deleted = 0",
+        [person_id],
+    )
+    if row is None:
+        return None
+    doc_type, doc_number = row["doc"].split("\x1f", 1) if row["doc"] else (None, None)
+    return PersonHit(
+        id=row["id"],
+        given_names=row["given_names"],
+        paternal_surname=row["paternal_surname"],
+        maternal_surname=row["maternal_surname"],
+        sex=row["sex"],
+        age=age_on(row["birth_date"], today or dt.date.today()),
+        age_estimated=bool(row["birth_date_estimated"]),
+        nationality=row["nationality"],
+        document_type=doc_type,
+        document_number=doc_number,
+        phone=row["phone"],
+        casa_id=row["casa_id"],
+        last_visit=row["last_visit"],
+    )
+
+
+class PersonSearchModel(QAbstractTableModel):
+    """Rows are :class:`PersonHit`; ``PERSON_ID_ROLE`` gives the person id of any cell."""
+
+    COL_NAME = COL_NAME
+    COL_AGE = COL_AGE
+    COL_NATIONALITY = COL_NATIONALITY
+    COL_DOCUMENT = COL_DOCUMENT
+    COL_CASA = COL_CASA
+    COL_LAST_VISIT = COL_LAST_VISIT
+    COL_PHONE = COL_PHONE
+    COLUMN_COUNT = len(_HEADERS)
+
+    def __init__(
+        self,
+        catalogs: Catalogs | None = None,
+        casa_names: Mapping[str, str] | None = None,
+        parent: Any = None,
+    ) -> None:
+        super().__init__(parent)
+        self._catalogs = catalogs
+        self._casa_names = dict(casa_names or {})
+        self._hits: list[PersonHit] = []
+
+    # --- content ------------------------------------------------------------------
+
+    def set_hits(self, hits: Sequence[PersonHit]) -> None:
+        self.beginResetModel()
+        self._hits = list(hits)
+        self.endResetModel()
+
+    def set_casa_names(self, names: Mapping[str, str]) -> None:
+        self._casa_names = dict(names)
+        if self._hits:
+            self.dataChanged.emit(
+                self.index(0, COL_CASA), self.index(len(self._hits) - 1, COL_CASA)
+            )
+
+    def hits(self) -> list[PersonHit]:
+        return list(self._hits)
+
+    def hit(self, row: int) -> PersonHit | None:
+        return self._hits[row] if 0 <= row < len(self._hits) else None
+
+    def person_id(self, row: int) -> str | None:
+        hit = self.hit(row)
+        return hit.id if hit else None
+
+    def row_of(self, person_id: str) -> int:
+        """The row showing ``person_id``, or -1."""
+        for row, hit in enumerate(self._hits):
+            if hit.id == person_id:
+                return row
+        return -1
+
+    # --- QAbstractTableModel ------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._hits)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self.COLUMN_COUNT
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < self.COLUMN_COUNT:
+            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+                return _(_HEADERS[section])
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        elif orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
+            return section + 1
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.parent().isValid():
+            return None
+        hit = self.hit(index.row())
+        if hit is None or not 0 <= index.column() < self.COLUMN_COUNT:
+            return None
+        column = index.column()
+        if role == PERSON_ID_ROLE:
+            return hit.id
+        if role == HIT_ROLE:
+            return hit
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(hit, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == COL_AGE and hit.age_estimated and hit.age is not None:
+                return _("Approximate age")
+            return self._text(hit, column) or None
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            text = self._text(hit, column)
+            if column == COL_AGE and hit.age_estimated and hit.age is not None:
+                return _("about {age}").format(age=hit.age)
+            return text
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == COL_AGE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _text(self, hit: PersonHit, column: int) -> str:
+        if column == COL_NAME:
+            return hit.full_name
+        if column == COL_AGE:
+            return format_age(hit.age, hit.age_estimated)
+        if column == COL_NATIONALITY:
+            return i18n.country_name(hit.nationality)
+        if column == COL_DOCUMENT:
+            return document_text(hit, self._catalogs)
+        if column == COL_CASA:
+            return self._casa_names.get(hit.casa_id or "", hit.casa_id or "")
+        if column == COL_LAST_VISIT:
+            return i18n.format_date(hit.last_visit) if hit.last_visit else ""
+        if column == COL_PHONE:
+            return hit.phone or ""
+        return ""
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren

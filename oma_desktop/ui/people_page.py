@@ -1,0 +1,67 @@
+"""Personas: find a person, see their whole record and timeline, edit their details.
+
+Same keyboard as Atención: Ctrl+F search, Down/Enter in the results, F2 new
+consultation, Ctrl+N new person, Ctrl+E edit the selected person's details. Double-click
+(or Enter) on a consultation in the timeline opens it for editing.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
+
+from oma_desktop.i18n import _
+from oma_desktop.services.context import AppContext
+from oma_desktop.ui.atencion.page import PersonPageBase, action_button, shortcut
+
+KEY_EDIT_PERSON = "Ctrl+E"
+DETAIL_WIDTH = 500
+
+
+class PeoplePage(PersonPageBase):
+    """Search on the left; the selected person's record and timeline on the right."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent, extended=True)
+        self._top_button(self.new_person_button)
+        self.edit_button = action_button(_("Edit details"), KEY_EDIT_PERSON)
+        self.edit_button.clicked.connect(self.edit_person)
+
+        right = QWidget()
+        right.setObjectName("detailColumn")
+        right.setFixedWidth(DETAIL_WIDTH)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(12, 0, 0, 0)
+        right_layout.addWidget(self.summary, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.new_consultation_button, 1)
+        right_layout.addLayout(buttons)
+        self._layout(right)
+        self.shortcuts[KEY_EDIT_PERSON] = shortcut(self, KEY_EDIT_PERSON, self.edit_person)
+
+    def _update_buttons(self) -> None:
+        super()._update_buttons()
+        if hasattr(self, "edit_button"):
+            self.edit_button.setEnabled(self.selected_person_id() is not None)
+
+    def edit_person(self) -> QDialog | None:
+        """Ctrl+E: the person form for the selected person."""
+        if self.active_dialog is not None:
+            return None
+        person_id = self.selected_person_id()
+        if person_id is None:
+            self._say(_("First choose a person from the list (↓ and Enter)."), ok=False)
+            return None
+        dialog = self._person_dialog(person_id=person_id)
+        if dialog is None:
+            return None
+        return self._host.open(dialog, self._person_edited)
+
+    def _person_edited(self, dialog: QDialog) -> None:
+        person_id = getattr(dialog, "result_person_id", None) or self.selected_person_id()
+        if person_id:
+            self.panel.refresh()
+            self.show_person(person_id)
+            self._say(_("Details saved."))
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)

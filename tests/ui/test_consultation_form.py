@@ -1,0 +1,410 @@
+"""The consultation form, driven from the keyboard like a clerk would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from oma_desktop import i18n
+from oma_desktop.services.consultations import (
+    ConsultationInput,
+    load_consultation,
+    record_consultation,
+)
+from oma_desktop.services.context import AppContext
+from oma_desktop.services.persons import DocumentInput, PersonInput, register_person
+from oma_desktop.ui.atencion.consultation_form import (
+    CODE_ROLE,
+    ConsultationDialog,
+    PersonPickerDialog,
+)
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+def _person(ctx: AppContext, given: str = "Génesis", surname: str = "Rojas", **extra: object) -> str:
+    data = PersonInput(given_names=given, paternal_surname=surname, sex="F", nationality="VE",
+                       consent_register=True, **extra)  # type: ignore[arg-type]
+    return register_person(ctx.store, ctx.catalogs, ctx.user_id, data)
+
+
+def _count(ctx: AppContext) -> int:
+    return int(ctx.store.scalar("SELECT count(*) FROM consultation"))
+
+
+def _open(qtbot: QtBot, dialog: ConsultationDialog) -> ConsultationDialog:
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    return dialog
+
+
+def _focused() -> QWidget:
+    widget = QApplication.focusWidget()
+    assert widget is not None
+    return widget
+
+
+def _press(qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    """A key pressed on whatever has the keyboard focus."""
+    qtbot.keyClick(_focused(), key, modifier)
+
+
+def _keys(qtbot: QtBot, widget: QWidget, text: str) -> None:
+    """Type ``text`` into ``widget`` key by key (QTest.keyClicks only knows ASCII)."""
+    for ch in text:
+        if ch.isascii():
+            qtbot.keyClicks(widget, ch)
+        else:
+            QTest.sendKeyEvent(QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, ch,
+                               Qt.KeyboardModifier.NoModifier)
+
+
+def _type(qtbot: QtBot, text: str) -> None:
+    """Type on whatever has the keyboard focus."""
+    _keys(qtbot, _focused(), text)
+
+
+@pytest.fixture
+def person(ctx: AppContext) -> str:
+    return _person(ctx, documents=[DocumentInput(doc_type="CE", number="001234567")])
+
+
+@pytest.fixture
+def dialog(qtbot: QtBot, ctx: AppContext, person: str) -> Iterator[ConsultationDialog]:
+    yield _open(qtbot, ConsultationDialog(ctx, None, person_id=person))
+
+
+def test_defaults_and_focus(dialog: ConsultationDialog, ctx: AppContext) -> None:
+    assert dialog.windowTitle() == "Nueva atención"
+    assert dialog.person_label.text() == "Atención a Génesis Rojas"
+    assert "CE 001234567" in dialog.person_facts_label.text()
+    assert not dialog.anonymous_note.isVisible() and not dialog.anon_box.isVisible()
+    now = dt.datetime.now()
+    shown = dialog.date_edit.dateTime().toPython()
+    assert abs((shown - now).total_seconds()) < 120
+    assert dialog.date_edit.displayFormat() == "dd/MM/yyyy HH:mm"
+    assert dialog.casa_combo.value() == ctx.store.casa_id == "CV1"
+    assert dialog.casa_combo.currentText() == "Casa Vecinal 1"
+    assert dialog.casa_combo.count() == 6
+    assert dialog.staff_combo.value() == ctx.user_id
+    assert dialog.staff_combo.currentText() == "Recepción"
+    assert dialog.channel_combo.value() == "presencial"
+    assert dialog.channel_combo.currentText() == "Presencial"
+    assert _focused() is dialog.topic_filter
+    assert dialog.save_button.text() == "Guardar (Ctrl+S)"
+    assert dialog.cancel_button.text() == "Cancelar (Esc)"
+    assert not dialog.history_box.isVisible() and not dialog.link_button.isVisible()
+    assert dialog.topics.chosen_label.text() == "Aún no eligió ningún tema."
+
+
+def test_topics_grouped_by_the_six_axes(dialog: ConsultationDialog, ctx: AppContext) -> None:
+    model = dialog.topics.model
+    headers = [model.item(r).text() for r in range(model.rowCount())]
+    assert headers == [a.name_es for a in ctx.catalogs.axes]
+    for row in range(model.rowCount()):
+        header = model.item(row)
+        # axis headings can be neither selected nor ticked
+        assert not header.flags() & Qt.ItemFlag.ItemIsSelectable
+        assert not header.flags() & Qt.ItemFlag.ItemIsUserCheckable
+        assert header.rowCount() > 0
+    assert sorted(dialog.topics.visible_codes()) == sorted(t.code for t in ctx.catalogs.topics)
+
+
+def test_topic_filter_ignores_accents_and_matches_word_starts(
+    qtbot: QtBot, dialog: ConsultationDialog
+) -> None:
+    _keys(qtbot, dialog.topic_filter, "regularizacion")
+    assert dialog.topics.visible_codes() == ["REG_CPP_PTP", "REG_CARNE_EXTRANJERIA"]
+    dialog.topic_filter.clear()
+    _keys(qtbot, dialog.topic_filter, "SIS")
+    # "crisis" contains "sis" but does not start with it
+    assert dialog.topics.visible_codes() == ["SALUD_SIS"]
+    dialog.topic_filter.clear()
+    _keys(qtbot, dialog.topic_filter, "nines")  # "niñez" without the tilde, misspelt
+    assert dialog.topics.visible_codes() == []
+    dialog.topic_filter.clear()
+    _keys(qtbot, dialog.topic_filter, "ninez")
+    assert dialog.topics.visible_codes() == ["PROTECCION_NINEZ"]
+    # an axis name shows its topics
+    dialog.topic_filter.clear()
+    _keys(qtbot, dialog.topic_filter, "laboral")
+    assert set(dialog.topics.visible_codes()) >= {"EMPLEO_CAPACITACION", "EMPRENDIMIENTO"}
+    dialog.topic_filter.clear()
+    assert len(dialog.topics.visible_codes()) == 25
+
+
+def test_choose_topics_with_the_keyboard(qtbot: QtBot, dialog: ConsultationDialog) -> None:
+    _type(qtbot, "cpp")
+    _press(qtbot, Qt.Key.Key_Return)  # Enter ticks the first topic shown
+    assert dialog.topics.codes() == ["REG_CPP_PTP"]
+    assert _focused() is dialog.topic_filter
+    assert dialog.topic_filter.selectedText() == "cpp"  # typing replaces it
+    _type(qtbot, "salud")
+    _press(qtbot, Qt.Key.Key_Down)  # into the list, on the first topic shown
+    assert _focused() is dialog.topic_view
+    assert dialog.topic_view.currentIndex().data(CODE_ROLE) == "SALUD_SIS"
+    _press(qtbot, Qt.Key.Key_Space)
+    assert dialog.topics.codes() == ["REG_CPP_PTP", "SALUD_SIS"]
+    _press(qtbot, Qt.Key.Key_Space)  # Space again unticks
+    assert dialog.topics.codes() == ["REG_CPP_PTP"]
+    _press(qtbot, Qt.Key.Key_Return)  # so does Enter
+    assert dialog.topics.codes() == ["REG_CPP_PTP", "SALUD_SIS"]
+    assert dialog.topics.chosen_label.text() == (
+        "Elegidos: Regularización: CPP o PTP; Salud y afiliación al SIS"
+    )
+    _press(qtbot, Qt.Key.Key_Up)  # above the first topic: back to the filter
+    assert _focused() is dialog.topic_filter
+    _press(qtbot, Qt.Key.Key_Tab)
+    _press(qtbot, Qt.Key.Key_Tab)
+    assert _focused() is dialog.summary_edit
+
+
+def test_arrow_keys_skip_the_axis_headings(qtbot: QtBot, dialog: ConsultationDialog) -> None:
+    _press(qtbot, Qt.Key.Key_Down)
+    assert dialog.topic_view.currentIndex().data(CODE_ROLE) == "EMPADRONAMIENTO"
+    _press(qtbot, Qt.Key.Key_Down)  # over the "Migración y género" heading
+    assert dialog.topic_view.currentIndex().data(CODE_ROLE) == "VIOLENCIA_GENERO"
+
+
+def test_full_keyboard_save(qtbot: QtBot, dialog: ConsultationDialog, ctx: AppContext, person: str) -> None:
+    _type(qtbot, "carne")
+    _press(qtbot, Qt.Key.Key_Return)
+    _press(qtbot, Qt.Key.Key_Tab)
+    _press(qtbot, Qt.Key.Key_Tab)
+    _type(qtbot, "Quiere renovar su carné de extranjería.")
+    _press(qtbot, Qt.Key.Key_Tab)  # Tab leaves the text box instead of inserting a tab
+    assert _focused() is dialog.actions_edit
+    _type(qtbot, "Se explicó el trámite en línea.")
+    _press(qtbot, Qt.Key.Key_Tab)
+    _type(qtbot, "Orientada")
+    _press(qtbot, Qt.Key.Key_Tab)
+    assert _focused() is dialog.follow_up_edit
+    follow = dt.date.today() + dt.timedelta(days=7)
+    _type(qtbot, follow.strftime("%d/%m/%Y"))
+    with qtbot.waitSignal(dialog.accepted):
+        _press(qtbot, Qt.Key.Key_S, CTRL)
+    cid = dialog.result_consultation_id
+    assert cid is not None
+    saved = load_consultation(ctx.store, cid)
+    assert saved.person_id == person
+    assert saved.topics == ["REG_CARNE_EXTRANJERIA"]
+    assert saved.summary == "Quiere renovar su carné de extranjería."
+    assert saved.actions == "Se explicó el trámite en línea."
+    assert saved.outcome == "Orientada"
+    assert saved.follow_up_date == follow
+    assert saved.channel == "presencial" and saved.casa_id == "CV1"
+    assert saved.staff_user_id == ctx.user_id
+    assert saved.anon_sex == "" and saved.anon_age is None
+
+
+def test_validation_errors_keep_everything_typed(
+    qtbot: QtBot, dialog: ConsultationDialog, ctx: AppContext
+) -> None:
+    _keys(qtbot, dialog.summary_edit, "Pregunta por vacantes escolares.")
+    _keys(qtbot, dialog.follow_up_edit, "32/13/2026")
+    qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_S, CTRL)
+    assert dialog.isVisible() and dialog.result() == 0
+    assert _count(ctx) == 0
+    assert dialog.errors.message("topics") == "Elija al menos un tema."
+    assert dialog.errors.is_marked("topics")
+    assert dialog.errors.message("follow_up_date") == "Escriba una fecha válida (dd/mm/aaaa)."
+    assert dialog.message_label.text().startswith("Revise los campos marcados.")
+    assert dialog.summary_edit.toPlainText() == "Pregunta por vacantes escolares."
+    assert dialog.follow_up_edit.text() == "32/13/2026"
+    assert _focused() is dialog.topic_view  # the first field in error
+    # fix both and save
+    dialog.topics.set_checked("EDUCACION_VACANTE")
+    dialog.follow_up_edit.clear()
+    qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_S, CTRL)
+    assert dialog.result() == 1
+    assert _count(ctx) == 1
+    assert not dialog.errors.is_marked("topics")
+
+
+def test_future_date_and_follow_up_before_the_consultation(
+    qtbot: QtBot, dialog: ConsultationDialog, ctx: AppContext
+) -> None:
+    dialog.topics.set_checked("ORIENTACION")
+    dialog.date_edit.setDateTime(QDateTime(dt.datetime.now() + dt.timedelta(days=2)))
+    qtbot.keyClick(dialog.topic_filter, Qt.Key.Key_S, CTRL)
+    assert dialog.errors.message("occurred_at") == "La atención no puede tener fecha futura."
+    assert _focused() is dialog.date_edit
+    dialog.date_edit.setDateTime(QDateTime(dt.datetime(2026, 3, 10, 9, 30)))
+    dialog.follow_up_edit.set_value(dt.date(2026, 3, 1))
+    qtbot.keyClick(dialog.topic_filter, Qt.Key.Key_S, CTRL)
+    assert not dialog.errors.is_marked("occurred_at")
+    assert dialog.errors.message("follow_up_date") == "La fecha de seguimiento es anterior a la atención."
+    assert _count(ctx) == 0
+    dialog.follow_up_edit.set_value(dt.date(2026, 3, 17))
+    qtbot.keyClick(dialog.topic_filter, Qt.Key.Key_S, CTRL)
+    assert _count(ctx) == 1
+    assert load_consultation(ctx.store, dialog.result_consultation_id).occurred_at == dt.datetime(
+        2026, 3, 10, 9, 30
+    )
+
+
+def test_esc_closes_at_once_when_nothing_was_typed(qtbot: QtBot, dialog: ConsultationDialog) -> None:
+    with qtbot.waitSignal(dialog.rejected):
+        _press(qtbot, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+
+
+def test_esc_asks_before_discarding(qtbot: QtBot, dialog: ConsultationDialog, ctx: AppContext) -> None:
+    _keys(qtbot, dialog.summary_edit, "Algo")
+    qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_Escape)
+    assert dialog.isVisible()
+    assert dialog.message_label.text() == (
+        "Hay cambios sin guardar. Pulse Esc otra vez para descartarlos, o Ctrl+S para guardar."
+    )
+    _keys(qtbot, dialog.summary_edit, " más")  # typing again disarms the second Esc
+    assert not dialog.message_label.isVisible()
+    qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_Escape)
+    assert dialog.isVisible()
+    with qtbot.waitSignal(dialog.rejected):
+        qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_Escape)
+    assert _count(ctx) == 0
+
+
+def test_enter_in_a_field_never_saves(qtbot: QtBot, dialog: ConsultationDialog, ctx: AppContext) -> None:
+    dialog.topics.set_checked("ORIENTACION")
+    qtbot.keyClick(dialog.follow_up_edit, Qt.Key.Key_Return)
+    qtbot.keyClick(dialog.date_edit, Qt.Key.Key_Return)
+    assert dialog.isVisible() and _count(ctx) == 0
+
+
+def test_anonymous_quick_consultation(qtbot: QtBot, ctx: AppContext) -> None:
+    dialog = _open(qtbot, ConsultationDialog(ctx, None, anonymous=True))
+    assert dialog.windowTitle() == "Consulta rápida"
+    assert dialog.anonymous_note.isVisible()
+    assert dialog.anonymous_note.text() == "Consulta rápida: no se registran datos personales."
+    assert not dialog.person_label.isVisible()
+    assert _focused() is dialog.anon_sex_combo
+    _press(qtbot, Qt.Key.Key_H)  # "Hombre"
+    assert dialog.anon_sex_combo.value() == "M"
+    _press(qtbot, Qt.Key.Key_Tab)
+    _type(qtbot, "4x5")  # only digits are accepted
+    assert dialog.anon_age_edit.text() == "45"
+    _press(qtbot, Qt.Key.Key_Tab)
+    assert _focused() is dialog.anon_nationality_combo
+    _type(qtbot, "colombia")
+    _press(qtbot, Qt.Key.Key_Tab)
+    _type(qtbot, "empleo")
+    _press(qtbot, Qt.Key.Key_Return)
+    _press(qtbot, Qt.Key.Key_S, CTRL)
+    assert dialog.result() == 1
+    row = ctx.store.one("SELECT * FROM consultation")
+    assert row is not None
+    assert row["person_id"] is None
+    assert (row["anon_sex"], row["anon_age"], row["anon_nationality"]) == ("M", 45, "CO")
+    assert json.loads(row["topics"]) == ["EMPLEO_CAPACITACION"]
+
+
+def test_anonymous_age_out_of_range_and_unknown_country(qtbot: QtBot, ctx: AppContext) -> None:
+    dialog = _open(qtbot, ConsultationDialog(ctx, None, anonymous=True))
+    dialog.topics.set_checked("ORIENTACION")
+    _keys(qtbot, dialog.anon_age_edit, "130")
+    dialog.anon_nationality_combo.setEditText("Narnia")
+    qtbot.keyClick(dialog.anon_age_edit, Qt.Key.Key_S, CTRL)
+    assert dialog.errors.message("anon_age") == "La edad aproximada debe estar entre 0 y 110."
+    assert dialog.errors.message("anon_nationality") == "Elija un país de la lista."
+    assert _count(ctx) == 0
+    assert dialog.anon_age_edit.text() == "130"
+
+
+def test_editing_keeps_history(qtbot: QtBot, ctx: AppContext, person: str) -> None:
+    cid = record_consultation(
+        ctx.store, ctx.user_id,
+        ConsultationInput(person_id=person, topics=["SALUD_SIS"], summary="Afiliación al SIS",
+                          occurred_at=dt.datetime(2026, 11, 2, 10, 0)),
+        ctx.catalogs,
+    )
+    dialog = _open(qtbot, ConsultationDialog(ctx, None, consultation_id=cid))
+    assert dialog.windowTitle() == "Editar atención"
+    assert dialog.history_box.isVisible()
+    assert dialog.history_list.count() == 1
+    assert dialog.history_list.item(0).text().endswith("Recepción: registró la atención")
+    assert dialog.summary_edit.toPlainText() == "Afiliación al SIS"
+    assert dialog.topics.codes() == ["SALUD_SIS"]
+    # the ticked topic, far down the list, is scrolled into sight
+    view = dialog.topic_view
+    ticked = dialog.topics.proxy.mapFromSource(dialog.topics._items["SALUD_SIS"].index())
+    qtbot.waitUntil(lambda: view.viewport().rect().contains(view.visualRect(ticked)))
+    assert dialog.date_edit.dateTime().toPython() == dt.datetime(2026, 11, 2, 10, 0)
+    assert not dialog.is_dirty()
+    dialog.summary_edit.selectAll()
+    _keys(qtbot, dialog.summary_edit, "Afiliación al SIS de su hija")
+    dialog.topics.set_checked("EDUCACION_VACANTE")
+    qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_S, CTRL)
+    assert dialog.result() == 1
+    assert _count(ctx) == 1
+    saved = load_consultation(ctx.store, cid)
+    assert saved.summary == "Afiliación al SIS de su hija"
+    assert saved.topics == ["SALUD_SIS", "EDUCACION_VACANTE"]
+    assert saved.person_id == person
+    again = _open(qtbot, ConsultationDialog(ctx, None, consultation_id=cid))
+    lines = [again.history_list.item(i).text() for i in range(again.history_list.count())]
+    assert len(lines) == 2
+    assert lines[0].endswith("Recepción: modificó Temas, Qué consultó") or lines[0].endswith(
+        "Recepción: modificó Qué consultó, Temas"
+    )
+    assert lines[1].endswith("registró la atención")
+
+
+def test_link_an_anonymous_consultation_to_a_person(qtbot: QtBot, ctx: AppContext, person: str) -> None:
+    cid = record_consultation(
+        ctx.store, ctx.user_id,
+        ConsultationInput(topics=["ORIENTACION"], anon_sex="F", anon_age=30, anon_nationality="VE"),
+        ctx.catalogs,
+    )
+    dialog = _open(qtbot, ConsultationDialog(ctx, None, consultation_id=cid))
+    assert dialog.anonymous and dialog.anon_box.isVisible()
+    assert dialog.anon_age_edit.text() == "30"
+    assert dialog.link_button.isVisible()
+    assert dialog.link_button.text() == "Vincular a una persona…"
+    qtbot.mouseClick(dialog.link_button, Qt.MouseButton.LeftButton)
+    picker = dialog.link_dialog
+    assert isinstance(picker, PersonPickerDialog)
+    qtbot.waitExposed(picker)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is picker)
+    assert _focused() is picker.search_edit
+    _type(qtbot, "nadie")
+    picker.panel.search_now()
+    assert picker.panel.count_label.text() == "No se encontró a nadie."  # no Ctrl+N here
+    picker.search_edit.clear()
+    _type(qtbot, "genesis roj")
+    _press(qtbot, Qt.Key.Key_Down)
+    assert picker.panel.current_person_id() == person
+    with qtbot.waitSignal(dialog.linked):
+        _press(qtbot, Qt.Key.Key_Return)
+    assert load_consultation(ctx.store, cid).person_id == person
+    assert not dialog.anonymous and not dialog.anon_box.isVisible()
+    assert dialog.person_label.text() == "Atención a Génesis Rojas"
+    assert not dialog.link_button.isVisible()
+    assert "la vinculó a una persona registrada" in dialog.history_list.item(0).text()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    # a later edit keeps the link
+    _keys(qtbot, dialog.summary_edit, "Resultó ser Génesis.")
+    qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_S, CTRL)
+    assert dialog.result() == 1
+    row = ctx.store.get("consultation", cid)
+    assert row is not None and row["person_id"] == person and row["anon_age"] is None
+    assert dialog.person_id == person
+
+
+def test_english(qtbot: QtBot, ctx: AppContext, person: str) -> None:
+    i18n.setup("en")
+    dialog = _open(qtbot, ConsultationDialog(ctx, None, person_id=person))
+    assert dialog.date_edit.displayFormat() == "MM/dd/yyyy HH:mm"
+    assert dialog.save_button.text() == "Save (Ctrl+S)"
+    assert dialog.channel_combo.currentText() == "In person"
+    assert dialog.topics.model.item(0).text() == "Anchoring in strategic planning"
