@@ -6,7 +6,12 @@ released; add new codes, don't rename old ones.
 
 from __future__ import annotations
 
-from oma_desktop.i18n import N_, _
+from typing import TYPE_CHECKING
+
+from oma_desktop.i18n import N_, _, current_language
+
+if TYPE_CHECKING:
+    from oma_desktop.core.catalogs import Catalogs
 
 Vocabulary = tuple[tuple[str, str], ...]
 
@@ -150,3 +155,23 @@ FIELD_LABELS: dict[str, str] = {
 def field_label(name: str) -> str:
     text = FIELD_LABELS.get(name)
     return _(text) if text else name
+
+
+# document types whose code is not what a clerk would write in a narrow column
+_SHORT_DOCUMENT_LABELS = {"CEDULA_VE": N_("Venezuelan ID")}
+
+
+def document_short_label(code: str | None, catalogs: Catalogs | None = None) -> str:
+    """``DNI``, ``CE``, ``PTP``…; a short word for the document types without an acronym."""
+    if not code:
+        return ""
+    if code in _SHORT_DOCUMENT_LABELS:
+        return _(_SHORT_DOCUMENT_LABELS[code])
+    if len(code) <= 4:
+        return code
+    if catalogs is not None:
+        try:
+            return catalogs.document_type(code).label(current_language())
+        except KeyError:
+            pass
+    return code.capitalize()

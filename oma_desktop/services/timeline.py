@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.clock import to_datetime
 from oma_desktop.core.store import Store
-from oma_desktop.core.vocab import CHANNELS, RELATIONSHIPS, field_label, label
+from oma_desktop.core.vocab import (
+    CHANNELS,
+    RELATIONSHIPS,
+    document_short_label,
+    field_label,
+    label,
+)
 from oma_desktop.i18n import _, current_language, format_date
 
 # fields that are noise in a human-readable history
@@ -48,6 +54,7 @@ def person_timeline(store: Store, catalogs: Catalogs, person_id: str) -> list[Ti
     users: dict[str, str] = {
         r["id"]: r["display_name"] for r in store.rows("SELECT id, display_name FROM app_user")
     }
+    casas: dict[str, str] = {r["id"]: r["name"] for r in store.rows("SELECT id, name FROM casa")}
     for c in store.rows(
         "SELECT id, occurred_at, channel, topics, summary, actions, staff_user_id, casa_id"
         " FROM consultation WHERE person_id = ? AND deleted = 0",
@@ -60,7 +67,7 @@ def person_timeline(store: Store, catalogs: Catalogs, person_id: str) -> list[Ti
             when=dt.datetime.fromisoformat(c["occurred_at"]),
             kind="consultation",
             title=_("Consultation ({channel}) at {casa}").format(
-                channel=label(CHANNELS, c["channel"]), casa=c["casa_id"]
+                channel=label(CHANNELS, c["channel"]), casa=casas.get(c["casa_id"], c["casa_id"])
             ),
             detail=detail,
             user=users.get(c["staff_user_id"] or "", c["staff_user_id"] or ""),
@@ -92,7 +99,11 @@ def person_timeline(store: Store, catalogs: Catalogs, person_id: str) -> list[Ti
         fields = json.loads(op["fields"])
         if op["entity"] == "person":
             if op["kind"] == "create":
-                entries.append(TimelineEntry(when, "registered", _("Registered"), "", user, person_id))
+                created = fields.get("created_at")
+                registered = dt.datetime.fromisoformat(created) if created else when
+                entries.append(
+                    TimelineEntry(registered, "registered", _("Registered"), "", user, person_id)
+                )
             else:
                 shown = [field_label(f) for f in fields if f not in _HIDDEN_FIELDS]
                 if shown:
@@ -101,7 +112,7 @@ def person_timeline(store: Store, catalogs: Catalogs, person_id: str) -> list[Ti
                     ))
         elif op["entity"] == "document":
             d = doc_ids[op["entity_id"]]
-            what = f"{d['doc_type']} {d['number']}"
+            what = f"{document_short_label(d['doc_type'], catalogs)} {d['number']}"
             if op["kind"] == "create":
                 title = _("Document added")
                 if d["expiry_date"]:

@@ -99,9 +99,9 @@ def test_timeline_newest_first_with_everything(ctx: AppContext) -> None:
     assert kinds == {"registered", "document", "consultation", "change", "household"}
     assert [e.when for e in entries] == sorted((e.when for e in entries), reverse=True)
     consultation = next(e for e in entries if e.kind == "consultation")
-    assert consultation.title.startswith("Atención (Presencial)")
+    assert consultation.title == "Atención (Presencial) en Casa Vecinal 1"
     assert "Salud y afiliación al SIS" in consultation.detail
     change = next(e for e in entries if e.kind == "change")
     assert "Teléfono" in change.detail and change.user == "Recepción"
     doc = next(e for e in entries if e.kind == "document")
-    assert "vence el 05/01/2027" in doc.detail
+    assert doc.detail == "CPP A1 — vence el 05/01/2027"

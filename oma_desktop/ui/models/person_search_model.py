@@ -11,7 +11,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from oma_desktop import i18n
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.store import Store
-from oma_desktop.i18n import N_, _, current_language
+from oma_desktop.core.vocab import document_short_label
+from oma_desktop.i18n import N_, _
 from oma_desktop.services.persons import age_on
 from oma_desktop.services.search import PersonHit
 
@@ -37,26 +38,8 @@ _HEADERS = (
 )
 
 ESTIMATED = "≈"
-# document types whose code is not what a clerk would write in a narrow column
-_SHORT_DOCUMENT_LABELS = {"CEDULA_VE": N_("Venezuelan ID")}
 
 _Index = QModelIndex | QPersistentModelIndex
-
-
-def document_short_label(code: str | None, catalogs: Catalogs | None = None) -> str:
-    """``DNI``, ``CE``, ``PTP``…; a short word for the document types without an acronym."""
-    if not code:
-        return ""
-    if code in _SHORT_DOCUMENT_LABELS:
-        return _(_SHORT_DOCUMENT_LABELS[code])
-    if len(code) <= 4:
-        return code
-    if catalogs is not None:
-        try:
-            return catalogs.document_type(code).label(current_language())
-        except KeyError:
-            pass
-    return code.capitalize()
 
 
 def format_age(age: int | None, estimated: bool) -> str:

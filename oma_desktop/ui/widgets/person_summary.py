@@ -36,6 +36,7 @@ from oma_desktop.core.vocab import (
     WG_DISABILITY_LEVEL,
     WG_DOMAINS,
     codes,
+    document_short_label,
     field_label,
     label,
 )
@@ -45,7 +46,6 @@ from oma_desktop.services.households import members
 from oma_desktop.services.persons import age_on
 from oma_desktop.services.timeline import person_timeline
 from oma_desktop.ui.fonts import scaled
-from oma_desktop.ui.models.person_search_model import document_short_label
 from oma_desktop.ui.models.timeline_model import (
     DATE_TEXT_ROLE,
     DETAIL_ROLE,
