@@ -291,7 +291,13 @@ class Store:
         self.close()
 
 
+_PLAIN = (str, int, float, type(None))
+_json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+
+
 def _encode(value: Any) -> Any:
+    if type(value) in _PLAIN:  # the common case, checked first (bool is not in _PLAIN)
+        return value
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, dt.datetime):
@@ -318,13 +324,14 @@ class Writer:
             )
         )
         self.ops_written = 0
+        self._checked: set[tuple[str, ...]] = set()
 
     def _op(
         self, entity: str, entity_id: str, kind: str, fields: Mapping[str, Any]
     ) -> tuple[Any, ...]:
         self._seq += 1
         self.ops_written += 1
-        payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        payload = _json_encode(fields)
         return (
             new_id(),
             self.origin.casa,
@@ -347,13 +354,16 @@ class Writer:
 
     def _prepare(self, entity: str, fields: Mapping[str, Any]) -> tuple[dict[str, Any], Row]:
         """Validate column names; return (logged fields, full row values incl. derived)."""
-        self._store._check_entity(entity)
         columns = self._store.columns(entity)
         derived_cols, derive = DERIVED.get(entity, ((), None))
-        unknown = set(fields) - columns
-        bad = unknown | (set(fields) & (SYSTEM_COLUMNS | set(derived_cols)))
-        if bad:
-            raise ValueError(f"{entity}: cannot write columns {sorted(bad)}")
+        keys = (entity, *fields)
+        if keys not in self._checked:
+            self._store._check_entity(entity)
+            unknown = set(fields) - columns
+            bad = unknown | (set(fields) & (SYSTEM_COLUMNS | set(derived_cols)))
+            if bad:
+                raise ValueError(f"{entity}: cannot write columns {sorted(bad)}")
+            self._checked.add(keys)
         logged = {k: _encode(v) for k, v in fields.items()}
         row = dict(logged)
         if derive is not None:

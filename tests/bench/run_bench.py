@@ -1,0 +1,302 @@
+"""Speed and memory figures beside the bare-library floor (``make bench``).
+
+    python -m tests.bench.run_bench [--only NAME ...] [--runs N] [--persons N]
+
+Prints one line per figure on stdout, and nothing else there::
+
+    name value unit floor FLOOR ratio RATIO
+
+The floor is the bare library doing the same work in the same run (plain ``sqlite3``
+for the database, an empty PySide6 window for start-up), so the ratio says how much the
+application adds and stays comparable across machines. Progress goes to stderr.
+
+The 200 000-person demo database (1 000 000 consultations) is built once into
+``.bench-cache/demo-200k`` and reused while its stamp matches (persons, seed, schema
+version); ``demo_build_s`` is reported only in a run that built it.
+
+Adding a figure: write a measuring function taking the :class:`Bench` and returning the
+value (or ``None`` to skip it in this run), a floor function, and register both with
+``@figure(name, unit, floor=...)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / ".bench-cache"
+PERSONS = 200_000
+SEED = 1
+RUNS = 5
+MARKER = "OMA_WINDOW_SHOWN"
+STAMP = "bench-stamp.json"
+START_TIMEOUT_S = 300
+ENTITY_TABLES = ("casa", "app_user", "household", "person", "household_member", "document",
+                 "consultation")
+
+# The floor for start-up: the same wait-until-exposed logic as oma_desktop.ui.app, around an
+# empty main window.
+BARE_WINDOW = f"""
+import sys
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+window.resize(1280, 800)
+window.show()
+
+def announce():
+    handle = window.windowHandle()
+    if handle is None or not handle.isExposed():
+        QTimer.singleShot(5, announce)
+        return
+    print({MARKER!r}, flush=True)
+    window.close()
+    QCoreApplication.quit()
+
+QTimer.singleShot(0, announce)
+sys.exit(app.exec())
+"""
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One start of a child process: seconds until the marker, and its peak RSS."""
+
+    seconds: float
+    peak_rss_mb: float
+
+
+def _peak_rss_mb(rusage: object) -> float:
+    maxrss = float(getattr(rusage, "ru_maxrss", 0))
+    # Linux reports KiB, macOS bytes
+    return maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
+
+
+def time_until_marker(command: Sequence[str], env: dict[str, str]) -> Run:
+    """Spawn ``command``; seconds until it prints ``MARKER``, and its peak RSS (wait4)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env, cwd=ROOT, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    watchdog = threading.Timer(START_TIMEOUT_S, proc.kill)  # a hung child must not hang us
+    watchdog.start()
+    seconds: float | None = None
+    try:
+        for line in proc.stdout:
+            if line.strip() == MARKER:
+                seconds = time.perf_counter() - start
+                break
+        rest_out = proc.stdout.read()
+        errors = proc.stderr.read()
+        _pid, status, rusage = os.wait4(proc.pid, 0)
+    finally:
+        watchdog.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if seconds is None or proc.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command[:4])}… exited {proc.returncode} "
+            f"{'without printing ' + MARKER if seconds is None else ''}\n{rest_out}{errors}"
+        )
+    return Run(seconds, _peak_rss_mb(rusage))
+
+
+@dataclass
+class Bench:
+    """Shared state of one bench run: the demo database and cached measurements."""
+
+    persons: int = PERSONS
+    seed: int = SEED
+    runs: int = RUNS
+    built_seconds: float | None = None
+    rows_written: int = 0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def data_dir(self) -> Path:
+        size = f"{self.persons // 1000}k" if self.persons % 1000 == 0 else str(self.persons)
+        return CACHE / f"demo-{size}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+
+    def _wanted_stamp(self) -> dict[str, object]:
+        from oma_desktop.core.migrations import latest_version
+
+        return {"persons": self.persons, "seed": self.seed, "schema": latest_version()}
+
+    def ensure_demo(self) -> None:
+        """Reuse the cached demo database if complete, otherwise build it (timed)."""
+        stamp_path = self.data_dir / STAMP
+        wanted = self._wanted_stamp()
+        if stamp_path.exists() and (self.data_dir / "oma.sqlite3").exists():
+            stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
+            if all(stamp.get(k) == v for k, v in wanted.items()):
+                self.rows_written = int(stamp.get("rows", 0))
+                log(f"reusing {self.data_dir}")
+                return
+        if self.data_dir.exists():
+            log(f"discarding incomplete or outdated {self.data_dir}")
+            shutil.rmtree(self.data_dir)
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        log(f"building {self.data_dir} ({self.persons} persons, seed {self.seed})…")
+        command = [sys.executable, "-m", "oma_desktop", "--data-dir", str(self.data_dir),
+                   "demo", "--persons", str(self.persons), "--seed", str(self.seed)]
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, check=False)
+        self.built_seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"demo build failed ({done.returncode}):\n{done.stderr}")
+        self.rows_written = self._count_rows()
+        stamp_path.write_text(json.dumps({**wanted, "rows": self.rows_written,
+                                          "build_s": round(self.built_seconds, 3)}),
+                              encoding="utf-8")
+        log(f"built in {self.built_seconds:.1f} s ({self.rows_written} rows)")
+
+    def _count_rows(self) -> int:
+        """Rows the build inserted: every entity row plus its change-log operation."""
+        conn = sqlite3.connect(f"file:{self.data_dir / 'oma.sqlite3'}?mode=ro", uri=True)
+        try:
+            return sum(int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
+                       for t in (*ENTITY_TABLES, "change_log"))
+        finally:
+            conn.close()
+
+    def _runs(self, what: str, command: Sequence[str]) -> list[Run]:
+        runs = []
+        for i in range(self.runs):
+            run = time_until_marker(command, self.env)
+            log(f"{what} run {i + 1}/{self.runs}: {run.seconds:.3f} s, {run.peak_rss_mb:.1f} MB")
+            runs.append(run)
+        return runs
+
+    @functools.cached_property
+    def app_runs(self) -> list[Run]:
+        return self._runs("app", [sys.executable, "-m", "oma_desktop", "--data-dir",
+                                  str(self.data_dir), "--exit-after-show"])
+
+    @functools.cached_property
+    def bare_window_runs(self) -> list[Run]:
+        return self._runs("bare window", [sys.executable, "-c", BARE_WINDOW])
+
+
+# --- the figures ------------------------------------------------------------------------
+
+Measure = Callable[[Bench], "float | None"]
+Floor = Callable[[Bench], float]
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    unit: str
+    measure: Measure
+    floor: Floor
+    decimals: int = 3
+
+
+FIGURES: list[Figure] = []
+
+
+def figure(name: str, unit: str, *, floor: Floor, decimals: int = 3) -> Callable[[Measure], Measure]:
+    """Register ``measure`` as the figure ``name`` with its bare-library ``floor``."""
+
+    def register(measure: Measure) -> Measure:
+        FIGURES.append(Figure(name, unit, measure, floor, decimals))
+        return measure
+
+    return register
+
+
+def floor_plain_executemany(bench: Bench) -> float:
+    """Bare sqlite3: executemany of as many rows as the build wrote, into a plain table."""
+    rows = bench.rows_written or 1
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        conn = sqlite3.connect(Path(tmp) / "floor.sqlite3")
+        try:
+            conn.execute("CREATE TABLE t (id TEXT, name TEXT, n INTEGER)")
+            start = time.perf_counter()
+            conn.executemany("INSERT INTO t VALUES (?, ?, ?)",
+                             ((f"{i:036d}", "María José Pérez González", i) for i in range(rows)))
+            conn.commit()
+            return time.perf_counter() - start
+        finally:
+            conn.close()
+
+
+@figure("demo_build_s", "s", floor=floor_plain_executemany)
+def demo_build_s(bench: Bench) -> float | None:
+    return bench.built_seconds
+
+
+@figure("startup_s", "s", floor=lambda b: statistics.median(r.seconds for r in b.bare_window_runs))
+def startup_s(bench: Bench) -> float:
+    return statistics.median(r.seconds for r in bench.app_runs)
+
+
+@figure("peak_rss_mb", "MB", decimals=1,
+        floor=lambda b: statistics.median(r.peak_rss_mb for r in b.bare_window_runs))
+def peak_rss_mb(bench: Bench) -> float:
+    return statistics.median(r.peak_rss_mb for r in bench.app_runs)
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+def format_line(item: Figure, value: float, floor: float) -> str:
+    ratio = value / floor if floor > 0 else float("inf")
+    d = item.decimals
+    return f"{item.name} {value:.{d}f} {item.unit} floor {floor:.{d}f} ratio {ratio:.2f}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--only", nargs="*", default=None, help="figures to measure")
+    parser.add_argument("--runs", type=int, default=RUNS, help="runs per start-up median")
+    parser.add_argument("--persons", type=int, default=PERSONS, help="size of the demo")
+    args = parser.parse_args(argv)
+    bench = Bench(persons=args.persons, runs=args.runs)
+    selected = [f for f in FIGURES if not args.only or f.name in args.only]
+    failures = 0
+    try:
+        bench.ensure_demo()
+    except Exception as exc:
+        log(f"demo database: {exc}")
+        failures += 1
+        selected = [f for f in selected if f.name != "demo_build_s"]
+    for item in selected:
+        try:
+            value = item.measure(bench)
+            if value is None:
+                log(f"{item.name}: not measured in this run")
+                continue
+            print(format_line(item, value, item.floor(bench)), flush=True)
+        except Exception as exc:
+            log(f"{item.name} FAILED: {exc}")
+            failures += 1
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
