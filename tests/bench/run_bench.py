@@ -120,7 +120,7 @@ def time_until_marker(command: Sequence[str], env: dict[str, str]) -> Run:
     return Run(seconds, _peak_rss_mb(rusage))
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity, so per-run results can be cached
 class Bench:
     """Shared state of one bench run: the demo database and cached measurements."""
 
@@ -261,6 +261,187 @@ def peak_rss_mb(bench: Bench) -> float:
     return statistics.median(r.peak_rss_mb for r in bench.app_runs)
 
 
+# --- front desk (issue #3) ------------------------------------------------------------------
+
+SEARCH_SAMPLE = 300
+SAVE_SAMPLE = 40
+
+
+def _percentile(values: Sequence[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+@functools.cache
+def _search_queries(bench: Bench) -> list[tuple[str, str, str]]:
+    """(what the clerk types, bare FTS query or '', bare document number or '').
+
+    Built from real rows of the demo, deterministically: partial given name + surname,
+    "Surname, Given", a document number with dots and hyphens, and a phone number.
+    """
+    import random
+
+    rng = random.Random(7)
+    conn = sqlite3.connect(f"file:{bench.data_dir / 'oma.sqlite3'}?mode=ro", uri=True)
+    try:
+        top = int(conn.execute("SELECT max(rowid) FROM person").fetchone()[0])
+        queries: list[tuple[str, str, str]] = []
+        while len(queries) < SEARCH_SAMPLE:
+            row = conn.execute(
+                "SELECT p.id, given_names, paternal_surname, maternal_surname, phone,"
+                " (SELECT number FROM document d WHERE d.person_id = p.id LIMIT 1)"
+                " FROM person p WHERE rowid = ?", [rng.randint(1, top)]).fetchone()
+            if row is None or not row[2]:
+                continue
+            _pid, given, pat, mat, phone, number = row
+            kind = len(queries) % 4
+            first = given.split()[0]
+            if kind == 0:
+                text = f"{first[:4].lower()} {pat}"
+                fts = f'"{first[:4].lower()}"* AND "{pat.lower()}"*'
+                queries.append((text, fts, ""))
+            elif kind == 1:
+                text = f"{pat} {mat}, {first}".strip()
+                fts = " AND ".join(f'"{t.lower()}"*' for t in (pat, mat, first) if t)
+                queries.append((text, fts, ""))
+            elif kind == 2 and number and len(number) >= 6:
+                dotted = f"{number[:2]}.{number[2:5]}-{number[5:]}"
+                queries.append((dotted, "", number.upper()))
+            elif kind == 3 and phone:
+                queries.append((phone, f'search_phones : "{phone}"*', ""))
+        return queries
+    finally:
+        conn.close()
+
+
+def _bare_search_ms(bench: Bench) -> list[float]:
+    conn = sqlite3.connect(f"file:{bench.data_dir / 'oma.sqlite3'}?mode=ro", uri=True)
+    timings = []
+    try:
+        for _text, fts, number in _search_queries(bench):
+            start = time.perf_counter()
+            if fts:
+                conn.execute("SELECT rowid FROM person_fts WHERE person_fts MATCH ? LIMIT 50",
+                             [fts]).fetchall()
+            else:
+                conn.execute("SELECT person_id FROM document WHERE number_norm = ?",
+                             [number]).fetchall()
+            timings.append((time.perf_counter() - start) * 1000)
+    finally:
+        conn.close()
+    return timings
+
+
+@figure("search_p95_ms", "ms", floor=lambda b: _percentile(_bare_search_ms(b), 95))
+def search_p95_ms(bench: Bench) -> float:
+    from oma_desktop.core.store import open_store
+    from oma_desktop.services.search import search_persons
+
+    store = open_store(bench.data_dir / "oma.sqlite3", create=False)
+    timings = []
+    try:
+        misses = 0
+        for text, _fts, _number in _search_queries(bench):
+            start = time.perf_counter()
+            hits = search_persons(store, text)
+            timings.append((time.perf_counter() - start) * 1000)
+            misses += not hits
+        log(f"search: {len(timings)} queries, {misses} without result")
+    finally:
+        store.close()
+    return _percentile(timings, 95)
+
+
+@functools.cache
+def _scratch(bench: Bench) -> Path:
+    """A copy of the demo database to write into (the cached one stays pristine)."""
+    scratch = CACHE / "scratch"
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    log("copying the demo database for the write figures…")
+    source = sqlite3.connect(f"file:{bench.data_dir / 'oma.sqlite3'}?mode=ro", uri=True)
+    target = sqlite3.connect(scratch / "oma.sqlite3")
+    source.backup(target)
+    source.close()
+    target.close()
+    for name in ("bench-stamp.json",):
+        if (bench.data_dir / name).exists():
+            shutil.copy(bench.data_dir / name, scratch / name)
+    return scratch
+
+
+def _save_samples(bench: Bench) -> dict[str, list[float]]:
+    cached = bench.extra.get("save_samples")
+    if isinstance(cached, dict):
+        return cached
+    import datetime as dt
+
+    from oma_desktop.services.consultations import ConsultationInput, record_consultation
+    from oma_desktop.services.context import open_context
+    from oma_desktop.services.persons import DocumentInput, PersonInput, register_person
+
+    ctx = open_context(_scratch(bench))
+    person_ms: list[float] = []
+    consultation_ms: list[float] = []
+    try:
+        for i in range(SAVE_SAMPLE):
+            data = PersonInput(
+                given_names="Bench Yorbelis", paternal_surname=f"Prueba{i}",
+                maternal_surname="Méndez", sex="F", nationality="VE",
+                birth_date=dt.date(1990, 1, 1 + i % 28), consent_register=True,
+                phone="987654321", district_ubigeo="150101",
+                documents=[DocumentInput("CE", f"9{i:08d}")],
+            )
+            start = time.perf_counter()
+            pid = register_person(ctx.store, ctx.catalogs, ctx.user_id, data)
+            person_ms.append((time.perf_counter() - start) * 1000)
+            entry = ConsultationInput(person_id=pid, topics=["EMPLEO_CAPACITACION"],
+                                      summary="Consulta de prueba del benchmark",
+                                      follow_up_date=dt.date.today() + dt.timedelta(days=7))
+            start = time.perf_counter()
+            record_consultation(ctx.store, ctx.user_id, entry, ctx.catalogs)
+            consultation_ms.append((time.perf_counter() - start) * 1000)
+    finally:
+        ctx.close()
+    samples = {"person": person_ms, "consultation": consultation_ms}
+    bench.extra["save_samples"] = samples
+    return samples
+
+
+def _bare_insert_ms(bench: Bench, columns: int) -> float:
+    """Median ms of one committed INSERT of a ``columns``-wide row, same PRAGMAs, same file."""
+    conn = sqlite3.connect(_scratch(bench) / "oma.sqlite3", isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        cols = ", ".join(f"c{i}" for i in range(columns))
+        table = f"bench_floor_{columns}"
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, {cols})")
+        marks = ", ".join("?" * (columns + 1))
+        timings = []
+        for i in range(SAVE_SAMPLE):
+            start = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(f"INSERT INTO {table} VALUES ({marks})",
+                         [f"{columns}-{i}", *(["valor"] * columns)])
+            conn.execute("COMMIT")
+            timings.append((time.perf_counter() - start) * 1000)
+        return statistics.median(timings)
+    finally:
+        conn.close()
+
+
+@figure("save_person_ms", "ms", floor=lambda b: _bare_insert_ms(b, 40))
+def save_person_ms(bench: Bench) -> float:
+    return statistics.median(_save_samples(bench)["person"])
+
+
+@figure("save_consultation_ms", "ms", floor=lambda b: _bare_insert_ms(b, 14))
+def save_consultation_ms(bench: Bench) -> float:
+    return statistics.median(_save_samples(bench)["consultation"])
+
+
 # --- running ------------------------------------------------------------------------------
 
 
@@ -295,6 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:
             log(f"{item.name} FAILED: {exc}")
             failures += 1
+    shutil.rmtree(CACHE / "scratch", ignore_errors=True)
     return 1 if failures else 0
 
 
