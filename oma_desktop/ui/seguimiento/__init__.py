@@ -1,0 +1,1 @@
+"""Seguimiento: follow-ups due and migratory documents about to expire."""
