@@ -13,12 +13,14 @@ import itertools
 from typing import Any
 
 from PySide6.QtCore import (
+    QDate,
     QDateTime,
     QModelIndex,
     QPersistentModelIndex,
     QRegularExpression,
     QSortFilterProxyModel,
     Qt,
+    QTime,
     QTimer,
     Signal,
 )
@@ -107,6 +109,13 @@ def datetime_format() -> str:
 
 
 # --------------------------------------------------------------------------- topics
+
+
+def _qdatetime(value: dt.datetime) -> QDateTime:
+    """A local QDateTime from a naive datetime (to the minute)."""
+    return QDateTime(
+        QDate(value.year, value.month, value.day), QTime(value.hour, value.minute)
+    )
 
 
 class TopicFilterModel(QSortFilterProxyModel):
@@ -491,7 +500,7 @@ class ConsultationDialog(QDialog):
         self.date_edit.setObjectName("occurredAt")
         self.date_edit.setDisplayFormat(datetime_format())
         self.date_edit.setCalendarPopup(True)
-        self.date_edit.setMinimumDateTime(QDateTime(MIN_DATE))
+        self.date_edit.setMinimumDateTime(_qdatetime(MIN_DATE))
         self.casa_combo = CodeCombo(self._casas())
         self.staff_combo = CodeCombo(self._staff())
         self.channel_combo = CodeCombo([(c, _(t)) for c, t in CHANNELS])
@@ -636,13 +645,13 @@ class ConsultationDialog(QDialog):
         self.link_button.setVisible(editing and self.anonymous)
         if data is None:
             now = dt.datetime.now().replace(second=0, microsecond=0)
-            self.date_edit.setDateTime(QDateTime(now))
+            self.date_edit.setDateTime(_qdatetime(now))
             self.casa_combo.set_value(self.ctx.store.casa_id)
             self.staff_combo.set_value(self.ctx.user_id)
             self.channel_combo.set_value("presencial")
         else:
             assert self.consultation_id is not None
-            self.date_edit.setDateTime(QDateTime(data.occurred_at or dt.datetime.now()))
+            self.date_edit.setDateTime(_qdatetime(data.occurred_at or dt.datetime.now()))
             self.casa_combo.set_value(data.casa_id)
             self.staff_combo.set_value(data.staff_user_id)
             self.channel_combo.set_value(data.channel)

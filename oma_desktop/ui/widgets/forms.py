@@ -132,8 +132,9 @@ class SearchableCombo(QComboBox):
         self.setCompleter(completer)
         self._completer = completer
         line = self.lineEdit()
+        assert line is not None  # editable combos always have one
         line.textEdited.connect(self._filter)
-        completer.activated[QModelIndex].connect(self._chosen)
+        completer.activated[QModelIndex].connect(self._chosen)  # type: ignore[index]
         self.setCurrentIndex(-1)
         self.currentIndexChanged.connect(lambda _i: self.value_changed.emit(self.value()))
 
