@@ -4,6 +4,7 @@
     oma-desktop --smoke-test                                 open offscreen, visit every page, exit 0
     oma-desktop demo --persons N [--seed S]                  fill the data folder with synthetic data
     oma-desktop check                                        integrity and foreign-key checks
+    oma-desktop casa [CODE --name NAME --address ADDR]       list the casas, or rename one
     oma-desktop import-persons FILE [--consent] [--dry-run]  import an Excel/CSV list (all or nothing)
 
 Heavy modules (Qt, reportlab) are imported only by the command that needs them.
@@ -46,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1, help=_("random seed"))
 
     sub.add_parser("check", help=_("check the database integrity"))
+
+    casa = sub.add_parser("casa", help=_("list the casas vecinales, or rename one"))
+    casa.add_argument("code", nargs="?", help=_("casa code, e.g. CV1"))
+    casa.add_argument("--name", default=None, help=_("new name"))
+    casa.add_argument("--address", default=None, help=_("new address"))
 
     imp = sub.add_parser("import-persons",
                          help=_("import persons (and their consultations) from an Excel or CSV list"))
@@ -172,6 +178,28 @@ def cmd_import_persons(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_casa(args: argparse.Namespace) -> int:
+    from oma_desktop.core.errors import ValidationError
+    from oma_desktop.services.casas import list_casas, update_casa
+    from oma_desktop.services.context import open_context
+
+    ctx = open_context(_data_dir(args))
+    try:
+        if args.code and (args.name is not None or args.address is not None):
+            try:
+                update_casa(ctx.store, ctx.user_id, args.code, args.name, args.address)
+            except ValidationError as exc:
+                for message in exc.fields.values():
+                    print(_("Error: {message}").format(message=message), file=sys.stderr)
+                return 1
+        for row in list_casas(ctx.store):
+            mark = "*" if row["id"] == ctx.store.casa_id else " "
+            print(f"{mark} {row['id']}  {row['name']}  {row['address']}".rstrip())
+    finally:
+        ctx.close()
+    return 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     if args.smoke_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -202,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return cmd_demo(args)
+        if args.command == "casa":
+            return cmd_casa(args)
         if args.command == "check":
             return cmd_check(args)
         if args.command == "import-persons":
