@@ -919,7 +919,9 @@ class _Generator:
             if kind != _ANONYMOUS and random_() < FOLLOW_UP_SHARE:
                 due = day_ord[day] - first_ord + 3 + int(random_() * 43)
                 follow_up = due_iso[due]
-                done = int(due < today_index and random_() < 0.65)
+                # offices close most old follow-ups; the recent ones are still open
+                done = int(due < today_index
+                           and random_() < (0.97 if today_index - due > 30 else 0.6))
                 outcome = follow_outcomes[int(random_() * n_follow)]
             else:
                 outcome = outcomes[int(random_() * n_outcomes)]

@@ -1,0 +1,120 @@
+"""Render the main screens at 1366×768 into docs/screenshots/ (Spanish, offscreen).
+
+    .venv/bin/python tools/screenshots.py [OUTPUT_DIR]
+
+Builds a 600-person demo in a temporary folder, drives the real widgets and saves PNGs.
+Look at them as a clerk would after any change to the screens.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_SCALE_FACTOR", "1")
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from oma_desktop import i18n
+from oma_desktop.services.context import open_context
+from oma_desktop.services.demo import build_demo
+from oma_desktop.ui.qt_i18n import install_qt_translator
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "import"
+
+
+def main() -> int:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication(sys.argv[:1])
+    install_qt_translator(app, i18n.setup("es"))
+    data = Path(tempfile.mkdtemp()) / "datos"
+    build_demo(data, persons=600, seed=3)
+    ctx = open_context(data)
+
+    def spin(n: int = 20) -> None:
+        for _ in range(n):
+            app.processEvents()
+
+    def wait(condition: object, timeout: float = 20) -> None:
+        end = time.time() + timeout
+        while not condition():  # type: ignore[operator]
+            app.processEvents()
+            time.sleep(0.01)
+            if time.time() > end:
+                raise TimeoutError
+
+    def shot(widget: QWidget, name: str) -> None:
+        spin()
+        widget.grab().save(str(out / f"{name}.png"))
+        print("saved", out / f"{name}.png")
+
+    from oma_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(ctx)
+    window.resize(1366, 768)
+    window.show()
+    spin()
+    page = window.page("attention")
+    page.panel.set_text("maria gonzalez")
+    page.panel.focus_results()
+    page.table.selectRow(0)
+    shot(window, "01-atencion-busqueda")
+
+    dialog = page.new_consultation()
+    spin()
+    dialog.topics.filter_edit.setText("empleo")
+    dialog.topics.tick_first_shown()
+    dialog.summary_edit.setPlainText("Busca capacitación para trabajar como auxiliar de cocina.")
+    shot(dialog, "02-nueva-atencion")
+    dialog.hide()  # reject() would ask whether to discard what was typed
+    spin()
+
+    from oma_desktop.ui.personas import PersonDialog
+
+    person = PersonDialog(ctx, window, initial_text="Rojas Pérez, Yusleidy Carolina")
+    person.resize(1040, 680)
+    person.show()
+    shot(person, "03-persona-nueva")
+    person.birth_date.setText("31/02/1990")
+    person.save()
+    shot(person, "04-persona-errores")
+    person.hide()  # close() would ask whether to discard what was typed
+
+    people = window.show_page("people")
+    busiest = ctx.store.scalar(
+        "SELECT person_id FROM consultation WHERE person_id IS NOT NULL"
+        " GROUP BY person_id ORDER BY count(*) DESC LIMIT 1"
+    )
+    window.open_person(busiest)
+    shot(window, "05-personas-historial")
+    assert people is not None
+
+    window.show_page("follow_up")
+    shot(window, "06-seguimiento")
+
+    from oma_desktop.ui.importer.dialog import PAGE_SUMMARY, ImportWizard
+
+    wizard = ImportWizard(ctx, window)
+    wizard.resize(1040, 680)
+    wizard.show()
+    wizard.file_page.set_path(str(FIXTURES / "con_errores.csv"))
+    wait(wizard.file_page.isComplete)
+    wizard.next()
+    shot(wizard, "07-importar-columnas")
+    wizard.next()
+    wait(lambda: wizard.confirm_page.plan is not None)
+    shot(wizard, "08-importar-errores")
+    wizard.hide()
+    assert PAGE_SUMMARY is not None
+    ctx.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
