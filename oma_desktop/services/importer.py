@@ -40,6 +40,7 @@ from rapidfuzz import fuzz, process
 
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.errors import OmaError
+from oma_desktop.core.names import PARTICLES, name_groups, nice_case, split_full_name, surnames_of
 from oma_desktop.core.store import Store
 from oma_desktop.core.text import fold, normalize_document_number, normalize_phone, strip_accents
 from oma_desktop.core.vocab import CHANNELS, MIGRATORY_STATUS, SEX, Vocabulary, label
@@ -919,126 +920,6 @@ class ValueParser:
         return result
 
 
-# --------------------------------------------------------------------------- names
-
-_PARTICLES = frozenset({"de", "del", "la", "las", "los", "da", "das", "do", "dos", "di", "van",
-                        "von", "san", "santa", "y", "mc", "e"})
-
-
-# Frequent given names of Venezuela, Peru and Colombia: they tell the order of a full name
-# written without comma or capitals ("José Luis Pérez Quispe" / "Pérez Quispe José Luis").
-# Names that are also common surnames (Martín, Cruz, Santos...) are left out.
-_GIVEN_NAMES_TEXT = """
-abraham adriana alberto alejandra alejandro alexander alexandra ana andrea andres angel angela
-angelica anderson antonio beatriz camila carla carlos carmen carolina catalina cesar christian
-claudia cristian daniel daniela david dayana diana diego edgar eduardo elena elias elizabeth
-emmanuel enrique ernesto fernanda fernando francisco freddy gabriel gabriela genesis gerardo
-gloria greisy guillermo gustavo hector hugo ignacio isabel ivan javier jessica jesus jhon
-jhonny joaquin johan johana john jorge jose josue juan juana julio karla katherine kevin laura
-leonardo liliana lorena lucia luis luisa manuel maria mariana maribel mario marisol marta
-martha maryori mateo matias miguel milagros moises monica natalia nathaly nelson nicolas omar
-orlando oscar pablo paola patricia pedro rafael ramon raul ricardo richard roberto rodrigo
-ronald rosa ruben samuel sandra santiago sebastian sergio silvia sofia teresa valentina
-veronica victor wilmer william wilson yelitza yenny yessica yohana yordi yorman yuleisy yuliana
-yusmary
-"""
-_GIVEN_NAMES = frozenset(_GIVEN_NAMES_TEXT.split())
-
-
-def _name_groups(text: str) -> list[str]:
-    """Words with their leading particles: ``de la Cruz`` stays one surname."""
-    groups: list[str] = []
-    pending: list[str] = []
-    for word in text.split():
-        if fold(word) in _PARTICLES:
-            pending.append(word)
-            continue
-        groups.append(" ".join([*pending, word]))
-        pending = []
-    if pending:
-        if groups:
-            groups[-1] = " ".join([groups[-1], *pending])
-        else:
-            groups.append(" ".join(pending))
-    return groups
-
-
-def _is_caps(word: str) -> bool:
-    letters = [c for c in word if c.isalpha()]
-    return len(letters) > 1 and all(c.isupper() for c in letters)
-
-
-def _surnames(groups: list[str]) -> tuple[str, str]:
-    if not groups:
-        return "", ""
-    return groups[0], " ".join(groups[1:])
-
-
-def split_full_name(text: str, surnames_first: bool | None = None) -> tuple[str, str, str]:
-    """(given names, paternal surname, maternal surname) from a single name cell.
-
-    ``PÉREZ QUISPE, José Luis`` (comma: surnames first), ``José Luis PÉREZ QUISPE`` or
-    ``PÉREZ QUISPE José Luis`` (capitals mark the surnames), then a frequent given name at
-    one end (``José Luis Pérez Quispe`` / ``Pérez Quispe José Luis``), and last the column
-    header: ``surnames_first`` ("Apellidos y nombres") or given names first (the default).
-    Two words are a given name and a surname; particles stay with their word (``de la Cruz``).
-    """
-    text = " ".join(text.replace("\u00a0", " ").split())
-    if not text:
-        return "", "", ""
-    if "," in text:
-        # "SURNAMES, Given names" whatever the column header says
-        left, right = (part.strip() for part in text.split(",", 1))
-        if left and right:
-            paternal, maternal = _surnames(_name_groups(left))
-            return right, paternal, maternal
-        text = left or right
-    words = text.split()
-    caps = [_is_caps(w) or fold(w) in _PARTICLES for w in words]
-    mixed = any(caps) and not all(caps)
-    if mixed:
-        # capitals at one end only: they are the surnames
-        lead = 0
-        while lead < len(words) and caps[lead]:
-            lead += 1
-        trail = 0
-        while trail < len(words) and caps[len(words) - 1 - trail]:
-            trail += 1
-        if lead and not any(caps[lead:]):
-            paternal, maternal = _surnames(_name_groups(" ".join(words[:lead])))
-            return " ".join(words[lead:]), paternal, maternal
-        if trail and not any(caps[: len(words) - trail]):
-            paternal, maternal = _surnames(_name_groups(" ".join(words[len(words) - trail :])))
-            return " ".join(words[: len(words) - trail]), paternal, maternal
-    groups = _name_groups(text)
-    if len(groups) == 1:
-        return groups[0], "", ""
-    first_given = fold(words[0]) in _GIVEN_NAMES
-    last_given = fold(words[-1]) in _GIVEN_NAMES
-    if first_given != last_given:
-        surnames_first = last_given
-    if surnames_first:
-        if len(groups) == 2:
-            return groups[1], groups[0], ""
-        return " ".join(groups[2:]), groups[0], groups[1]
-    if len(groups) == 2:
-        return groups[0], groups[1], ""
-    return " ".join(groups[:-2]), groups[-2], groups[-1]
-
-
-def _nice_case(text: str, *, first_capital: bool = True) -> str:
-    """``DE LA CRUZ`` -> ``de la Cruz``; text not written in capitals is kept as typed."""
-    if not _is_caps(text):
-        return text
-    words = []
-    for i, word in enumerate(text.lower().split()):
-        if fold(word) in _PARTICLES and (i > 0 or not first_capital):
-            words.append(word)
-        else:
-            words.append("-".join(p[:1].upper() + p[1:] for p in word.split("-")))
-    return " ".join(words)
-
-
 # --------------------------------------------------------------------------- plan
 
 
@@ -1380,15 +1261,15 @@ def _build_person(ctx: _RowContext, parser: ValueParser, options: ImportOptions,
     maternal = ctx.value("maternal_surname")
     both = ctx.value("surnames")
     if both and not (paternal or maternal):
-        groups = _name_groups(both)
-        paternal, maternal = _surnames(groups)
+        groups = name_groups(both)
+        paternal, maternal = surnames_of(groups)
     full = ctx.value("full_name")
     if full and not (given or paternal or maternal):
         given, paternal, maternal = split_full_name(full, surnames_first)
-    person.given_names = _nice_case(" ".join(given.split()))
-    person.paternal_surname = _nice_case(" ".join(paternal.split()))
-    person.maternal_surname = _nice_case(" ".join(maternal.split()), first_capital=False)
-    if person.maternal_surname and fold(person.maternal_surname.split()[0]) in _PARTICLES:
+    person.given_names = nice_case(" ".join(given.split()))
+    person.paternal_surname = nice_case(" ".join(paternal.split()))
+    person.maternal_surname = nice_case(" ".join(maternal.split()), first_capital=False)
+    if person.maternal_surname and fold(person.maternal_surname.split()[0]) in PARTICLES:
         person.maternal_surname = person.maternal_surname[0].lower() + person.maternal_surname[1:]
 
     raw_sex = ctx.value("sex")

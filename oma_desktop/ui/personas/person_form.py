@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 )
 
 from oma_desktop.core.errors import OmaError, ValidationError
+from oma_desktop.core.names import name_groups, nice_case, split_full_name
 from oma_desktop.core.text import fold, normalize_phone
 from oma_desktop.core.vocab import (
     MIGRATORY_STATUS,
@@ -128,8 +129,6 @@ _FLAG_FIELDS = frozenset(
     {"consent_register", "consent_refer", "consent_contact", "birth_date_estimated", "deleted"}
     | {code for code, _text in VULNERABILITIES}
 )
-_NAME_PARTICLES = frozenset({"de", "del", "la", "las", "los", "y", "san", "santa", "da", "do", "dos"})
-_LOWER_PARTICLES = frozenset({"de", "del", "la", "las", "los", "y", "da", "do", "dos"})
 _MOBILE = re.compile(r"9\d{8}")
 
 
@@ -158,40 +157,12 @@ class Prefill:
     phone: str = ""
 
 
-def _nice_case(text: str) -> str:
-    """``perez de la cruz`` -> ``Perez de la Cruz``; text with capitals is left as typed."""
-    if text != text.lower():
-        return text
-    words = text.split()
-    return " ".join(
-        w if (i and w in _LOWER_PARTICLES) else w[:1].upper() + w[1:] for i, w in enumerate(words)
-    )
-
-
-def _name_units(text: str) -> list[str]:
-    """Words, with particles kept with the next word: ``de la Cruz``, ``San Martín``."""
-    units: list[str] = []
-    pending: list[str] = []
-    for word in text.split():
-        if fold(word) in _NAME_PARTICLES:
-            pending.append(word)
-            continue
-        units.append(" ".join([*pending, word]))
-        pending = []
-    if pending:
-        if units:
-            units[-1] = " ".join([units[-1], *pending])
-        else:
-            units.append(" ".join(pending))
-    return units
-
-
 def split_initial_text(text: str) -> Prefill:
     """Read the text typed in a search box as a name and/or a document number or phone.
 
-    ``Pérez Quispe, José Luis``: surnames before the comma, given names after it.
-    ``José Luis Pérez Quispe``: with three or more words the last two are the surnames.
-    ``José Pérez``: given name and paternal surname. A single word is taken as the
+    Names are read by :func:`oma_desktop.core.names.split_full_name` (``Pérez Quispe,
+    José Luis``; ``José Luis Pérez Quispe``; capitals or a frequent given name mark which
+    end holds the surnames), the same rules as the spreadsheet import. A single word is taken as the
     paternal surname (what clerks usually search for). A chunk with digits is a document
     number, or a phone when it is a Peruvian mobile number (9 digits starting with 9).
     """
@@ -212,24 +183,15 @@ def split_initial_text(text: str) -> Prefill:
             phone = digits
         elif not document:
             document = number
-    given = paternal = maternal = ""
-    if "," in names:
-        surnames, _sep, given = (part.strip(" ,;") for part in names.partition(","))
-        units = _name_units(surnames)
-        paternal = units[0] if units else ""
-        maternal = " ".join(units[1:])
+    names = names.replace(";", " ")
+    if len(name_groups(names.replace(",", " "))) == 1:
+        given, paternal, maternal = "", names.strip(" ,"), ""  # one word: what clerks search by
     else:
-        units = _name_units(names.replace(";", " "))
-        if len(units) >= 3:
-            given, paternal, maternal = " ".join(units[:-2]), units[-2], units[-1]
-        elif len(units) == 2:
-            given, paternal = units
-        elif units:
-            paternal = units[0]
+        given, paternal, maternal = split_full_name(names)
     return Prefill(
-        given_names=_nice_case(" ".join(given.split())),
-        paternal_surname=_nice_case(paternal),
-        maternal_surname=_nice_case(maternal),
+        given_names=nice_case(" ".join(given.split())),
+        paternal_surname=nice_case(paternal),
+        maternal_surname=nice_case(maternal, first_capital=False),
         document_number=document,
         phone=phone,
     )
