@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from kbd import focused, keys, press, type_text, wait_active
 from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtWidgets import QDialog, QWidget
 from pytestqt.qtbot import QtBot
 
 from oma_desktop.services.consultations import ConsultationInput, record_consultation
@@ -28,7 +28,6 @@ from oma_desktop.ui.main_window import MainWindow
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
-NO_MOD = Qt.KeyboardModifier.NoModifier
 
 
 def _person(
@@ -40,39 +39,21 @@ def _person(
     return register_person(ctx.store, ctx.catalogs, ctx.user_id, data)
 
 
-def _focused() -> QWidget:
-    widget = QApplication.focusWidget()
-    assert widget is not None
-    return widget
 
 
-def _keys(qtbot: QtBot, widget: QWidget, text: str) -> None:
-    """Type ``text`` key by key (QTest.keyClicks only knows ASCII)."""
-    for ch in text:
-        if ch.isascii():
-            qtbot.keyClicks(widget, ch)
-        else:
-            QTest.sendKeyEvent(QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, ch, NO_MOD)
 
 
-def _type(qtbot: QtBot, text: str) -> None:
-    _keys(qtbot, _focused(), text)
 
 
-def _press(qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier = NO_MOD) -> None:
-    qtbot.keyClick(_focused(), key, modifier)
 
 
-def _wait_active(qtbot: QtBot, window: QWidget) -> None:
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
 
 
 def _tab_to(qtbot: QtBot, target: QWidget, limit: int = 30) -> None:
     for _ in range(limit):
-        if _focused() is target:
+        if focused() is target:
             return
-        _press(qtbot, Qt.Key.Key_Tab)
+        press(qtbot, Qt.Key.Key_Tab)
     raise AssertionError(f"Tab never reached {target!r}")
 
 
@@ -82,7 +63,7 @@ def window(qtbot: QtBot, ctx: AppContext) -> Iterator[MainWindow]:
     qtbot.addWidget(win)
     win.resize(1366, 768)
     win.show()
-    _wait_active(qtbot, win)
+    wait_active(qtbot, win)
     yield win
     win.close()
 
@@ -99,7 +80,7 @@ def page(qtbot: QtBot, window: MainWindow) -> AttentionPage:
 def _search(qtbot: QtBot, page: AttentionPage, text: str) -> None:
     """Type in the search box like a clerk and wait for the debounced search."""
     page.search_edit.setFocus()
-    _keys(qtbot, page.search_edit, text)
+    keys(qtbot, page.search_edit, text)
     qtbot.waitUntil(lambda: not page.panel.is_search_pending())
 
 
@@ -119,13 +100,13 @@ def test_search_as_you_type_with_a_count(qtbot: QtBot, ctx: AppContext, page: At
         _person(ctx, given, "Rojas")
     _person(ctx, "Carla", "Pérez")
     page.search_edit.setFocus()
-    _keys(qtbot, page.search_edit, "roj")
+    keys(qtbot, page.search_edit, "roj")
     assert page.panel.is_search_pending()  # debounced: nothing queried per key
     assert page.model.rowCount() == 0
     qtbot.waitUntil(lambda: page.model.rowCount() == 3)
     assert page.count_label.text() == "3 personas encontradas"
     assert page.selected_person_id() is None  # several: nobody chosen for the clerk
-    _keys(qtbot, page.search_edit, "as genesis")
+    keys(qtbot, page.search_edit, "as genesis")
     qtbot.waitUntil(lambda: page.model.rowCount() == 1)
     assert page.count_label.text() == "1 persona encontrada"
     # a single result is selected at once and summarised
@@ -174,27 +155,27 @@ def test_down_and_enter_navigation(qtbot: QtBot, ctx: AppContext, page: Attentio
     _search(qtbot, page, "rojas")
     assert page.selected_person_id() is None
     assert page.summary.empty_label.isVisible()
-    _press(qtbot, Qt.Key.Key_Down)
-    assert _focused() is page.table
+    press(qtbot, Qt.Key.Key_Down)
+    assert focused() is page.table
     first = page.selected_person_id()
     assert first in ids
     assert page.summary.person_id() == first
-    _press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Down)
     second = page.selected_person_id()
     assert second in ids and second != first
     with qtbot.waitSignal(page.panel.person_chosen) as chosen:
-        _press(qtbot, Qt.Key.Key_Return)
+        press(qtbot, Qt.Key.Key_Return)
     assert chosen.args == [second]
     assert page.summary.person_id() == second
     assert page.summary.isVisible() and page.summary.name_label.isVisible()
-    _press(qtbot, Qt.Key.Key_Up)
-    _press(qtbot, Qt.Key.Key_Up)  # above the first row: back in the search box
-    assert _focused() is page.search_edit
-    _press(qtbot, Qt.Key.Key_Down)
-    _type(qtbot, "x")  # typing in the results goes on in the search box
-    assert _focused() is page.search_edit
+    press(qtbot, Qt.Key.Key_Up)
+    press(qtbot, Qt.Key.Key_Up)  # above the first row: back in the search box
+    assert focused() is page.search_edit
+    press(qtbot, Qt.Key.Key_Down)
+    type_text(qtbot, "x")  # typing in the results goes on in the search box
+    assert focused() is page.search_edit
     assert page.search_edit.text() == "rojasx"
-    _press(qtbot, Qt.Key.Key_Escape)  # Esc clears the search
+    press(qtbot, Qt.Key.Key_Escape)  # Esc clears the search
     assert page.search_edit.text() == ""
     qtbot.waitUntil(lambda: page.model.rowCount() == 0)
     assert page.summary.empty_label.isVisible()
@@ -205,9 +186,9 @@ def test_enter_in_the_search_box_goes_to_the_results(
 ) -> None:
     pid = _person(ctx, "Wilmer", "Sulbarán")
     page.search_edit.setFocus()
-    _keys(qtbot, page.search_edit, "sulbaran")
-    _press(qtbot, Qt.Key.Key_Return)  # no need to wait for the debounce
-    assert _focused() is page.table
+    keys(qtbot, page.search_edit, "sulbaran")
+    press(qtbot, Qt.Key.Key_Return)  # no need to wait for the debounce
+    assert focused() is page.table
     assert page.selected_person_id() == pid
 
 
@@ -217,18 +198,18 @@ def test_ctrl_f_focuses_the_search_from_anywhere(
     _person(ctx, "Ana", "Rojas")
     _search(qtbot, page, "rojas")
     page.summary.timeline_view.setFocus()
-    _press(qtbot, Qt.Key.Key_F, CTRL)
-    assert _focused() is page.search_edit
+    press(qtbot, Qt.Key.Key_F, CTRL)
+    assert focused() is page.search_edit
     assert page.search_edit.selectedText() == "rojas"
 
 
 def test_f2_without_a_person_explains_what_to_do(qtbot: QtBot, page: AttentionPage) -> None:
-    _press(qtbot, Qt.Key.Key_F2)
+    press(qtbot, Qt.Key.Key_F2)
     assert page.active_dialog is None
     assert page.message_label.text() == (
         "Primero elija a una persona de la lista (↓ y Enter), o pulse Ctrl+N para registrarla."
     )
-    _type(qtbot, "a")  # the hint goes away as soon as the clerk types
+    type_text(qtbot, "a")  # the hint goes away as soon as the clerk types
     assert page.message_label.text() == ""
 
 
@@ -248,7 +229,7 @@ def test_ctrl_n_registers_the_searched_person_then_offers_f2(
 ) -> None:
     page.person_dialog_factory = StandInPersonDialog
     _search(qtbot, page, "Yulimar Contreras")
-    _press(qtbot, Qt.Key.Key_N, CTRL)
+    press(qtbot, Qt.Key.Key_N, CTRL)
     dialog = page.active_dialog
     assert isinstance(dialog, StandInPersonDialog)
     assert dialog.initial_text == "Yulimar Contreras" and dialog.person_id is None
@@ -258,14 +239,14 @@ def test_ctrl_n_registers_the_searched_person_then_offers_f2(
     qtbot.waitUntil(lambda: page.active_dialog is None)
     assert page.selected_person_id() == dialog.result_person_id
     assert page.summary.name_label.text() == "Yulimar Contreras"
-    assert _focused() is page.new_consultation_button
+    assert focused() is page.new_consultation_button
     assert page.message_label.text() == "Persona guardada. Pulse F2 para registrar su atención."
 
 
 def test_cancelled_person_dialog_changes_nothing(qtbot: QtBot, page: AttentionPage) -> None:
     page.person_dialog_factory = StandInPersonDialog
     _search(qtbot, page, "Nadie")
-    _press(qtbot, Qt.Key.Key_N, CTRL)
+    press(qtbot, Qt.Key.Key_N, CTRL)
     dialog = page.active_dialog
     assert dialog is not None
     dialog.reject()
@@ -279,43 +260,43 @@ def test_find_register_and_consult_without_the_mouse(
     from oma_desktop.ui.personas.person_form import PersonDialog
 
     # 1. type a name nobody has
-    _type(qtbot, "Yulimar Contreras")
+    type_text(qtbot, "Yulimar Contreras")
     qtbot.waitUntil(lambda: page.count_label.text().startswith("No se encontró a nadie"))
     # 2. Ctrl+N: the person form, already filled with the name
-    _press(qtbot, Qt.Key.Key_N, CTRL)
+    press(qtbot, Qt.Key.Key_N, CTRL)
     person_dialog = page.active_dialog
     assert isinstance(person_dialog, PersonDialog)
-    _wait_active(qtbot, person_dialog)
+    wait_active(qtbot, person_dialog)
     assert person_dialog.given_names.text() == "Yulimar"
     assert person_dialog.paternal_surname.text() == "Contreras"
     # 3. fill what is missing by keyboard and save
     _tab_to(qtbot, person_dialog.sex)
-    _press(qtbot, Qt.Key.Key_M)  # Mujer
+    press(qtbot, Qt.Key.Key_M)  # Mujer
     _tab_to(qtbot, person_dialog.phone)
-    _type(qtbot, "912345678")
+    type_text(qtbot, "912345678")
     _tab_to(qtbot, person_dialog.consent_register)
-    _press(qtbot, Qt.Key.Key_Space)
-    _press(qtbot, Qt.Key.Key_S, CTRL)
+    press(qtbot, Qt.Key.Key_Space)
+    press(qtbot, Qt.Key.Key_S, CTRL)
     qtbot.waitUntil(lambda: page.active_dialog is None)
     pid = ctx.store.scalar("SELECT id FROM person WHERE given_names = 'Yulimar'")
     assert pid is not None
     # the new person is selected and F2 is offered
     assert page.selected_person_id() == pid
     assert page.summary.name_label.text() == "Yulimar Contreras"
-    _wait_active(qtbot, window)
-    assert _focused() is page.new_consultation_button
+    wait_active(qtbot, window)
+    assert focused() is page.new_consultation_button
     # 4. F2: the consultation, choose a topic and write what was asked
-    _press(qtbot, Qt.Key.Key_F2)
+    press(qtbot, Qt.Key.Key_F2)
     consultation = page.active_dialog
     assert isinstance(consultation, ConsultationDialog)
-    _wait_active(qtbot, consultation)
+    wait_active(qtbot, consultation)
     assert consultation.person_id == pid
-    assert _focused() is consultation.topic_filter
-    _type(qtbot, "cpp")
-    _press(qtbot, Qt.Key.Key_Return)
+    assert focused() is consultation.topic_filter
+    type_text(qtbot, "cpp")
+    press(qtbot, Qt.Key.Key_Return)
     _tab_to(qtbot, consultation.summary_edit)
-    _type(qtbot, "Quiere tramitar su CPP.")
-    _press(qtbot, Qt.Key.Key_S, CTRL)
+    type_text(qtbot, "Quiere tramitar su CPP.")
+    press(qtbot, Qt.Key.Key_S, CTRL)
     qtbot.waitUntil(lambda: page.active_dialog is None)
     # 5. in the database, linked to the person
     rows = ctx.store.rows("SELECT person_id, topics, summary FROM consultation")
@@ -325,8 +306,8 @@ def test_find_register_and_consult_without_the_mouse(
     assert "consultation" in kinds
     today = dt.date.today().strftime("%d/%m/%Y")
     assert page.model.data(page.model.index(0, page.model.COL_LAST_VISIT)) == today
-    _wait_active(qtbot, window)
-    assert _focused() is page.search_edit  # ready for the next person
+    wait_active(qtbot, window)
+    assert focused() is page.search_edit  # ready for the next person
     assert page.search_edit.selectedText() == "Yulimar Contreras"  # typing replaces it
 
 
@@ -334,33 +315,33 @@ def test_f2_then_cancel_writes_nothing(qtbot: QtBot, ctx: AppContext, window: Ma
                                        page: AttentionPage) -> None:
     _person(ctx, "Ana", "Rojas")
     _search(qtbot, page, "rojas")
-    _press(qtbot, Qt.Key.Key_F2)
+    press(qtbot, Qt.Key.Key_F2)
     dialog = page.active_dialog
     assert isinstance(dialog, ConsultationDialog)
-    _wait_active(qtbot, dialog)
-    _press(qtbot, Qt.Key.Key_Escape)
+    wait_active(qtbot, dialog)
+    press(qtbot, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: page.active_dialog is None)
     assert ctx.store.scalar("SELECT count(*) FROM consultation") == 0
-    _wait_active(qtbot, window)
-    _press(qtbot, Qt.Key.Key_F2)  # the shortcut works again
+    wait_active(qtbot, window)
+    press(qtbot, Qt.Key.Key_F2)  # the shortcut works again
     assert isinstance(page.active_dialog, ConsultationDialog)
     page.active_dialog.reject()
 
 
 def test_quick_anonymous_consultation(qtbot: QtBot, ctx: AppContext, page: AttentionPage) -> None:
-    _press(qtbot, Qt.Key.Key_N, CTRL | SHIFT)
+    press(qtbot, Qt.Key.Key_N, CTRL | SHIFT)
     dialog = page.active_dialog
     assert isinstance(dialog, ConsultationDialog)
-    _wait_active(qtbot, dialog)
+    wait_active(qtbot, dialog)
     assert dialog.anonymous and dialog.anonymous_note.isVisible()
-    assert _focused() is dialog.anon_sex_combo
-    _press(qtbot, Qt.Key.Key_M)
-    _press(qtbot, Qt.Key.Key_Tab)
-    _type(qtbot, "28")
+    assert focused() is dialog.anon_sex_combo
+    press(qtbot, Qt.Key.Key_M)
+    press(qtbot, Qt.Key.Key_Tab)
+    type_text(qtbot, "28")
     _tab_to(qtbot, dialog.topic_filter)
-    _type(qtbot, "alimentacion")
-    _press(qtbot, Qt.Key.Key_Return)
-    _press(qtbot, Qt.Key.Key_S, CTRL)
+    type_text(qtbot, "alimentacion")
+    press(qtbot, Qt.Key.Key_Return)
+    press(qtbot, Qt.Key.Key_S, CTRL)
     qtbot.waitUntil(lambda: page.active_dialog is None)
     row = ctx.store.one("SELECT * FROM consultation")
     assert row is not None and row["person_id"] is None
@@ -398,7 +379,7 @@ def test_open_in_people_and_edit_from_the_timeline(
     row = next(r for r, e in enumerate(page.summary.timeline_model.entries()) if e.ref_id == cid)
     view.setCurrentIndex(page.summary.timeline_model.index(row, 0))
     view.setFocus()
-    _press(qtbot, Qt.Key.Key_Return)
+    press(qtbot, Qt.Key.Key_Return)
     dialog = page.active_dialog
     assert isinstance(dialog, ConsultationDialog) and dialog.consultation_id == cid
     dialog.reject()
@@ -413,10 +394,10 @@ def test_open_in_people_and_edit_from_the_timeline(
 def test_coming_back_to_the_page_focuses_the_search(
     qtbot: QtBot, window: MainWindow, page: AttentionPage
 ) -> None:
-    _press(qtbot, Qt.Key.Key_2, CTRL)
+    press(qtbot, Qt.Key.Key_2, CTRL)
     assert window.current_key() == "people"
     people = window.page("people")
     assert people is not None
-    qtbot.waitUntil(lambda: _focused() is people.search_edit)  # type: ignore[attr-defined]
-    _press(qtbot, Qt.Key.Key_1, CTRL)
-    qtbot.waitUntil(lambda: _focused() is page.search_edit)
+    qtbot.waitUntil(lambda: focused() is people.search_edit)  # type: ignore[attr-defined]
+    press(qtbot, Qt.Key.Key_1, CTRL)
+    qtbot.waitUntil(lambda: focused() is page.search_edit)

@@ -7,9 +7,9 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from kbd import focused, keys, press, type_text
 from PySide6.QtCore import QDateTime, Qt
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from oma_desktop import i18n
@@ -48,30 +48,12 @@ def _open(qtbot: QtBot, dialog: ConsultationDialog) -> ConsultationDialog:
     return dialog
 
 
-def _focused() -> QWidget:
-    widget = QApplication.focusWidget()
-    assert widget is not None
-    return widget
 
 
-def _press(qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
-    """A key pressed on whatever has the keyboard focus."""
-    qtbot.keyClick(_focused(), key, modifier)
 
 
-def _keys(qtbot: QtBot, widget: QWidget, text: str) -> None:
-    """Type ``text`` into ``widget`` key by key (QTest.keyClicks only knows ASCII)."""
-    for ch in text:
-        if ch.isascii():
-            qtbot.keyClicks(widget, ch)
-        else:
-            QTest.sendKeyEvent(QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, ch,
-                               Qt.KeyboardModifier.NoModifier)
 
 
-def _type(qtbot: QtBot, text: str) -> None:
-    """Type on whatever has the keyboard focus."""
-    _keys(qtbot, _focused(), text)
 
 
 @pytest.fixture
@@ -100,7 +82,7 @@ def test_defaults_and_focus(dialog: ConsultationDialog, ctx: AppContext) -> None
     assert dialog.staff_combo.currentText() == "Recepción"
     assert dialog.channel_combo.value() == "presencial"
     assert dialog.channel_combo.currentText() == "Presencial"
-    assert _focused() is dialog.topic_filter
+    assert focused() is dialog.topic_filter
     assert dialog.save_button.text() == "Guardar (Ctrl+S)"
     assert dialog.cancel_button.text() == "Cancelar (Esc)"
     assert not dialog.history_box.isVisible() and not dialog.link_button.isVisible()
@@ -123,76 +105,76 @@ def test_topics_grouped_by_the_six_axes(dialog: ConsultationDialog, ctx: AppCont
 def test_topic_filter_ignores_accents_and_matches_word_starts(
     qtbot: QtBot, dialog: ConsultationDialog
 ) -> None:
-    _keys(qtbot, dialog.topic_filter, "regularizacion")
+    keys(qtbot, dialog.topic_filter, "regularizacion")
     assert dialog.topics.visible_codes() == ["REG_CPP_PTP", "REG_CARNE_EXTRANJERIA"]
     dialog.topic_filter.clear()
-    _keys(qtbot, dialog.topic_filter, "SIS")
+    keys(qtbot, dialog.topic_filter, "SIS")
     # "crisis" contains "sis" but does not start with it
     assert dialog.topics.visible_codes() == ["SALUD_SIS"]
     dialog.topic_filter.clear()
-    _keys(qtbot, dialog.topic_filter, "nines")  # "niñez" without the tilde, misspelt
+    keys(qtbot, dialog.topic_filter, "nines")  # "niñez" without the tilde, misspelt
     assert dialog.topics.visible_codes() == []
     dialog.topic_filter.clear()
-    _keys(qtbot, dialog.topic_filter, "ninez")
+    keys(qtbot, dialog.topic_filter, "ninez")
     assert dialog.topics.visible_codes() == ["PROTECCION_NINEZ"]
     # an axis name shows its topics
     dialog.topic_filter.clear()
-    _keys(qtbot, dialog.topic_filter, "laboral")
+    keys(qtbot, dialog.topic_filter, "laboral")
     assert set(dialog.topics.visible_codes()) >= {"EMPLEO_CAPACITACION", "EMPRENDIMIENTO"}
     dialog.topic_filter.clear()
     assert len(dialog.topics.visible_codes()) == 25
 
 
 def test_choose_topics_with_the_keyboard(qtbot: QtBot, dialog: ConsultationDialog) -> None:
-    _type(qtbot, "cpp")
-    _press(qtbot, Qt.Key.Key_Return)  # Enter ticks the first topic shown
+    type_text(qtbot, "cpp")
+    press(qtbot, Qt.Key.Key_Return)  # Enter ticks the first topic shown
     assert dialog.topics.codes() == ["REG_CPP_PTP"]
-    assert _focused() is dialog.topic_filter
+    assert focused() is dialog.topic_filter
     assert dialog.topic_filter.selectedText() == "cpp"  # typing replaces it
-    _type(qtbot, "salud")
-    _press(qtbot, Qt.Key.Key_Down)  # into the list, on the first topic shown
-    assert _focused() is dialog.topic_view
+    type_text(qtbot, "salud")
+    press(qtbot, Qt.Key.Key_Down)  # into the list, on the first topic shown
+    assert focused() is dialog.topic_view
     assert dialog.topic_view.currentIndex().data(CODE_ROLE) == "SALUD_SIS"
-    _press(qtbot, Qt.Key.Key_Space)
+    press(qtbot, Qt.Key.Key_Space)
     assert dialog.topics.codes() == ["REG_CPP_PTP", "SALUD_SIS"]
-    _press(qtbot, Qt.Key.Key_Space)  # Space again unticks
+    press(qtbot, Qt.Key.Key_Space)  # Space again unticks
     assert dialog.topics.codes() == ["REG_CPP_PTP"]
-    _press(qtbot, Qt.Key.Key_Return)  # so does Enter
+    press(qtbot, Qt.Key.Key_Return)  # so does Enter
     assert dialog.topics.codes() == ["REG_CPP_PTP", "SALUD_SIS"]
     assert dialog.topics.chosen_label.text() == (
         "Elegidos: Regularización: CPP o PTP; Salud y afiliación al SIS"
     )
-    _press(qtbot, Qt.Key.Key_Up)  # above the first topic: back to the filter
-    assert _focused() is dialog.topic_filter
-    _press(qtbot, Qt.Key.Key_Tab)
-    _press(qtbot, Qt.Key.Key_Tab)
-    assert _focused() is dialog.summary_edit
+    press(qtbot, Qt.Key.Key_Up)  # above the first topic: back to the filter
+    assert focused() is dialog.topic_filter
+    press(qtbot, Qt.Key.Key_Tab)
+    press(qtbot, Qt.Key.Key_Tab)
+    assert focused() is dialog.summary_edit
 
 
 def test_arrow_keys_skip_the_axis_headings(qtbot: QtBot, dialog: ConsultationDialog) -> None:
-    _press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Down)
     assert dialog.topic_view.currentIndex().data(CODE_ROLE) == "EMPADRONAMIENTO"
-    _press(qtbot, Qt.Key.Key_Down)  # over the "Migración y género" heading
+    press(qtbot, Qt.Key.Key_Down)  # over the "Migración y género" heading
     assert dialog.topic_view.currentIndex().data(CODE_ROLE) == "VIOLENCIA_GENERO"
 
 
 def test_full_keyboard_save(qtbot: QtBot, dialog: ConsultationDialog, ctx: AppContext, person: str) -> None:
-    _type(qtbot, "carne")
-    _press(qtbot, Qt.Key.Key_Return)
-    _press(qtbot, Qt.Key.Key_Tab)
-    _press(qtbot, Qt.Key.Key_Tab)
-    _type(qtbot, "Quiere renovar su carné de extranjería.")
-    _press(qtbot, Qt.Key.Key_Tab)  # Tab leaves the text box instead of inserting a tab
-    assert _focused() is dialog.actions_edit
-    _type(qtbot, "Se explicó el trámite en línea.")
-    _press(qtbot, Qt.Key.Key_Tab)
-    _type(qtbot, "Orientada")
-    _press(qtbot, Qt.Key.Key_Tab)
-    assert _focused() is dialog.follow_up_edit
+    type_text(qtbot, "carne")
+    press(qtbot, Qt.Key.Key_Return)
+    press(qtbot, Qt.Key.Key_Tab)
+    press(qtbot, Qt.Key.Key_Tab)
+    type_text(qtbot, "Quiere renovar su carné de extranjería.")
+    press(qtbot, Qt.Key.Key_Tab)  # Tab leaves the text box instead of inserting a tab
+    assert focused() is dialog.actions_edit
+    type_text(qtbot, "Se explicó el trámite en línea.")
+    press(qtbot, Qt.Key.Key_Tab)
+    type_text(qtbot, "Orientada")
+    press(qtbot, Qt.Key.Key_Tab)
+    assert focused() is dialog.follow_up_edit
     follow = dt.date.today() + dt.timedelta(days=7)
-    _type(qtbot, follow.strftime("%d/%m/%Y"))
+    type_text(qtbot, follow.strftime("%d/%m/%Y"))
     with qtbot.waitSignal(dialog.accepted):
-        _press(qtbot, Qt.Key.Key_S, CTRL)
+        press(qtbot, Qt.Key.Key_S, CTRL)
     cid = dialog.result_consultation_id
     assert cid is not None
     saved = load_consultation(ctx.store, cid)
@@ -210,8 +192,8 @@ def test_full_keyboard_save(qtbot: QtBot, dialog: ConsultationDialog, ctx: AppCo
 def test_validation_errors_keep_everything_typed(
     qtbot: QtBot, dialog: ConsultationDialog, ctx: AppContext
 ) -> None:
-    _keys(qtbot, dialog.summary_edit, "Pregunta por vacantes escolares.")
-    _keys(qtbot, dialog.follow_up_edit, "32/13/2026")
+    keys(qtbot, dialog.summary_edit, "Pregunta por vacantes escolares.")
+    keys(qtbot, dialog.follow_up_edit, "32/13/2026")
     qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_S, CTRL)
     assert dialog.isVisible() and dialog.result() == 0
     assert _count(ctx) == 0
@@ -221,7 +203,7 @@ def test_validation_errors_keep_everything_typed(
     assert dialog.message_label.text().startswith("Revise los campos marcados.")
     assert dialog.summary_edit.toPlainText() == "Pregunta por vacantes escolares."
     assert dialog.follow_up_edit.text() == "32/13/2026"
-    assert _focused() is dialog.topic_view  # the first field in error
+    assert focused() is dialog.topic_view  # the first field in error
     # fix both and save
     dialog.topics.set_checked("EDUCACION_VACANTE")
     dialog.follow_up_edit.clear()
@@ -238,7 +220,7 @@ def test_future_date_and_follow_up_before_the_consultation(
     dialog.date_edit.setDateTime(QDateTime(dt.datetime.now() + dt.timedelta(days=2)))
     qtbot.keyClick(dialog.topic_filter, Qt.Key.Key_S, CTRL)
     assert dialog.errors.message("occurred_at") == "La atención no puede tener fecha futura."
-    assert _focused() is dialog.date_edit
+    assert focused() is dialog.date_edit
     dialog.date_edit.setDateTime(QDateTime(dt.datetime(2026, 3, 10, 9, 30)))
     dialog.follow_up_edit.set_value(dt.date(2026, 3, 1))
     qtbot.keyClick(dialog.topic_filter, Qt.Key.Key_S, CTRL)
@@ -255,18 +237,18 @@ def test_future_date_and_follow_up_before_the_consultation(
 
 def test_esc_closes_at_once_when_nothing_was_typed(qtbot: QtBot, dialog: ConsultationDialog) -> None:
     with qtbot.waitSignal(dialog.rejected):
-        _press(qtbot, Qt.Key.Key_Escape)
+        press(qtbot, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
 
 
 def test_esc_asks_before_discarding(qtbot: QtBot, dialog: ConsultationDialog, ctx: AppContext) -> None:
-    _keys(qtbot, dialog.summary_edit, "Algo")
+    keys(qtbot, dialog.summary_edit, "Algo")
     qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_Escape)
     assert dialog.isVisible()
     assert dialog.message_label.text() == (
         "Hay cambios sin guardar. Pulse Esc otra vez para descartarlos, o Ctrl+S para guardar."
     )
-    _keys(qtbot, dialog.summary_edit, " más")  # typing again disarms the second Esc
+    keys(qtbot, dialog.summary_edit, " más")  # typing again disarms the second Esc
     assert not dialog.message_label.isVisible()
     qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_Escape)
     assert dialog.isVisible()
@@ -288,19 +270,19 @@ def test_anonymous_quick_consultation(qtbot: QtBot, ctx: AppContext) -> None:
     assert dialog.anonymous_note.isVisible()
     assert dialog.anonymous_note.text() == "Consulta rápida: no se registran datos personales."
     assert not dialog.person_label.isVisible()
-    assert _focused() is dialog.anon_sex_combo
-    _press(qtbot, Qt.Key.Key_H)  # "Hombre"
+    assert focused() is dialog.anon_sex_combo
+    press(qtbot, Qt.Key.Key_H)  # "Hombre"
     assert dialog.anon_sex_combo.value() == "M"
-    _press(qtbot, Qt.Key.Key_Tab)
-    _type(qtbot, "4x5")  # only digits are accepted
+    press(qtbot, Qt.Key.Key_Tab)
+    type_text(qtbot, "4x5")  # only digits are accepted
     assert dialog.anon_age_edit.text() == "45"
-    _press(qtbot, Qt.Key.Key_Tab)
-    assert _focused() is dialog.anon_nationality_combo
-    _type(qtbot, "colombia")
-    _press(qtbot, Qt.Key.Key_Tab)
-    _type(qtbot, "empleo")
-    _press(qtbot, Qt.Key.Key_Return)
-    _press(qtbot, Qt.Key.Key_S, CTRL)
+    press(qtbot, Qt.Key.Key_Tab)
+    assert focused() is dialog.anon_nationality_combo
+    type_text(qtbot, "colombia")
+    press(qtbot, Qt.Key.Key_Tab)
+    type_text(qtbot, "empleo")
+    press(qtbot, Qt.Key.Key_Return)
+    press(qtbot, Qt.Key.Key_S, CTRL)
     assert dialog.result() == 1
     row = ctx.store.one("SELECT * FROM consultation")
     assert row is not None
@@ -312,7 +294,7 @@ def test_anonymous_quick_consultation(qtbot: QtBot, ctx: AppContext) -> None:
 def test_anonymous_age_out_of_range_and_unknown_country(qtbot: QtBot, ctx: AppContext) -> None:
     dialog = _open(qtbot, ConsultationDialog(ctx, None, anonymous=True))
     dialog.topics.set_checked("ORIENTACION")
-    _keys(qtbot, dialog.anon_age_edit, "130")
+    keys(qtbot, dialog.anon_age_edit, "130")
     dialog.anon_nationality_combo.setEditText("Narnia")
     qtbot.keyClick(dialog.anon_age_edit, Qt.Key.Key_S, CTRL)
     assert dialog.errors.message("anon_age") == "La edad aproximada debe estar entre 0 y 110."
@@ -342,7 +324,7 @@ def test_editing_keeps_history(qtbot: QtBot, ctx: AppContext, person: str) -> No
     assert dialog.date_edit.dateTime().toPython() == dt.datetime(2026, 11, 2, 10, 0)
     assert not dialog.is_dirty()
     dialog.summary_edit.selectAll()
-    _keys(qtbot, dialog.summary_edit, "Afiliación al SIS de su hija")
+    keys(qtbot, dialog.summary_edit, "Afiliación al SIS de su hija")
     dialog.topics.set_checked("EDUCACION_VACANTE")
     qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_S, CTRL)
     assert dialog.result() == 1
@@ -376,16 +358,16 @@ def test_link_an_anonymous_consultation_to_a_person(qtbot: QtBot, ctx: AppContex
     assert isinstance(picker, PersonPickerDialog)
     qtbot.waitExposed(picker)
     qtbot.waitUntil(lambda: QApplication.activeWindow() is picker)
-    assert _focused() is picker.search_edit
-    _type(qtbot, "nadie")
+    assert focused() is picker.search_edit
+    type_text(qtbot, "nadie")
     picker.panel.search_now()
     assert picker.panel.count_label.text() == "No se encontró a nadie."  # no Ctrl+N here
     picker.search_edit.clear()
-    _type(qtbot, "genesis roj")
-    _press(qtbot, Qt.Key.Key_Down)
+    type_text(qtbot, "genesis roj")
+    press(qtbot, Qt.Key.Key_Down)
     assert picker.panel.current_person_id() == person
     with qtbot.waitSignal(dialog.linked):
-        _press(qtbot, Qt.Key.Key_Return)
+        press(qtbot, Qt.Key.Key_Return)
     assert load_consultation(ctx.store, cid).person_id == person
     assert not dialog.anonymous and not dialog.anon_box.isVisible()
     assert dialog.person_label.text() == "Atención a Génesis Rojas"
@@ -393,7 +375,7 @@ def test_link_an_anonymous_consultation_to_a_person(qtbot: QtBot, ctx: AppContex
     assert "la vinculó a una persona registrada" in dialog.history_list.item(0).text()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
     # a later edit keeps the link
-    _keys(qtbot, dialog.summary_edit, "Resultó ser Génesis.")
+    keys(qtbot, dialog.summary_edit, "Resultó ser Génesis.")
     qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_S, CTRL)
     assert dialog.result() == 1
     row = ctx.store.get("consultation", cid)

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from kbd import keys, press, wait_active
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from oma_desktop.services.consultations import (
@@ -28,7 +28,6 @@ from oma_desktop.ui.pages import PAGES, PageSpec
 from oma_desktop.ui.people_page import PeoplePage
 
 CTRL = Qt.KeyboardModifier.ControlModifier
-NO_MOD = Qt.KeyboardModifier.NoModifier
 
 
 def _person(ctx: AppContext, given: str, surname: str, **extra: Any) -> str:
@@ -38,27 +37,12 @@ def _person(ctx: AppContext, given: str, surname: str, **extra: Any) -> str:
     return register_person(ctx.store, ctx.catalogs, ctx.user_id, PersonInput(**values))
 
 
-def _focused() -> QWidget:
-    widget = QApplication.focusWidget()
-    assert widget is not None
-    return widget
 
 
-def _keys(qtbot: QtBot, widget: QWidget, text: str) -> None:
-    for ch in text:
-        if ch.isascii():
-            qtbot.keyClicks(widget, ch)
-        else:
-            QTest.sendKeyEvent(QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, ch, NO_MOD)
 
 
-def _press(qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier = NO_MOD) -> None:
-    qtbot.keyClick(_focused(), key, modifier)
 
 
-def _wait_active(qtbot: QtBot, window: QWidget) -> None:
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
 
 
 @pytest.fixture
@@ -67,7 +51,7 @@ def window(qtbot: QtBot, ctx: AppContext) -> Iterator[MainWindow]:
     qtbot.addWidget(win)
     win.resize(1366, 768)
     win.show()
-    _wait_active(qtbot, win)
+    wait_active(qtbot, win)
     yield win
     win.close()
 
@@ -153,8 +137,8 @@ def test_search_and_household_link(qtbot: QtBot, window: MainWindow, rojas: dict
     page = window.show_page("people")
     assert isinstance(page, PeoplePage)
     qtbot.waitUntil(lambda: page.search_edit.hasFocus())
-    _keys(qtbot, page.search_edit, "rojas")
-    _press(qtbot, Qt.Key.Key_Down)
+    keys(qtbot, page.search_edit, "rojas")
+    press(qtbot, Qt.Key.Key_Down)
     assert page.model.rowCount() == 2
     assert page.summary.person_id() == page.selected_person_id()
     page.summary.household_label.linkActivated.emit(f"person:{rojas['son']}")
@@ -180,11 +164,11 @@ def test_double_click_on_a_consultation_edits_it(
     dialog = page.active_dialog
     assert isinstance(dialog, ConsultationDialog)
     assert dialog.consultation_id == rojas["first"]
-    _wait_active(qtbot, dialog)
+    wait_active(qtbot, dialog)
     assert dialog.summary_edit.toPlainText() == "Afiliación al SIS"
     dialog.summary_edit.selectAll()
-    _keys(qtbot, dialog.summary_edit, "Afiliación al SIS (pendiente de DNI del hijo)")
-    _press(qtbot, Qt.Key.Key_S, CTRL)
+    keys(qtbot, dialog.summary_edit, "Afiliación al SIS (pendiente de DNI del hijo)")
+    press(qtbot, Qt.Key.Key_S, CTRL)
     qtbot.waitUntil(lambda: page.active_dialog is None)
     assert load_consultation(ctx.store, rojas["first"]).summary == (
         "Afiliación al SIS (pendiente de DNI del hijo)"
@@ -214,14 +198,14 @@ def test_ctrl_e_edits_the_person(
     page = window.open_person(rojas["mother"])
     assert isinstance(page, PeoplePage)
     page.table.setFocus()
-    _press(qtbot, Qt.Key.Key_E, CTRL)
+    press(qtbot, Qt.Key.Key_E, CTRL)
     dialog = page.active_dialog
     assert isinstance(dialog, PersonDialog)
     assert dialog.person_id == rojas["mother"]
-    _wait_active(qtbot, dialog)
+    wait_active(qtbot, dialog)
     dialog.phone.selectAll()
-    _keys(qtbot, dialog.phone, "987654321")
-    _press(qtbot, Qt.Key.Key_S, CTRL)
+    keys(qtbot, dialog.phone, "987654321")
+    press(qtbot, Qt.Key.Key_S, CTRL)
     qtbot.waitUntil(lambda: page.active_dialog is None)
     row = ctx.store.get("person", rojas["mother"])
     assert row is not None and row["phone"] == "987654321"
@@ -236,12 +220,12 @@ def test_f2_and_ctrl_n_on_the_people_page(
     page = window.open_person(rojas["son"])
     assert isinstance(page, PeoplePage)
     page.table.setFocus()
-    _press(qtbot, Qt.Key.Key_F2)
+    press(qtbot, Qt.Key.Key_F2)
     dialog = page.active_dialog
     assert isinstance(dialog, ConsultationDialog) and dialog.person_id == rojas["son"]
     dialog.reject()
     qtbot.waitUntil(lambda: page.active_dialog is None)
-    _wait_active(qtbot, window)
+    wait_active(qtbot, window)
 
     opened: list[dict[str, Any]] = []
 
@@ -254,8 +238,8 @@ def test_f2_and_ctrl_n_on_the_people_page(
     page.person_dialog_factory = StandIn
     page.search_edit.setFocus()
     page.search_edit.selectAll()
-    _keys(qtbot, page.search_edit, "Nuevo Vecino")
-    _press(qtbot, Qt.Key.Key_N, CTRL)
+    keys(qtbot, page.search_edit, "Nuevo Vecino")
+    press(qtbot, Qt.Key.Key_N, CTRL)
     assert opened == [{"initial_text": "Nuevo Vecino"}]
     stand_in = page.active_dialog
     assert stand_in is not None
