@@ -29,6 +29,7 @@ from oma_desktop.services.importer import (
     split_full_name,
     target_label,
 )
+from oma_desktop.services.importer import commit as importer_commit
 from oma_desktop.services.persons import DocumentInput, PersonInput, register_person
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
@@ -620,7 +621,7 @@ def test_a_failure_midway_leaves_the_database_unchanged(
     plan = _plan(ctx, CSV_CP1252)
     before = _counts(ctx)
     written = []
-    real = importer.write_new_person
+    real = importer_commit.write_new_person
 
     def failing(tx, casa_id, user_id, data, today):  # type: ignore[no-untyped-def]
         if len(written) == 2:
@@ -628,13 +629,13 @@ def test_a_failure_midway_leaves_the_database_unchanged(
         written.append(real(tx, casa_id, user_id, data, today))
         return written[-1]
 
-    monkeypatch.setattr(importer, "write_new_person", failing)
+    monkeypatch.setattr(importer_commit, "write_new_person", failing)
     with pytest.raises(RuntimeError, match="disco lleno"):
         commit_import(ctx.store, ctx.user_id, plan)
     assert len(written) == 2  # two persons (and a consultation) were written, then rolled back
     assert _counts(ctx) == before
     assert not plan.committed
-    monkeypatch.setattr(importer, "write_new_person", real)
+    monkeypatch.setattr(importer_commit, "write_new_person", real)
     commit_import(ctx.store, ctx.user_id, plan)  # the same plan can be saved afterwards
     assert _counts(ctx)["person"] == before["person"] + 6
 
