@@ -9,11 +9,7 @@ from oma_desktop.core.store import Store
 from oma_desktop.i18n import _, ngettext
 from oma_desktop.services.consultations import consultation_fields
 from oma_desktop.services.importer.plan import ImportPlan
-from oma_desktop.services.persons import (
-    write_new_person,
-)
-
-# --------------------------------------------------------------------------- commit
+from oma_desktop.services.persons import write_new_person
 
 
 @dataclass

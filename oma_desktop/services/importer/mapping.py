@@ -10,8 +10,6 @@ from typing import Literal
 from oma_desktop.core.text import fold
 from oma_desktop.i18n import N_, _
 
-# --------------------------------------------------------------------------- targets
-
 
 @dataclass(frozen=True)
 class TargetField:
@@ -55,7 +53,7 @@ _TARGETS = {t.key: t for t in TARGET_FIELDS}
 CONSULTATION_FIELDS = frozenset(t.key for t in TARGET_FIELDS if t.group == "consultation")
 
 # how a date field is named inside a sentence ("la fecha de nacimiento «…» no es…")
-_DATE_PHRASES = {
+DATE_PHRASES = {
     "birth_date": N_("the birth date"),
     "arrival_date": N_("the arrival date"),
     "consultation_date": N_("the consultation date"),
@@ -164,8 +162,6 @@ def guess_mapping(headers: Sequence[str]) -> dict[int, str]:
     return dict(sorted(mapping.items()))
 
 
-# --------------------------------------------------------------------------- options
-
 
 @dataclass
 class ImportOptions:
@@ -196,7 +192,7 @@ def check_mapping(
             problems.append(
                 _("«{field}» is assigned to more than one column ({columns}); leave only one.").format(
                     field=target_label(target),
-                    columns=", ".join(f"«{_column_name(headers, i)}»" for i in indexes),
+                    columns=", ".join(f"«{column_name(headers, i)}»" for i in indexes),
                 )
             )
     has_given = "full_name" in by_target or "given_names" in by_target
@@ -221,6 +217,6 @@ def check_mapping(
     return problems
 
 
-def _column_name(headers: Sequence[str], index: int) -> str:
+def column_name(headers: Sequence[str], index: int) -> str:
     header = headers[index] if index < len(headers) else ""
     return header or _("column {number}").format(number=index + 1)

@@ -20,17 +20,17 @@ from oma_desktop.services.consultations import ConsultationInput, validate_consu
 from oma_desktop.services.duplicates import find_duplicates, name_similarity
 from oma_desktop.services.importer._constants import MATCH_SCORE, PREVIEW_ROWS, SAME_NAME_SCORE, WARN_SCORE
 from oma_desktop.services.importer.mapping import (
-    _DATE_PHRASES,
     CONSULTATION_FIELDS,
+    DATE_PHRASES,
     ImportOptions,
-    _column_name,
     check_mapping,
+    column_name,
 )
 from oma_desktop.services.importer.table import Table
 from oma_desktop.services.importer.values import (
-    _EMPTY_MARKS,
-    _NO,
-    _YES,
+    EMPTY_MARKS,
+    NO_WORDS,
+    YES_WORDS,
     ValueParser,
     parse_age,
     parse_datetime,
@@ -41,9 +41,6 @@ from oma_desktop.services.persons import (
     age_on,
     validate_person,
 )
-
-# --------------------------------------------------------------------------- plan
-
 
 Severity = Literal["error", "warning"]
 RowStatus = Literal["new", "existing", "repeated", "error", "empty"]
@@ -305,7 +302,7 @@ class _RowContext:
 
     def column(self, target: str) -> str:
         indexes = self.columns.get(target)
-        return _column_name(self.headers, indexes[0]) if indexes else ""
+        return column_name(self.headers, indexes[0]) if indexes else ""
 
     def add(self, target: str, message: str, severity: Severity = "error") -> None:
         self.issues.append(RowIssue(self.number, target, message, severity))
@@ -365,13 +362,13 @@ def _first_phone(text: str) -> tuple[str, str]:
 
 def _date_value(ctx: _RowContext, target: str, today: dt.date) -> dt.datetime | None:
     raw = ctx.value(target)
-    if not raw or fold(raw) in _EMPTY_MARKS:
+    if not raw or fold(raw) in EMPTY_MARKS:
         return None
     try:
         return parse_datetime(raw, today)
     except ValueError:
         ctx.add(target, _("Row {row}: {field} «{value}» is not a valid date (use day/month/year).")
-                .format(row=ctx.number, field=_(_DATE_PHRASES[target]), value=raw))
+                .format(row=ctx.number, field=_(DATE_PHRASES[target]), value=raw))
         return None
 
 
@@ -431,9 +428,9 @@ def _build_person(ctx: _RowContext, parser: ValueParser, options: ImportOptions,
     phone, more = _first_phone(ctx.value("phone"))
     person.phone = phone
     raw_wa = ctx.value("whatsapp")
-    if fold(raw_wa) in _YES:
+    if fold(raw_wa) in YES_WORDS:
         person.whatsapp = phone
-    elif fold(raw_wa) in _NO:
+    elif fold(raw_wa) in NO_WORDS:
         person.whatsapp = ""
     else:
         person.whatsapp, more_wa = _first_phone(raw_wa)
@@ -501,7 +498,7 @@ def _build_document(ctx: _RowContext, parser: ValueParser, options: ImportOption
             return None
         code = found
     number = raw_number
-    if raw_number and fold(raw_number) not in _EMPTY_MARKS:
+    if raw_number and fold(raw_number) not in EMPTY_MARKS:
         prefix, rest = parser.split_document(raw_number)
         if prefix and (not code or code == prefix):
             code, number = prefix, rest
@@ -596,7 +593,7 @@ def _build_consultation(ctx: _RowContext, parser: ValueParser, options: ImportOp
     cons.summary = ctx.text("summary", "\n")
     cons.actions = ctx.text("actions", "\n")
     raw_follow = ctx.value("follow_up_date")
-    if raw_follow and fold(raw_follow) not in _EMPTY_MARKS:
+    if raw_follow and fold(raw_follow) not in EMPTY_MARKS:
         if re.search(r"\d", raw_follow):
             follow = _date_value(ctx, "follow_up_date", today)
             cons.follow_up_date = follow.date() if follow else None

@@ -17,8 +17,6 @@ from oma_desktop.core.text import fold
 from oma_desktop.i18n import _
 from oma_desktop.services.importer._constants import _MAX_TITLE_ROWS, _SNIFF_LINES
 
-# --------------------------------------------------------------------------- table
-
 
 @dataclass
 class Table:

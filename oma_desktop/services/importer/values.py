@@ -14,8 +14,6 @@ from oma_desktop.core.text import fold, strip_accents
 from oma_desktop.core.vocab import CHANNELS, MIGRATORY_STATUS, SEX, Vocabulary, label
 from oma_desktop.services.importer._constants import COUNTRY_SCORE, DISTRICT_SCORE, TOPIC_SCORE
 
-# --------------------------------------------------------------------------- value parsing
-
 _TIME = r"(?:[ t]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(?:([ap])\.?\s?m\.?)?)?"
 _DMY = re.compile(r"(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{4}|\d{2})" + _TIME)
 _YMD = re.compile(r"(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})" + _TIME)
@@ -93,9 +91,9 @@ class TopicResult:
     ambiguous: list[tuple[str, str, str]]  # (text written, code, other code)
 
 
-_YES = frozenset({"si", "s", "yes", "y", "x", "1", "true", "verdadero"})
-_NO = frozenset({"no", "n", "0", "false", "falso", "ninguno", "ninguna", "na", "n a", "sin"})
-_EMPTY_MARKS = frozenset({"", "-", "--", "---", "n a", "na", "nd", "n d", "s d", "sd", "sin dato",
+YES_WORDS = frozenset({"si", "s", "yes", "y", "x", "1", "true", "verdadero"})
+NO_WORDS = frozenset({"no", "n", "0", "false", "falso", "ninguno", "ninguna", "na", "n a", "sin"})
+EMPTY_MARKS = frozenset({"", "-", "--", "---", "n a", "na", "nd", "n d", "s d", "sd", "sin dato",
                           "sin datos", "ninguno", "ninguna", "no", "no tiene", "null", "none"})
 
 _SEX_ALIASES = {
