@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -39,33 +38,12 @@ def _person(
     return register_person(ctx.store, ctx.catalogs, ctx.user_id, data)
 
 
-
-
-
-
-
-
-
-
-
-
 def _tab_to(qtbot: QtBot, target: QWidget, limit: int = 30) -> None:
     for _ in range(limit):
         if focused() is target:
             return
         press(qtbot, Qt.Key.Key_Tab)
     raise AssertionError(f"Tab never reached {target!r}")
-
-
-@pytest.fixture
-def window(qtbot: QtBot, ctx: AppContext) -> Iterator[MainWindow]:
-    win = MainWindow(ctx)
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    win.show()
-    wait_active(qtbot, win)
-    yield win
-    win.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import types
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,25 +34,6 @@ def _person(ctx: AppContext, given: str, surname: str, **extra: Any) -> str:
                                   nationality="VE", consent_register=True)
     values.update(extra)
     return register_person(ctx.store, ctx.catalogs, ctx.user_id, PersonInput(**values))
-
-
-
-
-
-
-
-
-
-
-@pytest.fixture
-def window(qtbot: QtBot, ctx: AppContext) -> Iterator[MainWindow]:
-    win = MainWindow(ctx)
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    win.show()
-    wait_active(qtbot, win)
-    yield win
-    win.close()
 
 
 @pytest.fixture
