@@ -25,6 +25,15 @@ SYSTEM_COLUMNS = frozenset({"id", "last_op_id"})
 
 OP_KINDS = ("create", "update", "tombstone", "link")
 
+GUARD_KINDS = ("insert", "update", "delete")
+# The triggers that keep change_log append-only (created by migration 1).
+CHANGE_LOG_TRIGGERS = ("change_log_no_update", "change_log_no_delete")
+
+
+def guard_trigger_names(table: str) -> tuple[str, ...]:
+    """The names of the guard triggers ``guard_triggers_sql(table)`` creates."""
+    return tuple(f"{table}_guard_{kind}" for kind in GUARD_KINDS)
+
 
 def guard_triggers_sql(table: str) -> str:
     """SQL creating the change-log guard triggers for ``table``."""
@@ -48,5 +57,5 @@ BEGIN SELECT RAISE(ABORT, 'oma: rows of {table} are tombstoned, never deleted');
 
 def drop_guard_triggers_sql(table: str) -> str:
     return "".join(
-        f"DROP TRIGGER IF EXISTS {table}_guard_{kind};\n" for kind in ("insert", "update", "delete")
+        f"DROP TRIGGER IF EXISTS {name};\n" for name in guard_trigger_names(table)
     )

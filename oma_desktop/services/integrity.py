@@ -12,14 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from oma_desktop.core.migrations import latest_version
-from oma_desktop.core.schema import ENTITY_TABLES
+from oma_desktop.core.schema import CHANGE_LOG_TRIGGERS, ENTITY_TABLES, guard_trigger_names
 from oma_desktop.core.store import Store
 from oma_desktop.i18n import _, format_number
 
 MAX_EXAMPLES = 5
-# the triggers that keep the change log append-only and every write logged
-CHANGE_LOG_TRIGGERS = ("change_log_no_update", "change_log_no_delete")
-GUARD_KINDS = ("insert", "update", "delete")
 
 
 @dataclass(frozen=True)
@@ -98,7 +95,7 @@ def check_guards(store: Store) -> CheckResult:
         row[0] for row in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
     }
     expected = [*CHANGE_LOG_TRIGGERS] + [
-        f"{table}_guard_{kind}" for table in ENTITY_TABLES for kind in GUARD_KINDS
+        name for table in ENTITY_TABLES for name in guard_trigger_names(table)
     ]
     missing = [name for name in expected if name not in present]
     title = _("Change-log protection")
