@@ -573,7 +573,6 @@ class _Generator:
         casa: str,
         staff: _Staff,
         address: tuple[str, str, str],
-        household_id: str | None,
         registered: tuple[int, str],
         unaccompanied: bool = False,
         homeless_rate: float = 0.015,
@@ -634,7 +633,6 @@ class _Generator:
             "vuln_trafficking": int(adult and random_() < 0.003),
             "vuln_homeless": int(random_() < homeless_rate),
             "vuln_chronic_illness": int(random_() < (0.04 if age < 50 else 0.18)),
-            "household_id": household_id,
             "consent_register": 1,
             "consent_refer": int(random_() < 0.93),
             "consent_contact": int(random_() < 0.9),
@@ -718,7 +716,7 @@ class _Generator:
             nationality = str(self.pick_nationality())
             person = new_person(str(self.pick_sex()), age, nationality,
                                 self.surnames(nationality), None)
-            add(person, age, household_id=None, unaccompanied=unaccompanied,
+            add(person, age, unaccompanied=unaccompanied,
                 homeless_rate=0.025)
             return None, persons, [], documents
 
@@ -771,7 +769,7 @@ class _Generator:
                 person = new_person(str(self.pick_sex()), age, nat, self.surnames(nat), None)
             people.append((person, age, relationship))
         for person, age, relationship in people:
-            add(person, age, household_id=household_id, homeless_rate=0.008)
+            add(person, age, homeless_rate=0.008)
             members.append({"household_id": household_id, "person_id": person.id,
                             "relationship": relationship})
         # named like services.households.ensure_household names them

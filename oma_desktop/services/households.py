@@ -29,7 +29,12 @@ def _check_relationship(relationship: str) -> None:
 
 
 def household_of(store: Store, person_id: str) -> str | None:
-    value = store.scalar("SELECT household_id FROM person WHERE id = ?", [person_id])
+    """The household the person belongs to: ``household_member`` is the one source of truth."""
+    value = store.scalar(
+        "SELECT household_id FROM household_member WHERE person_id = ? AND deleted = 0"
+        " ORDER BY id DESC LIMIT 1",
+        [person_id],
+    )
     return str(value) if value else None
 
 
@@ -50,7 +55,6 @@ def ensure_household(store: Store, user_id: str, head_person_id: str) -> str:
             "household_member",
             {"household_id": household_id, "person_id": head_person_id, "relationship": "jefe_hogar"},
         )
-        tx.update("person", head_person_id, {"household_id": household_id})
     return household_id
 
 
@@ -73,7 +77,6 @@ def add_member(
             "household_member",
             {"household_id": household_id, "person_id": person_id, "relationship": relationship},
         )
-        tx.update("person", person_id, {"household_id": household_id})
     return member_id
 
 
@@ -83,7 +86,6 @@ def remove_member(store: Store, user_id: str, member_id: str) -> None:
         raise KeyError(member_id)
     with store.transaction(user_id) as tx:
         tx.tombstone("household_member", member_id)
-        tx.update("person", row["person_id"], {"household_id": None})
 
 
 def members(store: Store, household_id: str) -> list[Member]:

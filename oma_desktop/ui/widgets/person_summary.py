@@ -42,7 +42,7 @@ from oma_desktop.core.vocab import (
 )
 from oma_desktop.i18n import _, ngettext
 from oma_desktop.services.context import AppContext
-from oma_desktop.services.households import members
+from oma_desktop.services.households import household_of, members
 from oma_desktop.services.persons import age_on
 from oma_desktop.services.timeline import person_timeline
 from oma_desktop.ui.fonts import scaled
@@ -377,9 +377,7 @@ class PersonSummary(QWidget):
     def household_member_ids(self) -> list[str]:
         if not self._person_id:
             return []
-        household_id = self.ctx.store.scalar(
-            "SELECT household_id FROM person WHERE id = ?", [self._person_id]
-        )
+        household_id = household_of(self.ctx.store, self._person_id)
         if not household_id:
             return []
         return [m.person_id for m in members(self.ctx.store, household_id) if m.person_id != self._person_id]
