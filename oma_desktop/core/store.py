@@ -188,6 +188,7 @@ class Store:
         self.clock = HybridLogicalClock(wall=wall)
         self._columns: dict[str, frozenset[str]] = {}
         self._in_transaction = False
+        self._changed: set[str] = set()
 
     # --- reading -----------------------------------------------------------------
 
@@ -266,6 +267,7 @@ class Store:
             yield writer
             self.set_meta("hlc", str(self.clock.last))
             self.conn.execute("COMMIT")
+            self._changed |= writer.entities
         except sqlite3.IntegrityError as exc:
             self.conn.execute("ROLLBACK")
             if "without change log" in str(exc) or "never deleted" in str(exc):
@@ -276,6 +278,13 @@ class Store:
             raise
         finally:
             self._in_transaction = False
+
+    def take_changes(self) -> frozenset[str]:
+        """The entities written by transactions committed since the last call (then reset).
+
+        Lets a background job tell the screens which kinds of records changed."""
+        changed, self._changed = frozenset(self._changed), set()
+        return changed
 
     def _check_entity(self, entity: str) -> None:
         if entity not in ENTITY_TABLES:
@@ -324,6 +333,7 @@ class Writer:
             )
         )
         self.ops_written = 0
+        self.entities: set[str] = set()
         self._checked: set[tuple[str, ...]] = set()
 
     def _op(
@@ -331,6 +341,7 @@ class Writer:
     ) -> tuple[Any, ...]:
         self._seq += 1
         self.ops_written += 1
+        self.entities.add(entity)
         payload = _json_encode(fields)
         return (
             new_id(),
