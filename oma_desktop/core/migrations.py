@@ -10,7 +10,36 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from oma_desktop.core.schema import ENTITY_TABLES, guard_triggers_sql
+from oma_desktop.core.schema import (
+    CHANGE_LOG_TRIGGERS_SQL,
+    ENTITY_TABLES,
+    drop_change_log_triggers_sql,
+    drop_guard_triggers_sql,
+    install_guards_sql,
+)
+
+# The tables of schema 1 and 2 (migration 3 added ``installation``).
+_V1_TABLES = tuple(t for t in ENTITY_TABLES if t != "installation")
+
+
+def _v1_guard_triggers_sql(table: str) -> str:
+    """The guard triggers of schemas 1-2 (replaced by migration 3; kept to replay 1-2)."""
+    return f"""
+CREATE TRIGGER {table}_guard_insert BEFORE INSERT ON {table}
+WHEN NEW.last_op_id IS NULL OR NOT EXISTS (
+    SELECT 1 FROM change_log WHERE op_id = NEW.last_op_id
+    AND entity = '{table}' AND entity_id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'oma: write to {table} without change log'); END;
+
+CREATE TRIGGER {table}_guard_update BEFORE UPDATE ON {table}
+WHEN NEW.last_op_id IS NULL OR NEW.last_op_id IS OLD.last_op_id OR NOT EXISTS (
+    SELECT 1 FROM change_log WHERE op_id = NEW.last_op_id
+    AND entity = '{table}' AND entity_id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'oma: write to {table} without change log'); END;
+
+CREATE TRIGGER {table}_guard_delete BEFORE DELETE ON {table}
+BEGIN SELECT RAISE(ABORT, 'oma: rows of {table} are tombstoned, never deleted'); END;
+"""
 
 
 @dataclass(frozen=True)
@@ -168,14 +197,13 @@ CREATE INDEX consultation_follow_up ON consultation (follow_up_date)
     WHERE follow_up_date IS NOT NULL AND follow_up_done = 0;
 """
     )
-    for table in ENTITY_TABLES:
-        conn.executescript(guard_triggers_sql(table))
+    for table in _V1_TABLES:
+        conn.executescript(_v1_guard_triggers_sql(table))
 
 
 def _v2_person_search(conn: sqlite3.Connection) -> None:
     """Full-text search over names (accent- and case-insensitive) and phone lookups."""
     from oma_desktop.core.derived import person_search_phones
-    from oma_desktop.core.schema import drop_guard_triggers_sql
 
     conn.create_function(
         "oma_search_phones", 2, lambda a, b: person_search_phones({"phone": a, "whatsapp": b})
@@ -199,7 +227,7 @@ UPDATE person SET
     search_phones = oma_search_phones(phone, whatsapp);
 """
     )
-    conn.executescript(guard_triggers_sql("person"))
+    conn.executescript(_v1_guard_triggers_sql("person"))
     conn.executescript(
         """
 CREATE VIRTUAL TABLE person_fts USING fts5 (
@@ -222,9 +250,82 @@ END;
     )
 
 
+def _v3_sync_ready(conn: sqlite3.Connection) -> None:
+    """The sync-ready change-log contract (issue #6).
+
+    * every operation records the version it started from (``base_op_id``) and the schema
+      version it was written under;
+    * casas and the reception accounts become headquarters-owned seed operations with fixed
+      ids (``core/seed.py``), replacing the ``create`` each installation logged on its own;
+    * households have one source of truth, ``household_member``: ``person.household_id``
+      goes (its values are dropped from the logged person operations too);
+    * an ``installation`` record per PC (its casa and mode, changed only by an explicit,
+      logged action);
+    * guard triggers that compare every written value with the fold of the log.
+
+    Operations written before this step get ``schema_version`` 2 and a ``base_op_id``
+    computed from the order of their record's operations.
+    """
+    from oma_desktop.core.oplog import apply_operations
+    from oma_desktop.core.seed import seed_operations
+
+    for table in _V1_TABLES:
+        conn.executescript(drop_guard_triggers_sql(table))
+    conn.executescript(drop_change_log_triggers_sql())
+    seed = seed_operations()
+    seed_casa_ops = {op.entity_id: op.op_id for op in seed if op.entity == "casa"}
+    conn.executescript(
+        """
+ALTER TABLE change_log ADD COLUMN base_op_id TEXT;
+ALTER TABLE change_log ADD COLUMN schema_version INTEGER NOT NULL DEFAULT 2;
+DROP INDEX change_log_entity;
+CREATE INDEX change_log_entity ON change_log (entity_id, hlc);
+
+-- the casas each installation created on its own give way to the seed operations
+DELETE FROM change_log WHERE entity = 'casa' AND kind = 'create';
+
+WITH ordered AS (
+    SELECT op_id, LAG(op_id) OVER (
+        PARTITION BY entity, entity_id ORDER BY hlc, casa, op_id) AS base
+    FROM change_log)
+UPDATE change_log SET base_op_id = ordered.base
+FROM ordered WHERE change_log.op_id = ordered.op_id AND change_log.kind <> 'create';
+
+UPDATE change_log SET fields = json_remove(fields, '$.household_id')
+WHERE entity = 'person' AND json_type(fields, '$.household_id') IS NOT NULL;
+
+DROP INDEX IF EXISTS person_household;
+ALTER TABLE person DROP COLUMN household_id;
+
+CREATE TABLE installation (
+    id TEXT PRIMARY KEY,
+    casa_id TEXT NOT NULL REFERENCES casa (id),
+    mode TEXT NOT NULL CHECK (mode IN ('casa', 'hq')),
+    created_at TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+"""
+    )
+    for casa, op_id in seed_casa_ops.items():
+        conn.execute(
+            "UPDATE change_log SET base_op_id = ? WHERE entity = 'casa' AND entity_id = ?"
+            " AND base_op_id IS NULL AND kind <> 'create'",
+            [op_id, casa],
+        )
+    conn.executescript(CHANGE_LOG_TRIGGERS_SQL)
+    for table in ENTITY_TABLES:
+        conn.executescript(install_guards_sql(conn, table))
+    # existing casa rows are refolded over the seed (keeping any local rename)
+    apply_operations(conn, seed, schema_version=3)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: entities, change log, guards", _v1_initial),
     Migration(2, "person search: full-text names, phones", _v2_person_search),
+    Migration(3, "sync-ready change log: base versions, seed records, fold guards",
+              _v3_sync_ready),
 )
 
 

@@ -1,18 +1,37 @@
-"""Which tables hold synchronised records, and the guard that ties them to the change log.
+"""Which tables hold synchronised records, and the guards that tie them to the change log.
 
 Every entity table has ``id TEXT PRIMARY KEY`` (a UUID or a stable catalog code),
-``last_op_id`` (the change-log operation that last wrote the row) and ``deleted``
-(tombstone flag). Triggers refuse any INSERT or UPDATE whose ``last_op_id`` is not a new
-operation in ``change_log`` for that same entity and id, and refuse every DELETE. So a
-write that skips ``Store.transaction()`` fails inside SQLite, whatever code attempts it.
+``last_op_id`` (the greatest operation folded into the row, by ``(hlc, casa, op_id)``) and
+``deleted`` (tombstone flag). A row is always the *fold* of its operations: for each
+logged column, the value written by the greatest operation that wrote that column (or the
+column default if none did). The triggers below enforce that inside SQLite, whatever code
+attempts the write (raw SQL, sqlite-utils, a careless module):
+
+* INSERT: the row must not exist yet (so ``INSERT OR REPLACE``, ``REPLACE`` and upserts
+  are refused), ``last_op_id`` must be a ``create`` operation for this entity and id, and
+  every column must hold what that operation logged (or the default).
+* UPDATE: the id never changes, ``last_op_id`` must be the greatest operation logged for
+  the record, and every changed column must hold the value of the greatest operation that
+  wrote it. Reusing an older operation id or a change-log row whose fields do not carry the
+  new values is therefore refused.
+* DELETE: refused; records are tombstoned.
+* ``change_log`` itself is append-only: no UPDATE, no DELETE, and no INSERT that reuses an
+  operation id or an installation's sequence number (which ``INSERT OR REPLACE`` would
+  otherwise turn into a silent rewrite of history).
+
+Derived columns (search keys) are not logged and not guarded here: every installation
+recomputes them, and ``oma-desktop check`` compares them with their derivation.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 # Tables whose rows are synchronised through the change log, in dependency order.
 ENTITY_TABLES: tuple[str, ...] = (
     "casa",
     "app_user",
+    "installation",
     "household",
     "person",
     "household_member",
@@ -25,37 +44,118 @@ SYSTEM_COLUMNS = frozenset({"id", "last_op_id"})
 
 OP_KINDS = ("create", "update", "tombstone", "link")
 
-GUARD_KINDS = ("insert", "update", "delete")
-# The triggers that keep change_log append-only (created by migration 1).
-CHANGE_LOG_TRIGGERS = ("change_log_no_update", "change_log_no_delete")
+# The order in which operations fold: the greatest key wins a field.
+FOLD_ORDER_SQL = "hlc DESC, casa DESC, op_id DESC"
+
+GUARD_KINDS = ("insert", "insert_log", "update", "delete")
+# The triggers that keep change_log append-only.
+CHANGE_LOG_TRIGGERS = ("change_log_no_update", "change_log_no_delete", "change_log_no_reuse")
+
+CHANGE_LOG_TRIGGERS_SQL = """
+CREATE TRIGGER change_log_no_update BEFORE UPDATE ON change_log
+BEGIN SELECT RAISE(ABORT, 'oma: change_log is append-only'); END;
+CREATE TRIGGER change_log_no_delete BEFORE DELETE ON change_log
+BEGIN SELECT RAISE(ABORT, 'oma: change_log is append-only'); END;
+CREATE TRIGGER change_log_no_reuse BEFORE INSERT ON change_log
+WHEN EXISTS (SELECT 1 FROM change_log WHERE op_id = NEW.op_id)
+  OR EXISTS (SELECT 1 FROM change_log WHERE installation = NEW.installation AND seq = NEW.seq)
+  OR json_type(NEW.fields) IS NOT 'object'
+BEGIN SELECT RAISE(ABORT, 'oma: change_log operation id or sequence reused'); END;
+"""
+
+
+def drop_change_log_triggers_sql() -> str:
+    return "".join(f"DROP TRIGGER IF EXISTS {name};\n" for name in CHANGE_LOG_TRIGGERS)
 
 
 def guard_trigger_names(table: str) -> tuple[str, ...]:
-    """The names of the guard triggers ``guard_triggers_sql(table)`` creates."""
+    """The names of the guard triggers ``guard_triggers_sql(table, ...)`` creates."""
     return tuple(f"{table}_guard_{kind}" for kind in GUARD_KINDS)
 
 
-def guard_triggers_sql(table: str) -> str:
-    """SQL creating the change-log guard triggers for ``table``."""
+def _quote(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"unexpected column name {name!r}")
+    return name
+
+
+def guard_triggers_sql(table: str, columns: Sequence[tuple[str, str | None]]) -> str:
+    """SQL creating the guard triggers of ``table``.
+
+    ``columns`` lists the logged columns as ``(name, default SQL literal or None)``: every
+    column except ``id``, ``last_op_id`` and the derived ones.
+    """
+    t = _quote(table)
+    cols = [(_quote(name), default or "NULL") for name, default in columns]
+    same_as_logged = " ".join(f"WHEN '{c}' THEN NEW.{c} IS NOT j.value" for c, _d in cols)
+    not_default = " ".join(f"WHEN '{c}' THEN NEW.{c} IS NOT {d}" for c, d in cols)
+    count_not_default = " + ".join(f"(NEW.{c} IS NOT {d})" for c, d in cols) or "0"
+    greatest = (
+        f"SELECT op_id FROM change_log WHERE entity_id = NEW.id AND entity = '{t}'"
+        f" ORDER BY {FOLD_ORDER_SQL} LIMIT 1"
+    )
+    changed_not_folded = "".join(
+        f"\n  OR (NEW.{c} IS NOT OLD.{c} AND NEW.{c} IS NOT COALESCE(("
+        f"SELECT json_extract(fields, '$.{c}') FROM change_log"
+        f" WHERE entity_id = NEW.id AND entity = '{t}'"
+        f" AND json_type(fields, '$.{c}') IS NOT NULL"
+        f" ORDER BY {FOLD_ORDER_SQL} LIMIT 1), {d}))"
+        for c, d in cols
+    )
+    create_op = "FROM change_log c, json_each(c.fields) j WHERE c.op_id = NEW.last_op_id"
     return f"""
-CREATE TRIGGER {table}_guard_insert BEFORE INSERT ON {table}
-WHEN NEW.last_op_id IS NULL OR NOT EXISTS (
-    SELECT 1 FROM change_log WHERE op_id = NEW.last_op_id
-    AND entity = '{table}' AND entity_id = NEW.id)
-BEGIN SELECT RAISE(ABORT, 'oma: write to {table} without change log'); END;
+CREATE TRIGGER {t}_guard_insert BEFORE INSERT ON {t}
+WHEN EXISTS (SELECT 1 FROM {t} WHERE id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'oma: {t} already has this id (replace and upsert are refused)'); END;
 
-CREATE TRIGGER {table}_guard_update BEFORE UPDATE ON {table}
-WHEN NEW.last_op_id IS NULL OR NEW.last_op_id IS OLD.last_op_id OR NOT EXISTS (
-    SELECT 1 FROM change_log WHERE op_id = NEW.last_op_id
-    AND entity = '{table}' AND entity_id = NEW.id)
-BEGIN SELECT RAISE(ABORT, 'oma: write to {table} without change log'); END;
+CREATE TRIGGER {t}_guard_insert_log BEFORE INSERT ON {t}
+WHEN NOT EXISTS (SELECT 1 FROM change_log WHERE op_id = NEW.last_op_id
+    AND entity = '{t}' AND entity_id = NEW.id AND kind = 'create')
+  OR EXISTS (SELECT 1 {create_op} AND CASE j.key {same_as_logged} ELSE 1 END)
+  OR ({count_not_default}) <> (SELECT count(*) {create_op}
+    AND CASE j.key {not_default} ELSE 0 END)
+BEGIN SELECT RAISE(ABORT, 'oma: write to {t} without change log'); END;
 
-CREATE TRIGGER {table}_guard_delete BEFORE DELETE ON {table}
-BEGIN SELECT RAISE(ABORT, 'oma: rows of {table} are tombstoned, never deleted'); END;
+CREATE TRIGGER {t}_guard_update BEFORE UPDATE ON {t}
+WHEN NEW.id IS NOT OLD.id
+  OR NEW.last_op_id IS NOT ({greatest}){changed_not_folded}
+BEGIN SELECT RAISE(ABORT, 'oma: write to {t} without change log'); END;
+
+CREATE TRIGGER {t}_guard_delete BEFORE DELETE ON {t}
+BEGIN SELECT RAISE(ABORT, 'oma: rows of {t} are tombstoned, never deleted'); END;
 """
 
 
 def drop_guard_triggers_sql(table: str) -> str:
-    return "".join(
-        f"DROP TRIGGER IF EXISTS {name};\n" for name in guard_trigger_names(table)
-    )
+    names = (*guard_trigger_names(table),)
+    return "".join(f"DROP TRIGGER IF EXISTS {name};\n" for name in names)
+
+
+def logged_columns(conn: object, table: str) -> list[tuple[str, str | None]]:
+    """``(name, default)`` of the columns of ``table`` that operations write.
+
+    ``conn`` is a DB-API connection. Derived columns and the system columns are left out.
+    A nullable column with a non-NULL default would make "absent" and "explicitly NULL"
+    ambiguous in a fold, so such a column is refused.
+    """
+    from oma_desktop.core.derived import DERIVED
+
+    derived = set(DERIVED.get(table, ((), None))[0])
+    result: list[tuple[str, str | None]] = []
+    for _cid, name, _type, notnull, default, _pk in conn.execute(  # type: ignore[attr-defined]
+        f"PRAGMA table_info({_quote(table)})"
+    ):
+        if name in SYSTEM_COLUMNS or name in derived:
+            continue
+        if not notnull and default not in (None, "NULL"):
+            raise ValueError(f"{table}.{name}: nullable column with a default")
+        result.append((name, default))
+    return result
+
+
+def install_guards_sql(conn: object, table: str) -> str:
+    """Drop and recreate the guard triggers of ``table`` for its current columns.
+
+    Every migration that adds or drops a column of an entity table runs this again.
+    """
+    return drop_guard_triggers_sql(table) + guard_triggers_sql(table, logged_columns(conn, table))

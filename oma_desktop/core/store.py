@@ -30,6 +30,13 @@ from oma_desktop.core.errors import (
 )
 from oma_desktop.core.ids import new_id
 from oma_desktop.core.migrations import MIGRATIONS, Migration, latest_version
+from oma_desktop.core.oplog import (
+    OP_COLUMNS,
+    SELECT_OPS,
+    ApplyResult,
+    Operation,
+    apply_operations,
+)
 from oma_desktop.core.schema import ENTITY_TABLES, SYSTEM_COLUMNS
 from oma_desktop.i18n import _
 
@@ -189,6 +196,7 @@ class Store:
         self._columns: dict[str, frozenset[str]] = {}
         self._in_transaction = False
         self._changed: set[str] = set()
+        self._schema_version = _user_version(conn)
 
     # --- reading -----------------------------------------------------------------
 
@@ -242,7 +250,7 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return _user_version(self.conn)
+        return self._schema_version
 
     def local_origin(self) -> Origin:
         return Origin(casa=self.casa_id, installation=self.installation_id)
@@ -279,6 +287,44 @@ class Store:
         finally:
             self._in_transaction = False
 
+    def apply(self, ops: Iterable[Operation]) -> ApplyResult:
+        """Apply operations that came from another installation, all or nothing.
+
+        Each is stored verbatim (same op id, casa, installation, seq, clock) and folded
+        into its record, so the result does not depend on arrival order or repetition;
+        the local clock moves past every applied operation.
+        """
+        if self._in_transaction:
+            raise RuntimeError("Store.apply() inside a transaction")
+        self._in_transaction = True
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = apply_operations(self.conn, ops, self.schema_version)
+            self.clock.advance_to(int(self.meta("hlc", "0") or 0))
+            if result.applied:
+                self.clock.observe(result.max_hlc)
+                self.set_meta("hlc", str(self.clock.last))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._in_transaction = False
+        self._changed |= result.entities
+        return result
+
+    def operations(
+        self, entity_id: str | None = None, *, after_rowid: int = 0
+    ) -> list[Operation]:
+        """Operations of the change log (of one record, or all), in fold order."""
+        if entity_id is not None:
+            sql, params = f"{SELECT_OPS} WHERE entity_id = ?", [entity_id]
+        else:
+            sql, params = f"{SELECT_OPS} WHERE rowid > ?", [after_rowid]
+        ops = [Operation.from_row(r) for r in self.conn.execute(sql, params)]
+        ops.sort(key=lambda o: o.key)
+        return ops
+
     def take_changes(self) -> frozenset[str]:
         """The entities written by transactions committed since the last call (then reset).
 
@@ -299,6 +345,11 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+
+_INSERT_OP = (
+    f"INSERT INTO change_log ({', '.join(OP_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in OP_COLUMNS)})"
+)
 
 _PLAIN = (str, int, float, type(None))
 _json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
@@ -337,12 +388,17 @@ class Writer:
         self._checked: set[tuple[str, ...]] = set()
 
     def _op(
-        self, entity: str, entity_id: str, kind: str, fields: Mapping[str, Any]
+        self,
+        entity: str,
+        entity_id: str,
+        kind: str,
+        fields: Mapping[str, Any],
+        base_op_id: str | None = None,
     ) -> tuple[Any, ...]:
+        """A new operation as a change_log row (the order of ``OP_COLUMNS``)."""
         self._seq += 1
         self.ops_written += 1
         self.entities.add(entity)
-        payload = _json_encode(fields)
         return (
             new_id(),
             self.origin.casa,
@@ -353,15 +409,13 @@ class Writer:
             entity,
             entity_id,
             kind,
-            payload,
+            _json_encode(fields),
+            base_op_id,
+            self._store.schema_version,
         )
 
     def _insert_ops(self, ops: list[tuple[Any, ...]]) -> None:
-        self._conn.executemany(
-            "INSERT INTO change_log (op_id, casa, installation, seq, hlc, user_id, entity,"
-            " entity_id, kind, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ops,
-        )
+        self._conn.executemany(_INSERT_OP, ops)
 
     def _prepare(self, entity: str, fields: Mapping[str, Any]) -> tuple[dict[str, Any], Row]:
         """Validate column names; return (logged fields, full row values incl. derived)."""
@@ -447,7 +501,7 @@ class Writer:
             row.update(
                 (k, v) for k, v in derive(merged).items() if k in current and current[k] != v
             )
-        op = self._op(entity, entity_id, kind, diff)
+        op = self._op(entity, entity_id, kind, diff, base_op_id=current["last_op_id"])
         self._insert_ops([op])
         sets = ", ".join(f"{k} = ?" for k in ("last_op_id", *row))
         self._conn.execute(

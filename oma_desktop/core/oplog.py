@@ -1,0 +1,215 @@
+"""Operations of the change log, and how they fold into records.
+
+An :class:`Operation` is one row of ``change_log``. A record is the *fold* of its
+operations: sorted by ``(hlc, casa, op_id)``, each operation overwrites the fields it
+carries, so for every field the greatest operation that wrote it wins, whatever order the
+operations arrived in. ``last_op_id`` is the greatest operation of the record. The same
+fold is used to apply operations that came from another installation (``apply``) and by
+``oma-desktop check`` to verify that every row is what its operations say.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from oma_desktop.core.derived import DERIVED
+from oma_desktop.core.schema import ENTITY_TABLES, OP_KINDS, logged_columns
+
+OP_COLUMNS = (
+    "op_id", "casa", "installation", "seq", "hlc", "user_id", "entity", "entity_id",
+    "kind", "fields", "base_op_id", "schema_version",
+)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One change-log operation, exactly as stored (``fields`` is its JSON text)."""
+
+    op_id: str
+    casa: str
+    installation: str
+    seq: int
+    hlc: int
+    user_id: str
+    entity: str
+    entity_id: str
+    kind: str
+    fields: str
+    base_op_id: str | None = None
+    schema_version: int = 0
+
+    @property
+    def key(self) -> tuple[int, str, str]:
+        """The fold order: the greatest key wins each field it writes."""
+        return (self.hlc, self.casa, self.op_id)
+
+    def values(self) -> dict[str, Any]:
+        decoded = json.loads(self.fields)
+        if not isinstance(decoded, dict):
+            raise ValueError(f"operation {self.op_id}: fields are not a JSON object")
+        return decoded
+
+    def as_row(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in OP_COLUMNS)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any] | Sequence[Any]) -> Operation:
+        if isinstance(row, Mapping):
+            return cls(**{name: row[name] for name in OP_COLUMNS})
+        return cls(*row)
+
+
+SELECT_OPS = f"SELECT {', '.join(OP_COLUMNS)} FROM change_log"
+
+
+@dataclass
+class Fold:
+    """The record that a set of operations describes."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    last_op_id: str | None = None
+    create: Operation | None = None
+
+
+def fold(ops: Iterable[Operation]) -> Fold:
+    """Fold the operations of ONE record (any order in, deterministic out)."""
+    result = Fold()
+    for op in sorted(ops, key=lambda o: o.key):
+        result.values.update(op.values())
+        result.last_op_id = op.op_id
+        if op.kind == "create" and (result.create is None or op.key < result.create.key):
+            result.create = op
+    return result
+
+
+def derive(entity: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The derived columns of ``entity`` for a full row (empty if it has none)."""
+    spec = DERIVED.get(entity)
+    return spec[1](row) if spec else {}
+
+
+class OperationError(ValueError):
+    """An operation that cannot be applied (malformed, forged or from a newer schema)."""
+
+
+def check_operation(op: Operation, schema_version: int, columns: Mapping[str, set[str]]) -> None:
+    if op.entity not in ENTITY_TABLES:
+        raise OperationError(f"operation {op.op_id}: unknown entity {op.entity!r}")
+    if op.kind not in OP_KINDS:
+        raise OperationError(f"operation {op.op_id}: unknown kind {op.kind!r}")
+    if op.schema_version > schema_version:
+        raise OperationError(
+            f"operation {op.op_id} was written under schema {op.schema_version}, "
+            f"newer than this database ({schema_version})"
+        )
+    unknown = set(op.values()) - columns[op.entity]
+    if unknown:
+        raise OperationError(f"operation {op.op_id}: unknown fields {sorted(unknown)}")
+
+
+class Folder:
+    """Applies folds to the tables of one open connection (inside the caller's transaction)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.columns: dict[str, set[str]] = {
+            t: {name for name, _d in logged_columns(conn, t)} for t in ENTITY_TABLES
+        }
+        self._all_columns: dict[str, list[str]] = {
+            t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in ENTITY_TABLES
+        }
+
+    def ops_of(self, entity: str, entity_id: str) -> list[Operation]:
+        cursor = self.conn.execute(
+            f"{SELECT_OPS} WHERE entity_id = ? AND entity = ?", [entity_id, entity]
+        )
+        return [Operation.from_row(r) for r in cursor]
+
+    def current(self, entity: str, entity_id: str) -> dict[str, Any] | None:
+        cursor = self.conn.execute(f"SELECT * FROM {entity} WHERE id = ?", [entity_id])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+    def refold(self, entity: str, entity_id: str) -> bool:
+        """Make the row of ``entity_id`` equal to the fold of its operations.
+
+        A record whose ``create`` has not arrived yet stays unmaterialised (its operations
+        wait in the log). Returns whether the row changed.
+        """
+        folded = fold(self.ops_of(entity, entity_id))
+        if folded.create is None:
+            return False
+        current = self.current(entity, entity_id)
+        if current is None:
+            self._insert(entity, entity_id, folded.create)
+            current = self.current(entity, entity_id)
+            assert current is not None
+        target = {**current, **folded.values}
+        target.update((k, v) for k, v in derive(entity, target).items() if k in current)
+        target["last_op_id"] = folded.last_op_id
+        changes = {k: v for k, v in target.items() if current.get(k) != v}
+        if not changes:
+            return False
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        self.conn.execute(
+            f"UPDATE {entity} SET {sets} WHERE id = ?", [*changes.values(), entity_id]
+        )
+        return True
+
+    def _insert(self, entity: str, entity_id: str, create: Operation) -> None:
+        row = create.values()
+        row.update((k, v) for k, v in derive(entity, row).items()
+                   if k in self._all_columns[entity])
+        cols = ", ".join(("id", "last_op_id", *row))
+        marks = ", ".join("?" for _ in range(len(row) + 2))
+        self.conn.execute(
+            f"INSERT INTO {entity} ({cols}) VALUES ({marks})",
+            [entity_id, create.op_id, *row.values()],
+        )
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    applied: int
+    skipped: int
+    max_hlc: int
+    entities: frozenset[str]
+
+
+def apply_operations(conn: Any, ops: Iterable[Operation], schema_version: int) -> ApplyResult:
+    """Store operations verbatim and fold them into their records.
+
+    Runs inside the caller's transaction, with foreign keys deferred to its commit (an
+    operation may arrive before the record it refers to). An operation already held is
+    skipped if identical and refused if its content differs (a forged or corrupted copy).
+    """
+    folder = Folder(conn)
+    touched: dict[str, set[str]] = {}
+    applied = skipped = max_hlc = 0
+    conn.execute("PRAGMA defer_foreign_keys = ON")
+    marks = ", ".join("?" for _ in OP_COLUMNS)
+    for op in ops:
+        existing = conn.execute(f"{SELECT_OPS} WHERE op_id = ?", [op.op_id]).fetchone()
+        if existing is not None:
+            if Operation.from_row(existing) != op:
+                raise OperationError(
+                    f"operation {op.op_id} is already held with different content"
+                )
+            skipped += 1
+            continue
+        check_operation(op, schema_version, folder.columns)
+        conn.execute(
+            f"INSERT INTO change_log ({', '.join(OP_COLUMNS)}) VALUES ({marks})", op.as_row()
+        )
+        touched.setdefault(op.entity, set()).add(op.entity_id)
+        max_hlc = max(max_hlc, op.hlc)
+        applied += 1
+    for entity in ENTITY_TABLES:
+        for entity_id in sorted(touched.get(entity, ())):
+            folder.refold(entity, entity_id)
+    return ApplyResult(applied, skipped, max_hlc, frozenset(touched))
