@@ -1,55 +1,137 @@
-"""An installation's identity (installation id, casa, mode) and its reference records."""
+"""An installation's identity: its id, its casa and its mode, written once.
+
+A new data folder gets its identity in ONE transaction: the meta rows and an
+``installation`` record (a synchronised entity, so headquarters knows which PC belongs to
+which casa). Opening it again with another ``--casa`` or ``--mode`` is refused: changing
+the casa of a PC is an administrator's explicit action (``change_casa``), logged like any
+other write. Casas and reception accounts are not created here: they are the seeded
+headquarters-owned records of ``core/seed.py``, present in every database from migration 3.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from oma_desktop.core.catalogs import Catalogs
+from oma_desktop.core.errors import OmaError, ValidationError
 from oma_desktop.core.ids import new_id
-from oma_desktop.core.store import Store
+from oma_desktop.core.seed import reception_user_id
+from oma_desktop.core.store import Origin, Store
+from oma_desktop.i18n import _
 
 SYSTEM_USER = "system"
 DEFAULT_USERNAME = "recepcion"
 MODES = ("casa", "hq")
 
+log = logging.getLogger(__name__)
+
+
+class InstallationMismatchError(OmaError):
+    """The data folder belongs to another casa or mode than the one asked for."""
+
+
+def validate_identity(catalogs: Catalogs, casa: str | None, mode: str | None) -> None:
+    """Refuse an unknown casa code or mode before anything is written."""
+    codes = [c.code for c in catalogs.casas]
+    if casa is not None and casa not in codes:
+        raise ValidationError(
+            {"casa": _("There is no casa «{code}». Write one of: {codes} (in capitals).").format(
+                code=casa, codes=", ".join(codes))}
+        )
+    if mode is not None and mode not in MODES:
+        raise ValidationError(
+            {"mode": _("Unknown mode «{mode}». Write casa or hq.").format(mode=mode)}
+        )
+
 
 def ensure_installation(
     store: Store, catalogs: Catalogs, casa: str | None = None, mode: str | None = None
 ) -> str:
-    """Give a new database its identity and reference data; returns the current user id."""
+    """Give a new database its identity, or check the one it has; returns the user id."""
+    validate_identity(catalogs, casa, mode)
     if not store.installation_id:
-        store.set_meta("installation_id", new_id())
-        store.set_meta("casa_id", casa or catalogs.casas[0].code)
-        store.set_meta("mode", mode or "casa")
-        store.set_meta("created_at", dt.datetime.now().isoformat(timespec="seconds"))
+        _create_identity(store, casa or catalogs.casas[0].code, mode or "casa")
     else:
-        if casa:
-            store.set_meta("casa_id", casa)
-        if mode:
-            store.set_meta("mode", mode)
-    if store.scalar("SELECT count(*) FROM casa") == 0:
-        with store.transaction(SYSTEM_USER) as tx:
-            tx.create_many(
-                "casa",
-                ({"id": c.code, "name": c.name, "address": c.address} for c in catalogs.casas),
-            )
+        _check_identity(store, casa, mode)
+        if store.get("installation", store.installation_id) is None:
+            _record_installation(store)  # a database from before schema 3
     user_id = store.meta("current_user_id")
     if not user_id or store.get("app_user", user_id) is None:
-        existing = store.scalar(
-            "SELECT id FROM app_user WHERE username = ? AND deleted = 0", [DEFAULT_USERNAME]
-        )
-        if existing:
-            user_id = str(existing)
-        else:
-            with store.transaction(SYSTEM_USER) as tx:
-                user_id = tx.create(
-                    "app_user",
-                    {
-                        "username": DEFAULT_USERNAME,
-                        "display_name": "Recepción",
-                        "role": "recepcion",
-                        "casa_id": store.casa_id,
-                    },
-                )
+        user_id = reception_user_id(store.casa_id)
         store.set_meta("current_user_id", user_id)
     return user_id
+
+
+def _create_identity(store: Store, casa: str, mode: str) -> None:
+    installation_id = new_id()
+    now = dt.datetime.now().isoformat(timespec="seconds")
+    with store.transaction(SYSTEM_USER, origin=Origin(casa, installation_id)) as tx:
+        store.set_meta("installation_id", installation_id)
+        store.set_meta("casa_id", casa)
+        store.set_meta("mode", mode)
+        store.set_meta("created_at", now)
+        store.set_meta("current_user_id", reception_user_id(casa))
+        tx.create(
+            "installation",
+            {"casa_id": casa, "mode": mode, "created_at": now},
+            entity_id=installation_id,
+        )
+    log.info("new installation %s for casa %s, mode %s", installation_id, casa, mode)
+
+
+def _record_installation(store: Store) -> None:
+    with store.transaction(SYSTEM_USER) as tx:
+        tx.create(
+            "installation",
+            {
+                "casa_id": store.casa_id,
+                "mode": store.mode,
+                "created_at": store.meta("created_at") or dt.datetime.now().isoformat(
+                    timespec="seconds"),
+            },
+            entity_id=store.installation_id,
+        )
+
+
+def _check_identity(store: Store, casa: str | None, mode: str | None) -> None:
+    if casa is not None and casa != store.casa_id:
+        raise InstallationMismatchError(
+            _(
+                "This data folder belongs to casa {current}, not {asked}. Open it without "
+                "--casa, or choose another data folder. Only an administrator can move this "
+                "installation to another casa, with: oma-desktop set-casa {asked} --reason "
+                "\"…\"."
+            ).format(current=store.casa_id, asked=casa)
+        )
+    if mode is not None and mode != store.mode:
+        raise InstallationMismatchError(
+            _(
+                "This data folder is a {current} installation, not {asked}. Open it without "
+                "--mode, or choose another data folder."
+            ).format(current=store.mode, asked=mode)
+        )
+
+
+def change_casa(
+    store: Store, catalogs: Catalogs, user_id: str, casa: str, reason: str
+) -> dict[str, object]:
+    """Move this installation to another casa: an explicit, logged administrator action.
+
+    Operations written from now on carry the new casa; those already written keep theirs.
+    """
+    validate_identity(catalogs, casa, None)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Write why this installation changes casa.")})
+    if casa == store.casa_id:
+        return {}
+    previous = store.casa_id
+    with store.transaction(user_id) as tx:
+        changed = tx.update(
+            "installation", store.installation_id,
+            {"casa_id": casa, "note": reason.strip()},
+        )
+        store.set_meta("casa_id", casa)
+        store.set_meta("current_user_id", reception_user_id(casa))
+    log.warning("installation %s moved from casa %s to %s", store.installation_id, previous, casa)
+    return changed
