@@ -33,3 +33,34 @@ class ValidationError(OmaError):
     def __init__(self, fields: dict[str, str], message: str | None = None) -> None:
         self.fields = dict(fields)
         super().__init__(message or "; ".join(f"{k}: {v}" for k, v in fields.items()))
+
+
+# --- database conditions the user can act on (made by core/driver.translate_error) ---
+
+
+class DatabaseLockedError(StoreError):
+    """Another program (or another OMA Desktop window) holds the database."""
+
+
+class ReadOnlyError(StoreError):
+    """The database file or its folder cannot be written."""
+
+
+class DiskFullError(StoreError):
+    """The disk holding the data folder has no free space left."""
+
+
+class DamagedDatabaseError(StoreError):
+    """The file is damaged or is not a database at all."""
+
+
+class MissingRelatedRecordError(StoreError):
+    """A write refers to a record that does not exist (a foreign key failed)."""
+
+
+class CannotOpenDatabaseError(StoreError):
+    """The database file cannot be opened: its folder is missing or unreachable."""
+
+
+class DiskIOError(StoreError):
+    """The disk could not be read or written (a removed USB drive, a failing disk)."""

@@ -1,0 +1,262 @@
+"""The database driver: the one module that knows which SQLite binding is in use.
+
+Today it is the standard library's ``sqlite3``. Encrypted databases (issue #9) will use
+``sqlcipher3``, which has the same DB-API shape but its own module and exception classes.
+So that switching touches this file only, the rest of the app
+
+- opens connections with :func:`connect`, never ``sqlite3.connect``;
+- catches :data:`Error`, :data:`DatabaseError`, :data:`IntegrityError` and
+  :data:`OperationalError` from here, never ``sqlite3.*``;
+- copies a database with :func:`backup` (the same door, so backups get the same key);
+- turns the database conditions a clerk can act on into Spanish errors with
+  :func:`translate_error` (locked, read-only, disk full, damaged, missing related record,
+  cannot open, disk I/O), or lets :func:`translating` do it around a block. Anything
+  else is a bug and is left to propagate as itself.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from sqlite3 import Connection as Connection
+from sqlite3 import DatabaseError as DatabaseError
+from sqlite3 import Error as Error
+from sqlite3 import IntegrityError as IntegrityError
+from sqlite3 import OperationalError as OperationalError
+from sqlite3 import complete_statement as complete_statement
+
+from oma_desktop.core.errors import (
+    CannotOpenDatabaseError,
+    DamagedDatabaseError,
+    DatabaseLockedError,
+    DiskFullError,
+    DiskIOError,
+    EncryptionUnavailableError,
+    MissingRelatedRecordError,
+    OmaError,
+    ReadOnlyError,
+)
+from oma_desktop.i18n import _
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "Connection",
+    "DatabaseError",
+    "Error",
+    "IntegrityError",
+    "OperationalError",
+    "backup",
+    "complete_statement",
+    "connect",
+    "translate_error",
+    "translating",
+]
+
+# how long a statement waits for another connection's lock before failing with "locked"
+BUSY_TIMEOUT_MS = 10_000
+
+# SQLite primary result codes (the low byte of an extended code), from sqlite3.h
+_PERM, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN = 3, 5, 6, 8, 10, 11, 13, 14
+_CONSTRAINT, _NOTADB = 19, 26
+_CONSTRAINT_FOREIGNKEY = 787
+
+# sqlite3_errstr() texts, for a binding whose exceptions carry no result code
+_TEXT_CODES = (
+    ("database is locked", _BUSY),
+    ("database table is locked", _LOCKED),
+    ("readonly database", _READONLY),
+    ("disk i/o error", _IOERR),
+    ("database disk image is malformed", _CORRUPT),
+    ("database or disk is full", _FULL),
+    ("unable to open database file", _CANTOPEN),
+    ("file is not a database", _NOTADB),
+    ("foreign key constraint failed", _CONSTRAINT_FOREIGNKEY),
+)
+
+
+def connect(
+    path: Path | str, key: str | bytes | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> Connection:
+    """Open ``path`` in autocommit mode with the app's settings.
+
+    WAL journal, ``synchronous=FULL`` (a committed consultation survives a power cut),
+    foreign keys on, and a busy timeout so a short lock by another connection is waited
+    for. The schema is read at once, so a damaged file or a file that is not a database
+    fails here with a Spanish :class:`~oma_desktop.core.errors.StoreError` instead of at
+    the first query. The connection may be handed to another thread (one thread at a time).
+    """
+    if key is not None:
+        # TODO(issue #9): import sqlcipher3.dbapi2, run ``PRAGMA key`` before anything
+        # else, and re-export sqlcipher3's exception classes above instead of sqlite3's.
+        raise EncryptionUnavailableError(
+            _(
+                "This version of OMA Desktop cannot open encrypted databases yet. "
+                "Open the database without a key or install a version with encryption."
+            )
+        )
+    with translating(path):
+        conn = sqlite3.connect(
+            str(path),
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=busy_timeout_ms / 1000,
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except BaseException:
+            conn.close()
+            raise
+    return conn
+
+
+def backup(conn: Connection, target: Path | str) -> Path:
+    """Copy the open database ``conn`` to ``target`` with SQLite's online backup API.
+
+    Consistent even while others write. The copy is written beside the target as
+    ``<name>.part`` and renamed only when complete, so a failed backup (a full disk) never
+    leaves a file that looks like a good one. Expected failures become Spanish errors.
+    """
+    target = Path(target)
+    partial = target.with_name(target.name + ".part")
+    with translating(target):
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # TODO(issue #9): open the copy with the same key as the source
+            dest = sqlite3.connect(str(partial))
+            try:
+                conn.backup(dest)
+            finally:
+                dest.close()
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    return target
+
+
+@contextmanager
+def translating(path: Path | str) -> Iterator[None]:
+    """Inside this block, expected database conditions are raised as Spanish errors.
+
+    ``path`` is the database (or backup) file the block works on. Other exceptions, and
+    database errors that are bugs (a syntax error, a unique key the code should have
+    checked), propagate unchanged.
+    """
+    try:
+        yield
+    except (Error, OSError) as exc:
+        translated = translate_error(exc, path)
+        if translated is None:
+            raise
+        raise translated from exc
+
+
+def error_code(exc: BaseException) -> int | None:
+    """SQLite's extended result code of ``exc`` (None for anything else)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code
+    if isinstance(exc, Error):
+        text = str(exc).lower()
+        for fragment, value in _TEXT_CODES:
+            if fragment in text:
+                return value
+    return None
+
+
+def translate_error(exc: BaseException, path: Path | str) -> OmaError | None:
+    """The Spanish error for an expected database condition, or None for a bug.
+
+    ``path`` is the database (or backup) file concerned; it appears in the messages so
+    the clerk or technician knows which file is meant. :func:`translating` applies it
+    around a block. A full disk says to free space — never to restore a backup, which would not help
+    and could lose the day's work.
+    """
+    if isinstance(exc, OmaError):
+        return exc
+    path = Path(path)
+    if isinstance(exc, OSError) and not isinstance(exc, Error):
+        return _translate_os_error(exc, path)
+    code = error_code(exc)
+    if code is None:
+        return None
+    if code == _CONSTRAINT_FOREIGNKEY:
+        return MissingRelatedRecordError(
+            _(
+                "The change refers to a record that does not exist (it may have been "
+                "removed, or not received yet from another casa), so nothing was saved. "
+                "Reload the screen and try again; if it happens again, call technical support."
+            )
+        )
+    primary = code & 0xFF
+    if primary in (_BUSY, _LOCKED):
+        return DatabaseLockedError(
+            _(
+                "Another program is using the database {path} (another OMA Desktop window, "
+                "or a backup or copy program). Close that program or wait a moment, then "
+                "try again."
+            ).format(path=path)
+        )
+    if primary in (_READONLY, _PERM):
+        return _read_only(path)
+    if primary == _FULL:
+        return _disk_full(path)
+    if primary in (_CORRUPT, _NOTADB):
+        return DamagedDatabaseError(
+            _(
+                "The file {path} is damaged or is not an OMA Desktop database. If it is the "
+                "right file, close OMA Desktop and restore the latest backup with the backup "
+                "assistant; otherwise choose the right data folder."
+            ).format(path=path)
+        )
+    if primary == _CANTOPEN:
+        return CannotOpenDatabaseError(
+            _(
+                "The database {path} cannot be opened: its folder does not exist or cannot "
+                "be reached. Check that the folder (or the USB drive that holds it) is "
+                "there, or choose another data folder."
+            ).format(path=path)
+        )
+    if primary == _IOERR:
+        return DiskIOError(
+            _(
+                "The disk could not be read or written while using {path}. Check that the "
+                "disk or USB drive is connected and working, then try again."
+            ).format(path=path)
+        )
+    return None
+
+
+def _translate_os_error(exc: OSError, path: Path) -> OmaError | None:
+    if exc.errno == errno.ENOSPC:
+        return _disk_full(path)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return _read_only(path)
+    return None
+
+
+def _disk_full(path: Path) -> DiskFullError:
+    return DiskFullError(
+        _(
+            "The disk that holds {folder} is full, so the last change could not be saved. "
+            "Free space on that disk (empty the recycle bin, move old exports to another "
+            "drive) and try again."
+        ).format(folder=path.parent)
+    )
+
+
+def _read_only(path: Path) -> ReadOnlyError:
+    return ReadOnlyError(
+        _(
+            "The database {path} cannot be written: the file or its folder is read-only. "
+            "Check the folder's permissions or choose a data folder you can write to."
+        ).format(path=path)
+    )
