@@ -8,11 +8,18 @@ reported as failed instead of raising, so the report always comes out whole.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import groupby
 
 from oma_desktop.core.migrations import latest_version
-from oma_desktop.core.schema import CHANGE_LOG_TRIGGERS, ENTITY_TABLES, guard_trigger_names
+from oma_desktop.core.oplog import SELECT_OPS, Operation, derive, fold
+from oma_desktop.core.schema import (
+    CHANGE_LOG_TRIGGERS,
+    ENTITY_TABLES,
+    guard_trigger_names,
+    logged_columns,
+)
 from oma_desktop.core.store import Store
 from oma_desktop.i18n import _, format_number
 
@@ -35,7 +42,7 @@ def _examples(items: list[str], total: int) -> str:
 
 
 def check_schema_version(store: Store) -> CheckResult:
-    found, expected = store.schema_version, latest_version()
+    found, expected = int(store.scalar("PRAGMA user_version")), latest_version()
     title = _("Schema version")
     if found == expected:
         return CheckResult("schema_version", title, True,
@@ -178,6 +185,81 @@ def check_sequences(store: Store) -> CheckResult:
     )
 
 
+def _as_stored(declared: str, value: object) -> object:
+    """A logged JSON value as SQLite stores it in a column of type ``declared``."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if declared.upper() == "TEXT" and not isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _table_differences(store: Store, table: str) -> Iterator[str]:
+    """``"table id: fields"`` for each row that is not the fold of its operations."""
+    conn = store.conn
+    declared = {r[1]: str(r[2]) for r in conn.execute(f"PRAGMA table_info({table})")}
+    defaults = {name: (None if d is None else conn.execute(f"SELECT {d}").fetchone()[0])
+                for name, d in logged_columns(conn, table)}
+    ops_by_id = groupby(
+        (Operation.from_row(r) for r in conn.execute(
+            f"{SELECT_OPS} WHERE entity = ? ORDER BY entity_id", [table])),
+        key=lambda op: op.entity_id,
+    )
+    rows = conn.execute(f"SELECT * FROM {table} ORDER BY id")
+    names = [d[0] for d in rows.description]
+    pending_ops = next(ops_by_id, None)
+    for values in rows:
+        row = dict(zip(names, values, strict=True))
+        while pending_ops is not None and pending_ops[0] < row["id"]:
+            if any(op.kind == "create" for op in pending_ops[1]):
+                yield f"{table} {pending_ops[0]}: —"  # logged but missing from the table
+            pending_ops = next(ops_by_id, None)
+        ops: list[Operation] = []
+        if pending_ops is not None and pending_ops[0] == row["id"]:
+            ops = list(pending_ops[1])
+            pending_ops = next(ops_by_id, None)
+        folded = fold(ops)
+        if folded.create is None:
+            yield f"{table} {row['id']}: id"
+            continue
+        expected: dict[str, object] = dict(defaults)
+        expected.update((k, _as_stored(declared.get(k, ""), v)) for k, v in folded.values.items())
+        expected.update((k, v) for k, v in derive(table, expected).items() if k in row)
+        expected["last_op_id"] = folded.last_op_id
+        wrong = sorted(k for k, v in expected.items() if row.get(k) != v)
+        if wrong:
+            yield f"{table} {row['id']}: {', '.join(wrong)}"
+    while pending_ops is not None:
+        if any(op.kind == "create" for op in pending_ops[1]):
+            yield f"{table} {pending_ops[0]}: —"
+        pending_ops = next(ops_by_id, None)
+
+
+def check_fold(store: Store) -> CheckResult:
+    """Every row must be exactly the fold of its operations (values, derived, last_op_id)."""
+    examples: list[str] = []
+    total = 0
+    for table in ENTITY_TABLES:
+        for difference in _table_differences(store, table):
+            total += 1
+            if len(examples) < MAX_EXAMPLES:
+                examples.append(difference)
+    title = _("Records match their operations")
+    if not total:
+        return CheckResult("fold", title, True,
+                           _("Every record holds exactly what its operations in the change "
+                             "log say."))
+    return CheckResult(
+        "fold", title, False,
+        _("{count} records differ from what their operations say ({examples}): they were "
+          "changed outside the application, and the change would not be synchronised. Do not "
+          "synchronise: make a copy of the data folder and call support.").format(
+            count=format_number(total), examples=_examples(examples, total)),
+    )
+
+
 def _safely(key: str, title: Callable[[], str], run: Callable[[], CheckResult]) -> CheckResult:
     try:
         return run()
@@ -201,6 +283,7 @@ def run_checks(store: Store, *, quick: bool = False) -> list[CheckResult]:
         ("change_log", lambda: _("Change-log coverage"),
          lambda: check_change_log_coverage(store)),
         ("sequence", lambda: _("Change-log sequence"), lambda: check_sequences(store)),
+        ("fold", lambda: _("Records match their operations"), lambda: check_fold(store)),
     ]
     return [_safely(key, title, run) for key, title, run in checks]
 

@@ -18,7 +18,7 @@ from oma_desktop.services.demo import build_demo
 from oma_desktop.services.integrity import CheckResult, run_checks
 
 TODAY = dt.date(2026, 11, 27)
-KEYS = ["schema_version", "integrity", "foreign_keys", "guards", "change_log", "sequence"]
+KEYS = ["schema_version", "integrity", "foreign_keys", "guards", "change_log", "sequence", "fold"]
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +86,9 @@ def test_broken_link_and_missing_guards_are_named(raw: sqlite3.Connection,
     doc_id = raw.execute("SELECT id FROM document ORDER BY rowid LIMIT 1").fetchone()[0]
     raw.execute("UPDATE document SET person_id = 'persona-inexistente' WHERE id = ?", [doc_id])
     results = _checks(db_path)
-    assert "foreign_keys" in _failed(results) and "guards" in _failed(results)
+    assert _failed(results) == {"foreign_keys", "guards", "fold"}
     assert f"document {doc_id} → person" in results["foreign_keys"].detail
+    assert f"document {doc_id}: person_id" in results["fold"].detail
     assert "document_guard_insert" in results["guards"].detail
 
 
@@ -104,11 +105,31 @@ def test_unlogged_record_is_named(raw: sqlite3.Connection, db_path: Path) -> Non
     raw.executescript(drop_guard_triggers_sql("person"))
     raw.execute("UPDATE person SET last_op_id = ? WHERE id = ?", [other, person_id])
     results = _checks(db_path)
-    assert {"change_log", "guards"} <= _failed(results)
+    assert _failed(results) == {"change_log", "guards", "fold"}
+    assert "document doc-fantasma: id" in results["fold"].detail
+    assert f"person {person_id}: last_op_id" in results["fold"].detail
     detail = results["change_log"].detail
     assert "document doc-fantasma" in detail
     assert f"person {person_id}" in detail
     assert detail.startswith("2 ")
+
+
+def test_values_that_differ_from_their_operations_are_named(raw: sqlite3.Connection,
+                                                            db_path: Path) -> None:
+    person_id, doc_id = raw.execute(
+        "SELECT p.id, d.id FROM person p JOIN document d ON d.person_id = p.id LIMIT 1"
+    ).fetchone()
+    raw.executescript(drop_guard_triggers_sql("person"))
+    raw.execute("UPDATE person SET notes = 'cambiado a mano', phone = '1' WHERE id = ?",
+                [person_id])
+    # derived columns are not guarded by triggers, but the check recomputes them
+    raw.execute("UPDATE document SET number_norm = '999' WHERE id = ?", [doc_id])
+    results = _checks(db_path)
+    assert _failed(results) == {"guards", "fold"}
+    detail = results["fold"].detail
+    assert detail.startswith("2 ")
+    assert f"person {person_id}: notes, phone" in detail
+    assert f"document {doc_id}: number_norm" in detail
 
 
 def test_gap_in_an_installation_sequence(raw: sqlite3.Connection, db_path: Path) -> None:
