@@ -106,7 +106,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     ctx = open_context(_data_dir(args), casa=args.casa)
     try:
-        results = run_checks(ctx.store)
+        results = run_checks(ctx.session.store)
     finally:
         ctx.close()
     for result in results:
@@ -150,7 +150,7 @@ def cmd_import_persons(args: argparse.Namespace) -> int:
         return 1
     ctx = open_context(_data_dir(args), casa=args.casa)
     try:
-        plan = plan_import(ctx.store, ctx.catalogs, table, mapping, consent_confirmed=args.consent)
+        plan = plan_import(ctx.session, table, mapping, consent_confirmed=args.consent)
         for line in plan.summary_lines():
             print(line)
         if plan.errors:
@@ -169,7 +169,7 @@ def cmd_import_persons(args: argparse.Namespace) -> int:
         if args.dry_run:
             print(_("Dry run: nothing was saved."))
             return 0
-        result = commit_import(ctx.store, ctx.user_id, plan)
+        result = commit_import(ctx.session, plan)
     finally:
         ctx.close()
     print(_("Import finished."))
@@ -187,13 +187,13 @@ def cmd_casa(args: argparse.Namespace) -> int:
     try:
         if args.code and (args.name is not None or args.address is not None):
             try:
-                update_casa(ctx.store, ctx.user_id, args.code, args.name, args.address)
+                update_casa(ctx.session, args.code, args.name, args.address)
             except ValidationError as exc:
                 for message in exc.fields.values():
                     print(_("Error: {message}").format(message=message), file=sys.stderr)
                 return 1
-        for row in list_casas(ctx.store):
-            mark = "*" if row["id"] == ctx.store.casa_id else " "
+        for row in list_casas(ctx.session):
+            mark = "*" if row["id"] == ctx.session.casa_id else " "
             print(f"{mark} {row['id']}  {row['name']}  {row['address']}".rstrip())
     finally:
         ctx.close()

@@ -4,20 +4,21 @@ them), and every change is logged so headquarters can distribute it."""
 from __future__ import annotations
 
 from oma_desktop.core.errors import ValidationError
-from oma_desktop.core.store import Store
 from oma_desktop.i18n import _
+from oma_desktop.services.session import Session
 
 
-def list_casas(store: Store) -> list[dict[str, object]]:
-    return store.rows("SELECT id, name, address, active FROM casa WHERE deleted = 0 ORDER BY id")
+def list_casas(session: Session) -> list[dict[str, object]]:
+    return session.store.rows("SELECT id, name, address, active FROM casa WHERE deleted = 0 ORDER BY id")
 
 
 def update_casa(
-    store: Store, user_id: str, code: str, name: str | None = None, address: str | None = None
+    session: Session, code: str, name: str | None = None, address: str | None = None
 ) -> dict[str, object]:
     """Rename a casa or set its address; returns what changed."""
+    store = session.store
     if store.get("casa", code) is None:
-        codes = ", ".join(str(c["id"]) for c in list_casas(store))
+        codes = ", ".join(str(c["id"]) for c in list_casas(session))
         raise ValidationError(
             {"code": _("There is no casa {code}. Known casas: {codes}.").format(code=code, codes=codes)}
         )
@@ -28,5 +29,5 @@ def update_casa(
         changes["name"] = name.strip()
     if address is not None:
         changes["address"] = address.strip()
-    with store.transaction(user_id) as tx:
+    with store.transaction(session.user_id) as tx:
         return tx.update("casa", code, changes)

@@ -10,9 +10,9 @@ from typing import Any
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.clock import to_datetime
 from oma_desktop.core.errors import ValidationError
-from oma_desktop.core.store import Store
 from oma_desktop.core.vocab import CHANNELS, SEX, codes
 from oma_desktop.i18n import _
+from oma_desktop.services.session import Session
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 
@@ -69,12 +69,13 @@ def validate_consultation(
     return errors
 
 
-def consultation_fields(store: Store, user_id: str, data: ConsultationInput) -> dict[str, Any]:
+def consultation_fields(session: Session, data: ConsultationInput) -> dict[str, Any]:
+    """The stored columns for ``data`` (casa and staff default to the session's)."""
     anonymous = data.anonymous
     return {
         "person_id": data.person_id,
-        "casa_id": data.casa_id or store.casa_id,
-        "staff_user_id": data.staff_user_id or user_id,
+        "casa_id": data.casa_id or session.casa_id,
+        "staff_user_id": data.staff_user_id or session.user_id,
         "occurred_at": (data.occurred_at or dt.datetime.now()).isoformat(timespec="minutes"),
         "channel": data.channel,
         "topics": json.dumps(list(dict.fromkeys(data.topics)), ensure_ascii=False),
@@ -89,46 +90,42 @@ def consultation_fields(store: Store, user_id: str, data: ConsultationInput) -> 
 
 
 def record_consultation(
-    store: Store,
-    user_id: str,
+    session: Session,
     data: ConsultationInput,
-    catalogs: Catalogs | None = None,
     now: dt.datetime | None = None,
 ) -> str:
     """Validate and save a consultation; returns its id."""
     if data.occurred_at is None:
         data.occurred_at = (now or dt.datetime.now()).replace(second=0, microsecond=0)
-    errors = validate_consultation(data, catalogs, now)
+    errors = validate_consultation(data, session.catalogs, now)
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
-    with store.transaction(user_id) as tx:
-        return tx.create("consultation", consultation_fields(store, user_id, data))
+    with session.store.transaction(session.user_id) as tx:
+        return tx.create("consultation", consultation_fields(session, data))
 
 
 def update_consultation(
-    store: Store,
-    user_id: str,
+    session: Session,
     consultation_id: str,
     data: ConsultationInput,
-    catalogs: Catalogs | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Save edits; the change log keeps who changed what and when."""
-    errors = validate_consultation(data, catalogs, now)
+    errors = validate_consultation(data, session.catalogs, now)
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
-    fields = consultation_fields(store, user_id, data)
-    current = store.get("consultation", consultation_id)
+    fields = consultation_fields(session, data)
+    current = session.store.get("consultation", consultation_id)
     if current is None:
         raise KeyError(consultation_id)
     fields["staff_user_id"] = data.staff_user_id or current["staff_user_id"]
-    with store.transaction(user_id) as tx:
+    with session.store.transaction(session.user_id) as tx:
         return tx.update("consultation", consultation_id, fields)
 
 
-def link_to_person(store: Store, user_id: str, consultation_id: str, person_id: str) -> None:
+def link_to_person(session: Session, consultation_id: str, person_id: str) -> None:
     """Attach an anonymous walk-in to the person it turned out to be."""
-    with store.transaction(user_id) as tx:
+    with session.store.transaction(session.user_id) as tx:
         tx.update(
             "consultation",
             consultation_id,
@@ -137,13 +134,13 @@ def link_to_person(store: Store, user_id: str, consultation_id: str, person_id: 
         )
 
 
-def set_follow_up_done(store: Store, user_id: str, consultation_id: str, done: bool = True) -> None:
-    with store.transaction(user_id) as tx:
+def set_follow_up_done(session: Session, consultation_id: str, done: bool = True) -> None:
+    with session.store.transaction(session.user_id) as tx:
         tx.update("consultation", consultation_id, {"follow_up_done": int(done)})
 
 
-def load_consultation(store: Store, consultation_id: str) -> ConsultationInput:
-    row = store.get("consultation", consultation_id)
+def load_consultation(session: Session, consultation_id: str) -> ConsultationInput:
+    row = session.store.get("consultation", consultation_id)
     if row is None:
         raise KeyError(consultation_id)
     return ConsultationInput(
@@ -173,9 +170,9 @@ class Change:
     fields: dict[str, Any]
 
 
-def history(store: Store, entity_id: str) -> list[Change]:
+def history(session: Session, entity_id: str) -> list[Change]:
     """Every logged write to ``entity_id``, newest first, with the user's display name."""
-    rows = store.rows(
+    rows = session.store.rows(
         "SELECT c.hlc, c.kind, c.fields, coalesce(u.display_name, c.user_id) AS user"
         " FROM change_log c LEFT JOIN app_user u ON u.id = c.user_id"
         " WHERE c.entity_id = ? ORDER BY c.hlc DESC",

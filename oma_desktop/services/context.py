@@ -1,7 +1,10 @@
-"""The running application's context: data folder, open store, catalogs, current user.
+"""The running application's context: data folder, database path and key, catalogs, the
+acting user and the GUI thread's session.
 
 The GUI, the CLI and the tests all start here, so an installation is set up the same
-way whichever door it comes through.
+way whichever door it comes through. It is also the one door for connections: nothing
+else opens the database by path; a background job asks :meth:`AppContext.open_session`
+for its own connection (same file, same key) and closes it when done.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oma_desktop.core.actor import Actor
 from oma_desktop.core.catalogs import Catalogs, load_catalogs
 from oma_desktop.core.store import Store, open_store
 from oma_desktop.paths import DataPaths
@@ -18,34 +22,62 @@ from oma_desktop.services.installation import (  # noqa: F401  (re-exported)
     MODES,
     SYSTEM_USER,
     ensure_installation,
+    validate_identity,
 )
+from oma_desktop.services.session import Session
 
 
 @dataclass
 class AppContext:
     paths: DataPaths
-    store: Store
+    database: Path
+    key: str | bytes | None
     catalogs: Catalogs
-    user_id: str
-    extras: dict[str, Any] = field(default_factory=dict)
+    actor: Actor
+    _session: Session = field(repr=False)
+
+    @property
+    def session(self) -> Session:
+        """The GUI thread's session (never hand it to another thread)."""
+        return self._session
+
+    @property
+    def user_id(self) -> str:
+        return self.actor.user_id
 
     @property
     def user(self) -> dict[str, Any]:
-        return self.store.get("app_user", self.user_id) or {"display_name": self.user_id}
+        return self._session.store.get("app_user", self.user_id) or {"display_name": self.user_id}
 
     @property
     def casa(self) -> dict[str, Any]:
-        return self.store.get("casa", self.store.casa_id) or {
-            "id": self.store.casa_id,
-            "name": self.store.casa_id,
-        }
+        store = self._session.store
+        return store.get("casa", store.casa_id) or {"id": store.casa_id, "name": store.casa_id}
 
     @property
     def last_sync(self) -> str | None:
-        return self.store.meta("last_sync_at")
+        return self._session.store.meta("last_sync_at")
+
+    def open_session(self) -> Session:
+        """A new connection to the same database with the same key, for a background job.
+
+        The caller closes it (``session.close()``) on the thread that used it."""
+        store = open_store(self.database, key=self.key, create=False, backup_dir=self.paths.backups)
+        return Session(store=store, catalogs=self.catalogs, actor=self.actor)
 
     def close(self) -> None:
-        self.store.close()
+        self._session.close()
+
+
+def actor_for(store: Store, user_id: str) -> Actor:
+    """The :class:`Actor` for the stored staff account ``user_id``."""
+    row = store.get("app_user", user_id) or {}
+    return Actor(
+        user_id=user_id,
+        role=str(row.get("role") or ""),
+        casa_id=str(row.get("casa_id") or store.casa_id),
+        display_name=str(row.get("display_name") or ""),
+    )
 
 
 def open_context(
@@ -56,12 +88,21 @@ def open_context(
     key: str | bytes | None = None,
 ) -> AppContext:
     """Open (creating if needed) the data folder ``data_dir``."""
-    paths = DataPaths(Path(data_dir)).ensure()
     catalogs = load_catalogs()
+    validate_identity(catalogs, casa, mode)  # before anything is written
+    paths = DataPaths(Path(data_dir)).ensure()
     store = open_store(paths.database, key=key, backup_dir=paths.backups)
     try:
         user_id = ensure_installation(store, catalogs, casa, mode)
+        actor = actor_for(store, user_id)
     except BaseException:
         store.close()
         raise
-    return AppContext(paths=paths, store=store, catalogs=catalogs, user_id=user_id)
+    return AppContext(
+        paths=paths,
+        database=paths.database,
+        key=key,
+        catalogs=catalogs,
+        actor=actor,
+        _session=Session(store=store, catalogs=catalogs, actor=actor),
+    )

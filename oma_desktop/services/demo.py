@@ -46,7 +46,8 @@ from oma_desktop.core.vocab import (
 )
 from oma_desktop.i18n import _
 from oma_desktop.paths import resources_dir
-from oma_desktop.services.context import SYSTEM_USER, open_context
+from oma_desktop.services.context import open_context
+from oma_desktop.services.installation import SYSTEM_USER
 
 Progress = Callable[[int, int, str], None]
 Record = dict[str, Any]
@@ -1062,7 +1063,7 @@ def build_demo(
         raise OmaError(_("The number of consultations cannot be negative."))
     ctx = open_context(data_dir, casa=casa)
     try:
-        store = ctx.store
+        store = ctx.session.store
         existing = int(store.scalar("SELECT count(*) FROM person") or 0)
         if existing:
             raise OmaError(

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from oma_desktop.core.store import Store
 from oma_desktop.core.text import fold, normalize_document_number
 from oma_desktop.i18n import _
 from oma_desktop.services.persons import PersonInput
+from oma_desktop.services.session import Session
 
 THRESHOLD = 60
 MAX_CANDIDATES = 300
@@ -83,9 +83,10 @@ def birth_date_relation(a: dt.date | None, b: dt.date | None) -> str | None:
 
 
 def find_duplicates(
-    store: Store, data: PersonInput, exclude_id: str | None = None, limit: int = 5
+    session: Session, data: PersonInput, exclude_id: str | None = None, limit: int = 5
 ) -> list[Candidate]:
     """The most likely existing persons for ``data``, best first, above the threshold."""
+    store = session.store
     ids: dict[int, None] = {}
     query = _fts_query(data)
     if query:

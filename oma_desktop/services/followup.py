@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from oma_desktop.core.store import Store
+from oma_desktop.services.session import Session
 
 # Documents whose expiry the office follows (permits and foreigner ID cards).
 FOLLOWED_DOCUMENTS = ("CPP", "PTP", "CE", "CSR")
@@ -35,10 +35,10 @@ def _name(row: dict[str, object]) -> str:
 
 
 def follow_ups_due(
-    store: Store, today: dt.date, ahead_days: int = FOLLOW_UP_AHEAD_DAYS, limit: int = 1000
+    session: Session, today: dt.date, ahead_days: int = FOLLOW_UP_AHEAD_DAYS, limit: int = 1000
 ) -> list[QueueItem]:
     """Pending follow-ups that are overdue or due within ``ahead_days``."""
-    rows = store.rows(
+    rows = session.store.rows(
         "SELECT c.id, c.follow_up_date, c.topics, p.id AS person_id, p.given_names,"
         " p.paternal_surname, p.maternal_surname, p.phone"
         " FROM consultation c JOIN person p ON p.id = c.person_id"
@@ -62,11 +62,11 @@ def follow_ups_due(
 
 
 def expiring_documents(
-    store: Store, today: dt.date, within_days: int = 60, limit: int = 1000
+    session: Session, today: dt.date, within_days: int = 60, limit: int = 1000
 ) -> list[QueueItem]:
     """Followed documents expiring within ``within_days`` or expired in the last month."""
     marks = ",".join("?" * len(FOLLOWED_DOCUMENTS))
-    rows = store.rows(
+    rows = session.store.rows(
         "SELECT d.id, d.doc_type, d.number, d.expiry_date, p.id AS person_id, p.given_names,"
         " p.paternal_surname, p.maternal_surname, p.phone"
         " FROM document d JOIN person p ON p.id = d.person_id"
@@ -93,7 +93,7 @@ def expiring_documents(
     ]
 
 
-def queue(store: Store, today: dt.date, within_days: int = 60) -> list[QueueItem]:
+def queue(session: Session, today: dt.date, within_days: int = 60) -> list[QueueItem]:
     """Everything the office should act on, soonest first."""
-    items = follow_ups_due(store, today) + expiring_documents(store, today, within_days)
+    items = follow_ups_due(session, today) + expiring_documents(session, today, within_days)
     return sorted(items, key=lambda i: (i.due, i.kind, i.person_name))

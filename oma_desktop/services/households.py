@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from oma_desktop.core.errors import ValidationError
-from oma_desktop.core.store import Store
 from oma_desktop.core.vocab import RELATIONSHIPS, codes
 from oma_desktop.i18n import _
+from oma_desktop.services.session import Session
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,9 @@ def _check_relationship(relationship: str) -> None:
         )
 
 
-def household_of(store: Store, person_id: str) -> str | None:
+def household_of(session: Session, person_id: str) -> str | None:
     """The household the person belongs to: ``household_member`` is the one source of truth."""
-    value = store.scalar(
+    value = session.store.scalar(
         "SELECT household_id FROM household_member WHERE person_id = ? AND deleted = 0"
         " ORDER BY id DESC LIMIT 1",
         [person_id],
@@ -38,9 +38,10 @@ def household_of(store: Store, person_id: str) -> str | None:
     return str(value) if value else None
 
 
-def ensure_household(store: Store, user_id: str, head_person_id: str) -> str:
+def ensure_household(session: Session, head_person_id: str) -> str:
     """The person's household, creating one with them as head if they have none."""
-    existing = household_of(store, head_person_id)
+    store = session.store
+    existing = household_of(session, head_person_id)
     if existing:
         return existing
     person = store.get("person", head_person_id)
@@ -49,7 +50,7 @@ def ensure_household(store: Store, user_id: str, head_person_id: str) -> str:
     name = _("Household of {name}").format(
         name=f"{person['given_names']} {person['paternal_surname']}".strip()
     )
-    with store.transaction(user_id) as tx:
+    with store.transaction(session.user_id) as tx:
         household_id = tx.create("household", {"casa_id": store.casa_id, "name": name})
         tx.create(
             "household_member",
@@ -59,15 +60,16 @@ def ensure_household(store: Store, user_id: str, head_person_id: str) -> str:
 
 
 def add_member(
-    store: Store, user_id: str, household_id: str, person_id: str, relationship: str
+    session: Session, household_id: str, person_id: str, relationship: str
 ) -> str:
     """Put ``person_id`` in the household (leaving any other household they were in)."""
     _check_relationship(relationship)
+    store = session.store
     previous = store.rows(
         "SELECT id, household_id FROM household_member WHERE person_id = ? AND deleted = 0",
         [person_id],
     )
-    with store.transaction(user_id) as tx:
+    with store.transaction(session.user_id) as tx:
         for row in previous:
             if row["household_id"] == household_id:
                 tx.update("household_member", row["id"], {"relationship": relationship})
@@ -80,16 +82,17 @@ def add_member(
     return member_id
 
 
-def remove_member(store: Store, user_id: str, member_id: str) -> None:
+def remove_member(session: Session, member_id: str) -> None:
+    store = session.store
     row = store.get("household_member", member_id)
     if row is None:
         raise KeyError(member_id)
-    with store.transaction(user_id) as tx:
+    with store.transaction(session.user_id) as tx:
         tx.tombstone("household_member", member_id)
 
 
-def members(store: Store, household_id: str) -> list[Member]:
-    rows = store.rows(
+def members(session: Session, household_id: str) -> list[Member]:
+    rows = session.store.rows(
         "SELECT m.id, m.person_id, m.relationship, p.given_names, p.paternal_surname,"
         " p.maternal_surname, p.birth_date, p.sex FROM household_member m"
         " JOIN person p ON p.id = m.person_id"

@@ -14,7 +14,7 @@ from typing import Any
 
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.errors import ValidationError
-from oma_desktop.core.store import Store, Writer
+from oma_desktop.core.store import Writer
 from oma_desktop.core.text import normalize_document_number, normalize_phone
 from oma_desktop.core.vocab import (
     MIGRATORY_STATUS,
@@ -25,6 +25,7 @@ from oma_desktop.core.vocab import (
     codes,
 )
 from oma_desktop.i18n import _, current_language
+from oma_desktop.services.session import Session
 
 MAX_AGE = 110
 _PHONE_OK = re.compile(r"\d{6,15}")
@@ -204,13 +205,13 @@ def _document_fields(doc: DocumentInput) -> dict[str, Any]:
     }
 
 
-def write_new_person(
-    tx: Writer, casa_id: str, user_id: str, data: PersonInput, today: dt.date
-) -> str:
-    """Write an already validated person and their documents inside ``tx``."""
+def write_new_person(session: Session, tx: Writer, data: PersonInput, today: dt.date) -> str:
+    """Write an already validated person and their documents inside ``tx`` (a transaction
+    opened on ``session.store``)."""
+    user_id = session.user_id
     fields = _person_fields(data, today, user_id)
     fields.update(
-        casa_id=casa_id,
+        casa_id=session.casa_id,
         consent_date=today,
         consent_recorded_by=user_id,
         created_at=dt.datetime.now().isoformat(timespec="seconds"),
@@ -222,25 +223,21 @@ def write_new_person(
 
 
 def register_person(
-    store: Store,
-    catalogs: Catalogs,
-    user_id: str,
+    session: Session,
     data: PersonInput,
     today: dt.date | None = None,
 ) -> str:
     """Validate and save a new person with their documents; returns the person id."""
     today = today or dt.date.today()
-    errors = validate_person(data, catalogs, today)
+    errors = validate_person(data, session.catalogs, today)
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
-    with store.transaction(user_id) as tx:
-        return write_new_person(tx, store.casa_id, user_id, data, today)
+    with session.store.transaction(session.user_id) as tx:
+        return write_new_person(session, tx, data, today)
 
 
 def update_person(
-    store: Store,
-    catalogs: Catalogs,
-    user_id: str,
+    session: Session,
     person_id: str,
     data: PersonInput,
     today: dt.date | None = None,
@@ -250,9 +247,10 @@ def update_person(
     Returns the person fields that changed (documents excluded).
     """
     today = today or dt.date.today()
-    errors = validate_person(data, catalogs, today)
+    errors = validate_person(data, session.catalogs, today)
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
+    store, user_id = session.store, session.user_id
     current = store.get("person", person_id)
     if current is None or current["deleted"]:
         raise KeyError(person_id)
@@ -290,8 +288,9 @@ def update_person(
     return changed
 
 
-def load_person(store: Store, person_id: str, today: dt.date | None = None) -> PersonInput:
+def load_person(session: Session, person_id: str, today: dt.date | None = None) -> PersonInput:
     """The stored person as a ``PersonInput`` (for the edit form)."""
+    store = session.store
     row = store.get("person", person_id)
     if row is None:
         raise KeyError(person_id)

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from oma_desktop.core.store import Store
 from oma_desktop.core.text import fold, normalize_document_number, normalize_phone
 from oma_desktop.services.persons import age_on
+from oma_desktop.services.session import Session
 
 DEFAULT_LIMIT = 50
 MIN_NUMBER_PREFIX = 4
@@ -110,7 +110,7 @@ FROM person p
 
 
 def search_persons(
-    store: Store, text: str, limit: int = DEFAULT_LIMIT, today: dt.date | None = None
+    session: Session, text: str, limit: int = DEFAULT_LIMIT, today: dt.date | None = None
 ) -> list[PersonHit]:
     """Up to ``limit`` persons matching ``text``, best name matches first."""
     query = parse_query(text)
@@ -137,24 +137,31 @@ def search_persons(
         params += extra
     sql += "WHERE " + " AND ".join(where) + f" ORDER BY {order} LIMIT ?"
     params.append(limit)
-    hits = []
-    for row in store.conn.execute(sql, params):
-        doc_type, doc_number = (row[10].split("\x1f", 1) if row[10] else (None, None))
-        hits.append(
-            PersonHit(
-                id=row[0],
-                given_names=row[1],
-                paternal_surname=row[2],
-                maternal_surname=row[3],
-                sex=row[4],
-                age=age_on(row[5], today),
-                age_estimated=bool(row[6]),
-                nationality=row[7],
-                phone=row[8],
-                casa_id=row[9],
-                document_type=doc_type,
-                document_number=doc_number,
-                last_visit=row[11],
-            )
-        )
-    return hits
+    return [_hit(row, today) for row in session.store.conn.execute(sql, params)]
+
+
+def hit_for_person(session: Session, person_id: str, today: dt.date | None = None) -> PersonHit | None:
+    """The same row :func:`search_persons` gives for ``person_id`` (None if missing or deleted)."""
+    row = session.store.conn.execute(
+        _SELECT + "WHERE p.id = ? AND p.deleted = 0", [person_id]
+    ).fetchone()
+    return None if row is None else _hit(row, today or dt.date.today())
+
+
+def _hit(row: Any, today: dt.date) -> PersonHit:
+    doc_type, doc_number = (row[10].split("\x1f", 1) if row[10] else (None, None))
+    return PersonHit(
+        id=row[0],
+        given_names=row[1],
+        paternal_surname=row[2],
+        maternal_surname=row[3],
+        sex=row[4],
+        age=age_on(row[5], today),
+        age_estimated=bool(row[6]),
+        nationality=row[7],
+        phone=row[8],
+        casa_id=row[9],
+        document_type=doc_type,
+        document_number=doc_number,
+        last_visit=row[11],
+    )

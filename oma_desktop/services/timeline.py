@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.clock import to_datetime
-from oma_desktop.core.store import Store
 from oma_desktop.core.vocab import (
     CHANNELS,
     RELATIONSHIPS,
@@ -17,6 +16,7 @@ from oma_desktop.core.vocab import (
     label,
 )
 from oma_desktop.i18n import _, current_language, format_date
+from oma_desktop.services.session import Session
 
 # fields that are noise in a human-readable history
 _HIDDEN_FIELDS = frozenset(
@@ -49,7 +49,8 @@ def topic_labels(catalogs: Catalogs, topics_json: str) -> str:
     return ", ".join(names)
 
 
-def person_timeline(store: Store, catalogs: Catalogs, person_id: str) -> list[TimelineEntry]:
+def person_timeline(session: Session, person_id: str) -> list[TimelineEntry]:
+    store, catalogs = session.store, session.catalogs
     entries: list[TimelineEntry] = []
     users: dict[str, str] = {
         r["id"]: r["display_name"] for r in store.rows("SELECT id, display_name FROM app_user")

@@ -72,9 +72,9 @@ class AboutDialog(QDialog):
         folder_row.addWidget(self.open_button)
 
         casa = ctx.casa
-        self.schema_label = QLabel(str(ctx.store.schema_version))
+        self.schema_label = QLabel(str(ctx.session.store.schema_version))
         self.casa_label = QLabel(f"{casa.get('id', '')} — {casa.get('name', '')}")
-        self.mode_label = QLabel(mode_label(ctx.store.mode))
+        self.mode_label = QLabel(mode_label(ctx.session.store.mode))
 
         form = QFormLayout()
         form.addRow(_("Version:"), self.version_label)

@@ -40,7 +40,7 @@ class MainWindow(QMainWindow):
         self._specs = list(PAGES if pages is None else pages)
         self._pages: dict[str, QWidget] = {}
         self._about: AboutDialog | None = None
-        self.setWindowTitle(f"{APP_NAME} — {ctx.casa.get('name') or ctx.store.casa_id}")
+        self.setWindowTitle(f"{APP_NAME} — {ctx.casa.get('name') or ctx.session.casa_id}")
         self.setMinimumSize(MINIMUM_SIZE)
 
         self.navigation = self._build_navigation()
@@ -170,7 +170,7 @@ class MainWindow(QMainWindow):
         ctx = self.ctx
         last = ctx.last_sync
         texts = (
-            _("Casa: {name}").format(name=ctx.casa.get("name") or ctx.store.casa_id),
+            _("Casa: {name}").format(name=ctx.casa.get("name") or ctx.session.casa_id),
             _("User: {name}").format(name=ctx.user.get("display_name") or ""),
             _("Last synchronisation: {when}").format(
                 when=i18n.format_datetime(last) if last else _("never")

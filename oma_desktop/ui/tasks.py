@@ -18,7 +18,7 @@ A small helper in the spirit of Anki's background operations::
 ``fn`` runs on a :class:`QThreadPool` worker. Its progress, its result or its exception
 arrive as queued signals on the GUI thread, so the callbacks may touch widgets freely.
 
-**SQLite connections must not cross threads.** ``fn`` must never use ``ctx.store`` (the
+**SQLite connections must not cross threads.** ``fn`` must never use ``ctx.session.store`` (the
 GUI thread's connection) nor any object that holds it; when it needs the database it opens
 its own with ``oma_desktop.core.store.open_store(ctx.paths.database)`` and closes it before
 returning. Pass plain data (paths, ids, dataclasses) into ``fn`` and out of it.

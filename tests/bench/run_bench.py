@@ -334,21 +334,21 @@ def _bare_search_ms(bench: Bench) -> list[float]:
 
 @figure("search_p95_ms", "ms", floor=lambda b: _percentile(_bare_search_ms(b), 95))
 def search_p95_ms(bench: Bench) -> float:
-    from oma_desktop.core.store import open_store
+    from oma_desktop.services.context import open_context
     from oma_desktop.services.search import search_persons
 
-    store = open_store(bench.data_dir / "oma.sqlite3", create=False)
+    ctx = open_context(bench.data_dir)
     timings = []
     try:
         misses = 0
         for text, _fts, _number in _search_queries(bench):
             start = time.perf_counter()
-            hits = search_persons(store, text)
+            hits = search_persons(ctx.session, text)
             timings.append((time.perf_counter() - start) * 1000)
             misses += not hits
         log(f"search: {len(timings)} queries, {misses} without result")
     finally:
-        store.close()
+        ctx.close()
     return _percentile(timings, 95)
 
 
@@ -394,13 +394,13 @@ def _save_samples(bench: Bench) -> dict[str, list[float]]:
                 documents=[DocumentInput("CE", f"9{i:08d}")],
             )
             start = time.perf_counter()
-            pid = register_person(ctx.store, ctx.catalogs, ctx.user_id, data)
+            pid = register_person(ctx.session, data)
             person_ms.append((time.perf_counter() - start) * 1000)
             entry = ConsultationInput(person_id=pid, topics=["EMPLEO_CAPACITACION"],
                                       summary="Consulta de prueba del benchmark",
                                       follow_up_date=dt.date.today() + dt.timedelta(days=7))
             start = time.perf_counter()
-            record_consultation(ctx.store, ctx.user_id, entry, ctx.catalogs)
+            record_consultation(ctx.session, entry)
             consultation_ms.append((time.perf_counter() - start) * 1000)
     finally:
         ctx.close()

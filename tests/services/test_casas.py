@@ -14,21 +14,21 @@ from oma_desktop.services.context import AppContext
 
 
 def test_six_casas_seeded_and_renamed(ctx: AppContext) -> None:
-    assert [c["id"] for c in list_casas(ctx.store)] == [f"CV{i}" for i in range(1, 7)]
-    changed = update_casa(ctx.store, ctx.user_id, "CV2", name="Casa Vecinal Monserrate",
+    assert [c["id"] for c in list_casas(ctx.session)] == [f"CV{i}" for i in range(1, 7)]
+    changed = update_casa(ctx.session, "CV2", name="Casa Vecinal Monserrate",
                           address="Jr. Ejemplo 123")
     assert changed == {"name": "Casa Vecinal Monserrate", "address": "Jr. Ejemplo 123"}
-    op = ctx.store.one("SELECT kind FROM change_log WHERE entity = 'casa' AND entity_id = 'CV2'"
+    op = ctx.session.store.one("SELECT kind FROM change_log WHERE entity = 'casa' AND entity_id = 'CV2'"
                        " ORDER BY rowid DESC")
     assert op is not None and op["kind"] == "update"
 
 
 def test_bad_casa_input(ctx: AppContext) -> None:
     with pytest.raises(ValidationError) as err:
-        update_casa(ctx.store, ctx.user_id, "CV9", name="X")
+        update_casa(ctx.session, "CV9", name="X")
     assert "No existe la casa CV9" in err.value.fields["code"]
     with pytest.raises(ValidationError) as err:
-        update_casa(ctx.store, ctx.user_id, "CV1", name="  ")
+        update_casa(ctx.session, "CV1", name="  ")
     assert "nombre de la casa" in err.value.fields["name"]
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import pytest
 
+from oma_desktop.core.actor import Actor
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.services.consultations import (
     ConsultationInput,
@@ -27,8 +29,7 @@ NOW = dt.datetime(2026, 11, 27, 11, 30)
 @pytest.fixture
 def person(ctx: AppContext) -> str:
     return register_person(
-        ctx.store, ctx.catalogs, ctx.user_id,
-        PersonInput(given_names="Génesis", paternal_surname="Rojas", sex="F", nationality="VE",
+        ctx.session, PersonInput(given_names="Génesis", paternal_surname="Rojas", sex="F", nationality="VE",
                     consent_register=True),
     )
 
@@ -50,12 +51,10 @@ def test_validation_messages(ctx: AppContext) -> None:
 
 def test_record_and_load(ctx: AppContext, person: str) -> None:
     cid = record_consultation(
-        ctx.store, ctx.user_id,
-        ConsultationInput(person_id=person, occurred_at=NOW, topics=["SALUD_SIS", "SALUD_SIS"],
-                          summary="Afiliación al SIS", follow_up_date=dt.date(2026, 12, 4)),
-        ctx.catalogs, NOW,
+        ctx.session, ConsultationInput(person_id=person, occurred_at=NOW, topics=["SALUD_SIS", "SALUD_SIS"],
+                          summary="Afiliación al SIS", follow_up_date=dt.date(2026, 12, 4)), NOW,
     )
-    loaded = load_consultation(ctx.store, cid)
+    loaded = load_consultation(ctx.session, cid)
     assert loaded.topics == ["SALUD_SIS"]
     assert loaded.casa_id == "CV1" and loaded.staff_user_id == ctx.user_id
     assert loaded.occurred_at == NOW
@@ -63,41 +62,38 @@ def test_record_and_load(ctx: AppContext, person: str) -> None:
 
 def test_invalid_consultation_is_not_saved(ctx: AppContext, person: str) -> None:
     with pytest.raises(ValidationError):
-        record_consultation(ctx.store, ctx.user_id, ConsultationInput(person_id=person, topics=[]),
-                            ctx.catalogs, NOW)
-    assert ctx.store.scalar("SELECT count(*) FROM consultation") == 0
+        record_consultation(ctx.session, ConsultationInput(person_id=person, topics=[]), NOW)
+    assert ctx.session.store.scalar("SELECT count(*) FROM consultation") == 0
 
 
 def test_anonymous_walk_in_then_linked(ctx: AppContext, person: str) -> None:
     cid = record_consultation(
-        ctx.store, ctx.user_id,
-        ConsultationInput(occurred_at=NOW, topics=["ORIENTACION"], anon_sex="F", anon_age=30,
-                          anon_nationality="VE"),
-        ctx.catalogs, NOW,
+        ctx.session, ConsultationInput(occurred_at=NOW, topics=["ORIENTACION"], anon_sex="F", anon_age=30,
+                          anon_nationality="VE"), NOW,
     )
-    row = ctx.store.get("consultation", cid)
+    row = ctx.session.store.get("consultation", cid)
     assert row is not None and row["person_id"] is None and row["anon_age"] == 30
-    link_to_person(ctx.store, ctx.user_id, cid, person)
-    row = ctx.store.get("consultation", cid)
+    link_to_person(ctx.session, cid, person)
+    row = ctx.session.store.get("consultation", cid)
     assert row is not None and row["person_id"] == person and row["anon_age"] is None
-    assert [c.kind for c in history(ctx.store, cid)] == ["link", "create"]
+    assert [c.kind for c in history(ctx.session, cid)] == ["link", "create"]
 
 
 def test_edits_keep_history_with_who_and_what(ctx: AppContext, person: str) -> None:
     cid = record_consultation(
-        ctx.store, ctx.user_id,
-        ConsultationInput(person_id=person, occurred_at=NOW, topics=["SALUD_SIS"]), ctx.catalogs, NOW,
+        ctx.session, ConsultationInput(person_id=person, occurred_at=NOW, topics=["SALUD_SIS"]), NOW,
     )
-    data = load_consultation(ctx.store, cid)
+    data = load_consultation(ctx.session, cid)
     data.outcome = "Derivada al centro de salud"
     data.topics = ["SALUD_SIS", "EDUCACION_VACANTE"]
-    changed = update_consultation(ctx.store, "coordinadora", cid, data, ctx.catalogs, NOW)
+    coordinator = replace(ctx.session, actor=Actor("coordinadora", "coordinador", "CV1"))
+    changed = update_consultation(coordinator, cid, data, NOW)
     assert set(changed) == {"outcome", "topics"}
-    set_follow_up_done(ctx.store, ctx.user_id, cid)
-    changes = history(ctx.store, cid)
+    set_follow_up_done(ctx.session, cid)
+    changes = history(ctx.session, cid)
     assert [c.kind for c in changes] == ["update", "update", "create"]
     assert changes[1].user == "coordinadora"
     assert json.loads(changes[1].fields["topics"]) == ["SALUD_SIS", "EDUCACION_VACANTE"]
     assert changes[2].user == "Recepción"
-    row = ctx.store.get("consultation", cid)
+    row = ctx.session.store.get("consultation", cid)
     assert row is not None and row["staff_user_id"] == ctx.user_id

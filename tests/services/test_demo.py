@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from oma_desktop.core.actor import Actor
 from oma_desktop.core.catalogs import load_catalogs
 from oma_desktop.core.errors import OmaError
 from oma_desktop.core.schema import ENTITY_TABLES
@@ -30,6 +31,7 @@ from oma_desktop.services import demo
 from oma_desktop.services.demo import DemoStats, build_demo, demo_installation_id
 from oma_desktop.services.followup import expiring_documents, follow_ups_due
 from oma_desktop.services.integrity import run_checks
+from oma_desktop.services.session import Session
 
 TODAY = dt.date(2026, 11, 27)
 PERSONS = 300
@@ -266,10 +268,11 @@ def test_documents(db: Store) -> None:
 
 
 def test_follow_up_queue_has_items(db: Store) -> None:
-    due = follow_ups_due(db, TODAY)
+    session = Session(db, load_catalogs(), Actor("u", "recepcion", "CV1"))
+    due = follow_ups_due(session, TODAY)
     assert due
     assert any(item.due < TODAY for item in due) and any(item.due >= TODAY for item in due)
-    expiring = expiring_documents(db, TODAY, within_days=60)
+    expiring = expiring_documents(session, TODAY, within_days=60)
     assert any(item.due > TODAY for item in expiring)
     share = db.scalar("SELECT avg(follow_up_date IS NOT NULL) FROM consultation")
     assert 0.10 <= share <= 0.20

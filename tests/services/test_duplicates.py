@@ -32,10 +32,9 @@ def existing(ctx: AppContext) -> str:
         ("María", "Pérez", "Gómez", dt.date(1970, 3, 3)),
         ("Carlos", "Núñez", "Peña", dt.date(1999, 9, 9)),
     ]:
-        register_person(ctx.store, ctx.catalogs, ctx.user_id, _input(given, pat, mat, birth), TODAY)
+        register_person(ctx.session, _input(given, pat, mat, birth), TODAY)
     return register_person(
-        ctx.store, ctx.catalogs, ctx.user_id,
-        _input("María José", "Ñañez", "González", dt.date(1990, 4, 12),
+        ctx.session, _input("María José", "Ñañez", "González", dt.date(1990, 4, 12),
                [DocumentInput("CE", "001234567")]),
         TODAY,
     )
@@ -68,7 +67,7 @@ def test_name_similarity_ignores_order_accents_and_compound_names() -> None:
 )
 def test_likely_duplicates_are_found(ctx: AppContext, existing: str, given: str, pat: str,
                                      mat: str, birth: dt.date) -> None:
-    found = find_duplicates(ctx.store, _input(given, pat, mat, birth))
+    found = find_duplicates(ctx.session, _input(given, pat, mat, birth))
     assert found and found[0].person_id == existing
     assert found[0].score >= THRESHOLD
     assert found[0].reasons
@@ -77,18 +76,18 @@ def test_likely_duplicates_are_found(ctx: AppContext, existing: str, given: str,
 
 def test_same_document_number_across_types_is_decisive(ctx: AppContext, existing: str) -> None:
     found = find_duplicates(
-        ctx.store, _input("Otra", "Persona", docs=[DocumentInput("PASAPORTE", "001-234-567")])
+        ctx.session, _input("Otra", "Persona", docs=[DocumentInput("PASAPORTE", "001-234-567")])
     )
     assert [c.person_id for c in found] == [existing]
     assert "Mismo número de documento" in found[0].reasons[0]
 
 
 def test_different_people_are_not_flagged(ctx: AppContext, existing: str) -> None:
-    assert find_duplicates(ctx.store, _input("Pedro", "Quispe", "Mamani", dt.date(1990, 4, 12))) == []
+    assert find_duplicates(ctx.session, _input("Pedro", "Quispe", "Mamani", dt.date(1990, 4, 12))) == []
     # same surnames, different given name and a distant birth date
-    assert find_duplicates(ctx.store, _input("Rosa", "Ñañez", "González", dt.date(1960, 1, 1))) == []
+    assert find_duplicates(ctx.session, _input("Rosa", "Ñañez", "González", dt.date(1960, 1, 1))) == []
 
 
 def test_the_record_being_edited_is_not_its_own_duplicate(ctx: AppContext, existing: str) -> None:
     data = _input("María José", "Ñañez", "González", dt.date(1990, 4, 12))
-    assert find_duplicates(ctx.store, data, exclude_id=existing) == []
+    assert find_duplicates(ctx.session, data, exclude_id=existing) == []

@@ -29,8 +29,7 @@ TODAY = dt.date(2026, 11, 27)
 
 def _person(ctx: AppContext, given: str, docs: list[DocumentInput] | None = None) -> str:
     return register_person(
-        ctx.store, ctx.catalogs, ctx.user_id,
-        PersonInput(given_names=given, paternal_surname="Rojas", sex="F", nationality="VE",
+        ctx.session, PersonInput(given_names=given, paternal_surname="Rojas", sex="F", nationality="VE",
                     consent_register=True, documents=docs or []),
         TODAY,
     )
@@ -38,10 +37,9 @@ def _person(ctx: AppContext, given: str, docs: list[DocumentInput] | None = None
 
 def _consult(ctx: AppContext, pid: str, follow: dt.date | None, day: int = 20) -> str:
     return record_consultation(
-        ctx.store, ctx.user_id,
-        ConsultationInput(person_id=pid, occurred_at=dt.datetime(2026, 11, day, 10),
+        ctx.session, ConsultationInput(person_id=pid, occurred_at=dt.datetime(2026, 11, day, 10),
                           topics=["SALUD_SIS"], summary="SIS", follow_up_date=follow),
-        ctx.catalogs, dt.datetime(2026, 11, 27, 12),
+        dt.datetime(2026, 11, 27, 12),
     )
 
 
@@ -50,11 +48,11 @@ def test_follow_ups_due_and_done(ctx: AppContext) -> None:
     overdue = _consult(ctx, a, dt.date(2026, 11, 25))
     _consult(ctx, b, dt.date(2026, 12, 2))  # within a week
     _consult(ctx, b, dt.date(2027, 2, 1))  # far ahead: not yet
-    items = follow_ups_due(ctx.store, TODAY)
+    items = follow_ups_due(ctx.session, TODAY)
     assert [i.person_name for i in items] == ["Ana Rojas", "Bea Rojas"]
     assert items[0].days_left(TODAY) == -2
-    set_follow_up_done(ctx.store, ctx.user_id, overdue)
-    assert [i.person_name for i in follow_ups_due(ctx.store, TODAY)] == ["Bea Rojas"]
+    set_follow_up_done(ctx.session, overdue)
+    assert [i.person_name for i in follow_ups_due(ctx.session, TODAY)] == ["Bea Rojas"]
 
 
 def test_expiring_documents_30_60_days(ctx: AppContext) -> None:
@@ -63,38 +61,38 @@ def test_expiring_documents_30_60_days(ctx: AppContext) -> None:
     _person(ctx, "Cia", [DocumentInput("CE", "C1", expiry_date=TODAY + dt.timedelta(days=90))])
     _person(ctx, "Dora", [DocumentInput("PASAPORTE", "D1", expiry_date=TODAY + dt.timedelta(days=10))])
     _person(ctx, "Eva", [DocumentInput("CE", "E1", expiry_date=TODAY - dt.timedelta(days=3))])
-    in30 = expiring_documents(ctx.store, TODAY, 30)
+    in30 = expiring_documents(ctx.session, TODAY, 30)
     assert [i.detail for i in in30] == ["CE E1", "CPP A1"]
-    in60 = expiring_documents(ctx.store, TODAY, 60)
+    in60 = expiring_documents(ctx.session, TODAY, 60)
     assert [i.detail for i in in60] == ["CE E1", "CPP A1", "PTP B1"]
-    assert [i.kind for i in queue(ctx.store, TODAY)] == ["document"] * 3
+    assert [i.kind for i in queue(ctx.session, TODAY)] == ["document"] * 3
 
 
 def test_households(ctx: AppContext) -> None:
     head, child = _person(ctx, "Ana"), _person(ctx, "Luis")
-    hid = households.ensure_household(ctx.store, ctx.user_id, head)
-    assert households.ensure_household(ctx.store, ctx.user_id, head) == hid
-    member = households.add_member(ctx.store, ctx.user_id, hid, child, "hijo")
-    rows = households.members(ctx.store, hid)
+    hid = households.ensure_household(ctx.session, head)
+    assert households.ensure_household(ctx.session, head) == hid
+    member = households.add_member(ctx.session, hid, child, "hijo")
+    rows = households.members(ctx.session, hid)
     assert [(m.full_name, m.relationship) for m in rows] == [
         ("Ana Rojas", "jefe_hogar"), ("Luis Rojas", "hijo")]
-    assert households.household_of(ctx.store, child) == hid
+    assert households.household_of(ctx.session, child) == hid
     with pytest.raises(ValidationError):
-        households.add_member(ctx.store, ctx.user_id, hid, child, "primo_lejano")
-    households.remove_member(ctx.store, ctx.user_id, member)
-    assert [m.full_name for m in households.members(ctx.store, hid)] == ["Ana Rojas"]
-    assert households.household_of(ctx.store, child) is None
+        households.add_member(ctx.session, hid, child, "primo_lejano")
+    households.remove_member(ctx.session, member)
+    assert [m.full_name for m in households.members(ctx.session, hid)] == ["Ana Rojas"]
+    assert households.household_of(ctx.session, child) is None
 
 
 def test_timeline_newest_first_with_everything(ctx: AppContext) -> None:
     pid = _person(ctx, "Ana", [DocumentInput("CPP", "A1", expiry_date=dt.date(2027, 1, 5))])
     _consult(ctx, pid, None, day=3)
     _consult(ctx, pid, None, day=21)
-    data = load_person(ctx.store, pid, TODAY)
+    data = load_person(ctx.session, pid, TODAY)
     data.phone = "987654321"
-    update_person(ctx.store, ctx.catalogs, ctx.user_id, pid, data, TODAY)
-    households.ensure_household(ctx.store, ctx.user_id, pid)
-    entries = person_timeline(ctx.store, ctx.catalogs, pid)
+    update_person(ctx.session, pid, data, TODAY)
+    households.ensure_household(ctx.session, pid)
+    entries = person_timeline(ctx.session, pid)
     kinds = {e.kind for e in entries}
     assert kinds == {"registered", "document", "consultation", "change", "household"}
     assert [e.when for e in entries] == sorted((e.when for e in entries), reverse=True)

@@ -42,13 +42,13 @@ TODAY = dt.date(2024, 6, 1)
 def _plan(ctx: AppContext, path: Path, sheet: str | None = None, *, consent: bool = True,
           options: ImportOptions | None = None) -> importer.ImportPlan:
     table = read_table(path, sheet)
-    return plan_import(ctx.store, ctx.catalogs, table, guess_mapping(table.headers),
+    return plan_import(ctx.session, table, guess_mapping(table.headers),
                        consent_confirmed=consent, today=TODAY, options=options)
 
 
 def _counts(ctx: AppContext) -> dict[str, int]:
     return {
-        table: int(ctx.store.scalar(f"SELECT count(*) FROM {table}"))
+        table: int(ctx.session.store.scalar(f"SELECT count(*) FROM {table}"))
         for table in ("person", "document", "consultation", "change_log")
     }
 
@@ -442,19 +442,19 @@ def test_without_consent_every_row_is_an_error(ctx: AppContext) -> None:
         "sin ese consentimiento no se pueden importar sus datos."]
     before = _counts(ctx)
     with pytest.raises(OmaError, match="7 filas tienen errores"):
-        commit_import(ctx.store, ctx.user_id, plan)
+        commit_import(ctx.session, plan)
     assert _counts(ctx) == before
 
 
 def test_options_fill_empty_cells(ctx: AppContext) -> None:
     table = Table(headers=["Nombre", "Motivo"], rows=[["Ana Torres", ""], ["Luis Díaz", "SIS"]])
     with pytest.raises(OmaError, match="asigne la columna con la fecha de atención"):
-        plan_import(ctx.store, ctx.catalogs, table, {0: "full_name", 1: "topic"},
+        plan_import(ctx.session, table, {0: "full_name", 1: "topic"},
                     consent_confirmed=True, today=TODAY)
-    plan = plan_import(ctx.store, ctx.catalogs, table, {0: "full_name"}, consent_confirmed=True,
+    plan = plan_import(ctx.session, table, {0: "full_name"}, consent_confirmed=True,
                        today=TODAY)
     assert _messages(plan, 2) == ["Fila 2: Elija la nacionalidad (o «Apátrida»)."]
-    plan = plan_import(ctx.store, ctx.catalogs, table, {0: "full_name"}, consent_confirmed=True,
+    plan = plan_import(ctx.session, table, {0: "full_name"}, consent_confirmed=True,
                        today=TODAY, options=ImportOptions(default_nationality="VE"))
     assert plan.errors == []
     assert _row(plan, 2).person.sex == "X"  # type: ignore[union-attr]
@@ -471,12 +471,12 @@ def test_document_type_from_the_header_or_marked_as_other(ctx: AppContext) -> No
         "«Número de documento» está asignado a más de una columna («DNI/CE», «Documento»); "
         "deje solo una."]
     mapping = {0: "given_names", 1: "surnames", 2: "nationality", 3: "doc_number"}
-    plan = plan_import(ctx.store, ctx.catalogs, table, mapping, consent_confirmed=True,
+    plan = plan_import(ctx.session, table, mapping, consent_confirmed=True,
                        today=TODAY)
     docs = [[(d.doc_type, d.number) for d in r.person.documents] for r in plan.rows]  # type: ignore[union-attr]
     assert docs == [[("CE", "001234567")], [("DNI", "07654321")], []]
     mapping = {0: "given_names", 1: "surnames", 2: "nationality", 4: "doc_number"}
-    plan = plan_import(ctx.store, ctx.catalogs, table, mapping, consent_confirmed=True,
+    plan = plan_import(ctx.session, table, mapping, consent_confirmed=True,
                        today=TODAY)
     assert [(d.doc_type, d.number) for d in _row(plan, 4).person.documents] == [  # type: ignore[union-attr]
         ("OTRO", "AB12345")]
@@ -489,7 +489,7 @@ def test_a_dni_that_lost_its_leading_zero_is_padded(ctx: AppContext) -> None:
     table = Table(headers=["Nombres", "Apellidos", "Nacionalidad", "Tipo de documento", "DNI"],
                   rows=[["Rosa", "Quispe Mamani", "Peruana", "DNI", "7654321"]])
     seen: list[tuple[int, int]] = []
-    plan = plan_import(ctx.store, ctx.catalogs, table, guess_mapping(table.headers),
+    plan = plan_import(ctx.session, table, guess_mapping(table.headers),
                        consent_confirmed=True, today=TODAY,
                        progress=lambda done, total: seen.append((done, total)))
     assert seen[0] == (0, 1) and seen[-1] == (1, 1)
@@ -505,12 +505,12 @@ def test_a_dni_that_lost_its_leading_zero_is_padded(ctx: AppContext) -> None:
 
 
 def test_rows_matching_registered_persons_are_linked_not_created(ctx: AppContext) -> None:
-    registered = register_person(ctx.store, ctx.catalogs, ctx.user_id, PersonInput(
+    registered = register_person(ctx.session, PersonInput(
         given_names="José Luis", paternal_surname="Pérez", maternal_surname="Quispe", sex="M",
         nationality="VE", consent_register=True, birth_date=dt.date(1990, 4, 12),
         documents=[DocumentInput("CE", "001-234-567")]), TODAY)
     # same name and birth date, no document: found by find_duplicates (score >= 90)
-    rosa = register_person(ctx.store, ctx.catalogs, ctx.user_id, PersonInput(
+    rosa = register_person(ctx.session, PersonInput(
         given_names="Rosa", paternal_surname="Quispe", maternal_surname="Mamani", sex="F",
         nationality="PE", consent_register=True, birth_date=dt.date(1960, 1, 1)), TODAY)
     plan = _plan(ctx, CSV_CP1252)
@@ -523,20 +523,20 @@ def test_rows_matching_registered_persons_are_linked_not_created(ctx: AppContext
     assert (plan.new_persons, plan.existing_persons, plan.consultations) == (4, 2, 7)
     assert plan.preview()[0].status_label == "Ya registrada"
     before = _counts(ctx)
-    result = commit_import(ctx.store, ctx.user_id, plan)
+    result = commit_import(ctx.session, plan)
     assert (result.persons_created, result.persons_matched, result.consultations_created) == (4, 2, 7)
     after = _counts(ctx)
     assert after["person"] == before["person"] + 4
     assert after["consultation"] == before["consultation"] + 7
-    linked = ctx.store.rows(
+    linked = ctx.session.store.rows(
         "SELECT occurred_at FROM consultation WHERE person_id = ? ORDER BY occurred_at",
         [registered])
     assert [r["occurred_at"] for r in linked] == ["2024-03-05T00:00", "2024-03-12T00:00"]
-    assert ctx.store.scalar("SELECT count(*) FROM document WHERE number_norm = '001234567'") == 1
+    assert ctx.session.store.scalar("SELECT count(*) FROM document WHERE number_norm = '001234567'") == 1
 
 
 def test_a_document_registered_to_someone_else_is_an_error(ctx: AppContext) -> None:
-    register_person(ctx.store, ctx.catalogs, ctx.user_id, PersonInput(
+    register_person(ctx.session, PersonInput(
         given_names="Marta", paternal_surname="Salas", sex="F", nationality="VE",
         consent_register=True, documents=[DocumentInput("CE", "001234567")]), TODAY)
     plan = _plan(ctx, CSV_CP1252)
@@ -546,7 +546,7 @@ def test_a_document_registered_to_someone_else_is_an_error(ctx: AppContext) -> N
 
 
 def test_a_similar_registered_person_is_a_warning(ctx: AppContext) -> None:
-    register_person(ctx.store, ctx.catalogs, ctx.user_id, PersonInput(
+    register_person(ctx.session, PersonInput(
         given_names="María", paternal_surname="González", maternal_surname="Ñáñez", sex="F",
         nationality="VE", consent_register=True), TODAY)
     plan = _plan(ctx, CSV_CP1252)
@@ -566,7 +566,7 @@ def test_same_name_with_contradicting_data_is_another_person(ctx: AppContext) ->
               ["Ana", "Torres Lima", "01/01/1980", "VE"],   # same person listed twice
               ["Ana", "Torres Lima", "05/09/2001", "VE"],   # a namesake
               ["Ana", "Torres Lima", "", "VE"]])             # nothing to tell: same, with a warning
-    plan = plan_import(ctx.store, ctx.catalogs, table, guess_mapping(table.headers),
+    plan = plan_import(ctx.session, table, guess_mapping(table.headers),
                        consent_confirmed=True, today=TODAY)
     assert [r.status for r in plan.rows] == ["new", "repeated", "new", "repeated"]
     assert _row(plan, 3).same_as_row == 2
@@ -581,37 +581,37 @@ def test_same_name_with_contradicting_data_is_another_person(ctx: AppContext) ->
 def test_commit_writes_persons_documents_and_consultations(ctx: AppContext) -> None:
     plan = _plan(ctx, CSV_CP1252)
     before = _counts(ctx)
-    result = commit_import(ctx.store, ctx.user_id, plan)
+    result = commit_import(ctx.session, plan)
     assert (result.persons_created, result.persons_matched, result.consultations_created) == (6, 0, 7)
     assert result.summary_lines() == ["6 personas nuevas registradas.", "7 atenciones registradas."]
     after = _counts(ctx)
     assert after["person"] - before["person"] == 6
     assert after["document"] - before["document"] == 6
     assert after["consultation"] - before["consultation"] == 7
-    jose = ctx.store.one("SELECT * FROM person WHERE given_names = 'José Luis'")
+    jose = ctx.session.store.one("SELECT * FROM person WHERE given_names = 'José Luis'")
     assert jose is not None
     assert (jose["paternal_surname"], jose["maternal_surname"], jose["casa_id"],
             jose["consent_register"], jose["consent_recorded_by"]) == (
-        "Pérez", "Quispe", ctx.store.casa_id, 1, ctx.user_id)
-    topics = [r["topics"] for r in ctx.store.rows(
+        "Pérez", "Quispe", ctx.session.store.casa_id, 1, ctx.user_id)
+    topics = [r["topics"] for r in ctx.session.store.rows(
         "SELECT topics FROM consultation WHERE person_id = ? ORDER BY occurred_at", [jose["id"]])]
     assert topics == ['["REG_CPP_PTP"]', '["SALUD_SIS"]']
     with pytest.raises(OmaError, match="ya se guardó"):
-        commit_import(ctx.store, ctx.user_id, plan)
+        commit_import(ctx.session, plan)
     assert _counts(ctx) == after
 
 
 def test_commit_uses_one_transaction(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
     plan = _plan(ctx, CSV_CP1252)
     calls = []
-    original = ctx.store.transaction
+    original = ctx.session.store.transaction
 
     def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(args)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(ctx.store, "transaction", counting)
-    commit_import(ctx.store, ctx.user_id, plan)
+    monkeypatch.setattr(ctx.session.store, "transaction", counting)
+    commit_import(ctx.session, plan)
     assert len(calls) == 1
 
 
@@ -623,20 +623,20 @@ def test_a_failure_midway_leaves_the_database_unchanged(
     written = []
     real = importer_commit.write_new_person
 
-    def failing(tx, casa_id, user_id, data, today):  # type: ignore[no-untyped-def]
+    def failing(session, tx, data, today):  # type: ignore[no-untyped-def]
         if len(written) == 2:
             raise RuntimeError("disco lleno")
-        written.append(real(tx, casa_id, user_id, data, today))
+        written.append(real(session, tx, data, today))
         return written[-1]
 
     monkeypatch.setattr(importer_commit, "write_new_person", failing)
     with pytest.raises(RuntimeError, match="disco lleno"):
-        commit_import(ctx.store, ctx.user_id, plan)
+        commit_import(ctx.session, plan)
     assert len(written) == 2  # two persons (and a consultation) were written, then rolled back
     assert _counts(ctx) == before
     assert not plan.committed
     monkeypatch.setattr(importer_commit, "write_new_person", real)
-    commit_import(ctx.store, ctx.user_id, plan)  # the same plan can be saved afterwards
+    commit_import(ctx.session, plan)  # the same plan can be saved afterwards
     assert _counts(ctx)["person"] == before["person"] + 6
 
 
@@ -644,7 +644,7 @@ def test_commit_refuses_a_plan_with_errors(ctx: AppContext) -> None:
     plan = _plan(ctx, CSV_ERRORS)
     before = _counts(ctx)
     with pytest.raises(OmaError) as err:
-        commit_import(ctx.store, ctx.user_id, plan)
+        commit_import(ctx.session, plan)
     assert str(err.value) == (
         "No se puede guardar la importación: 10 filas tienen errores. Corrija la lista y vuelva "
         "a preparar la importación. No se guardó nada.")
@@ -657,17 +657,17 @@ def test_importing_the_same_list_twice_changes_nothing(
     ctx: AppContext, path: Path, sheet: str | None
 ) -> None:
     if sheet == "Atenciones":  # the persons of the attention log come from the Padrón sheet
-        commit_import(ctx.store, ctx.user_id, _plan(ctx, XLSX))
+        commit_import(ctx.session, _plan(ctx, XLSX))
     first = _plan(ctx, path, sheet)
     assert first.errors == []
-    commit_import(ctx.store, ctx.user_id, first)
+    commit_import(ctx.session, first)
     after_first = _counts(ctx)
     second = _plan(ctx, path, sheet)
     assert second.errors == []
     assert second.new_persons == 0 and second.consultations == 0
     assert all(r.status in ("existing", "repeated", "empty") for r in second.rows)
     assert second.consultations_already == first.consultations
-    result = commit_import(ctx.store, ctx.user_id, second)
+    result = commit_import(ctx.session, second)
     assert (result.persons_created, result.consultations_created) == (0, 0)
     assert _counts(ctx)["person"] == after_first["person"]
     assert _counts(ctx)["consultation"] == after_first["consultation"]
@@ -676,20 +676,20 @@ def test_importing_the_same_list_twice_changes_nothing(
 def test_workbook_with_two_sheets(ctx: AppContext) -> None:
     padron = _plan(ctx, XLSX)
     assert padron.errors == [] and padron.new_persons == 4
-    commit_import(ctx.store, ctx.user_id, padron)
-    luis = ctx.store.one("SELECT * FROM person WHERE given_names = 'Luis Alberto'")
+    commit_import(ctx.session, padron)
+    luis = ctx.session.store.one("SELECT * FROM person WHERE given_names = 'Luis Alberto'")
     assert luis is not None
     assert (luis["birth_date"], luis["phone"], luis["whatsapp"], luis["district_ubigeo"],
             luis["arrival_date"], luis["migratory_status"]) == (
         "1988-07-15", "987111222", "987111222", "150132", "2018-09-10", "en_tramite")
-    assert ctx.store.scalar("SELECT doc_type FROM document WHERE person_id = ?", [luis["id"]]) == "CE"
-    yelitza = ctx.store.one("SELECT * FROM person WHERE paternal_surname = 'Contreras'")
+    assert ctx.session.store.scalar("SELECT doc_type FROM document WHERE person_id = ?", [luis["id"]]) == "CE"
+    yelitza = ctx.session.store.one("SELECT * FROM person WHERE paternal_surname = 'Contreras'")
     assert yelitza is not None
     assert (yelitza["given_names"], yelitza["birth_date_estimated"], yelitza["whatsapp"]) == (
         "Yelitza", 1, "")
-    gabriela = ctx.store.one("SELECT * FROM person WHERE given_names = 'Gabriela'")
+    gabriela = ctx.session.store.one("SELECT * FROM person WHERE given_names = 'Gabriela'")
     assert gabriela is not None
-    assert ctx.store.scalar("SELECT doc_type FROM document WHERE person_id = ?",
+    assert ctx.session.store.scalar("SELECT doc_type FROM document WHERE person_id = ?",
                             [gabriela["id"]]) == "DNI"
 
     log = _plan(ctx, XLSX, "Atenciones")
@@ -706,8 +706,8 @@ def test_workbook_with_two_sheets(ctx: AppContext) -> None:
         "Fila 4: tiene el mismo nombre que la fila 2 y ningún dato lo contradice; se considera la "
         "misma persona. Verifíquelo.",
     ]
-    commit_import(ctx.store, ctx.user_id, log)
-    rows = ctx.store.rows(
+    commit_import(ctx.session, log)
+    rows = ctx.session.store.rows(
         "SELECT occurred_at, channel, topics, summary, actions, follow_up_date FROM consultation"
         " WHERE person_id = ? ORDER BY occurred_at", [luis["id"]])
     assert [(r["occurred_at"], r["channel"], r["topics"], r["follow_up_date"]) for r in rows] == [
@@ -716,7 +716,7 @@ def test_workbook_with_two_sheets(ctx: AppContext) -> None:
     ]
     assert rows[0]["summary"] == "Afiliación al SIS de su hija"
     assert rows[1]["actions"] == "Llamada\nSeguimiento: Sí"
-    assert ctx.store.scalar("SELECT channel FROM consultation WHERE person_id = ?",
+    assert ctx.session.store.scalar("SELECT channel FROM consultation WHERE person_id = ?",
                             [yelitza["id"]]) == "whatsapp"
 
 
@@ -734,7 +734,7 @@ def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def _persons(data_dir: Path) -> int:
     context = open_context(data_dir)
     try:
-        return int(context.store.scalar("SELECT count(*) FROM person"))
+        return int(context.session.store.scalar("SELECT count(*) FROM person"))
     finally:
         context.close()
 

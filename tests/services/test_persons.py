@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 import pytest
 
+from oma_desktop.core.actor import Actor
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.persons import (
@@ -70,35 +72,35 @@ def test_each_problem_is_reported_on_its_field_in_spanish(
 
 
 def test_register_saves_person_and_documents(ctx: AppContext) -> None:
-    pid = register_person(ctx.store, ctx.catalogs, ctx.user_id, valid(), TODAY)
-    row = ctx.store.get("person", pid)
+    pid = register_person(ctx.session, valid(), TODAY)
+    row = ctx.session.store.get("person", pid)
     assert row is not None
     assert row["search_name"] == "Yusleidy Carolina Hernández Peña"
     assert row["casa_id"] == "CV1" and row["consent_recorded_by"] == ctx.user_id
     assert row["consent_date"] == TODAY.isoformat()
-    doc = ctx.store.one("SELECT * FROM document WHERE person_id = ?", [pid])
+    doc = ctx.session.store.one("SELECT * FROM document WHERE person_id = ?", [pid])
     assert doc is not None and doc["number"] == "CPP-2023-001" and doc["number_norm"] == "CPP2023001"
 
 
 def test_invalid_person_writes_nothing(ctx: AppContext) -> None:
-    before = ctx.store.scalar("SELECT count(*) FROM change_log")
+    before = ctx.session.store.scalar("SELECT count(*) FROM change_log")
     with pytest.raises(ValidationError) as err:
-        register_person(ctx.store, ctx.catalogs, ctx.user_id, valid(given_names=""), TODAY)
+        register_person(ctx.session, valid(given_names=""), TODAY)
     assert "given_names" in err.value.fields
-    assert ctx.store.scalar("SELECT count(*) FROM person") == 0
-    assert ctx.store.scalar("SELECT count(*) FROM change_log") == before
+    assert ctx.session.store.scalar("SELECT count(*) FROM person") == 0
+    assert ctx.session.store.scalar("SELECT count(*) FROM change_log") == before
 
 
 def test_estimated_age_is_kept_stable_on_edit(ctx: AppContext) -> None:
     pid = register_person(
-        ctx.store, ctx.catalogs, ctx.user_id, valid(birth_date=None, estimated_age=40), TODAY
+        ctx.session, valid(birth_date=None, estimated_age=40), TODAY
     )
-    row = ctx.store.get("person", pid)
+    row = ctx.session.store.get("person", pid)
     assert row is not None and row["birth_date_estimated"] == 1
     assert age_on(row["birth_date"], TODAY) == 40
-    loaded = load_person(ctx.store, pid, TODAY)
+    loaded = load_person(ctx.session, pid, TODAY)
     assert loaded.estimated_age == 40 and loaded.birth_date is None
-    assert update_person(ctx.store, ctx.catalogs, ctx.user_id, pid, loaded, TODAY) == {}
+    assert update_person(ctx.session, pid, loaded, TODAY) == {}
 
 
 def test_birth_date_from_age_mid_year() -> None:
@@ -107,31 +109,33 @@ def test_birth_date_from_age_mid_year() -> None:
 
 
 def test_update_logs_only_changes_and_manages_documents(ctx: AppContext) -> None:
-    pid = register_person(ctx.store, ctx.catalogs, ctx.user_id, valid(), TODAY)
-    data = load_person(ctx.store, pid, TODAY)
+    pid = register_person(ctx.session, valid(), TODAY)
+    data = load_person(ctx.session, pid, TODAY)
     assert data.given_names == "Yusleidy Carolina" and len(data.documents) == 1
     data.phone = "912 000 111"
     data.documents.append(DocumentInput("PASAPORTE", "123456789"))
-    changed = update_person(ctx.store, ctx.catalogs, ctx.user_id, pid, data, TODAY)
+    changed = update_person(ctx.session, pid, data, TODAY)
     assert changed == {"phone": "912 000 111"}
-    assert ctx.store.scalar("SELECT count(*) FROM document WHERE person_id = ? AND deleted = 0", [pid]) == 2
-    data = load_person(ctx.store, pid, TODAY)
+    store = ctx.session.store
+    assert store.scalar("SELECT count(*) FROM document WHERE person_id = ? AND deleted = 0", [pid]) == 2
+    data = load_person(ctx.session, pid, TODAY)
     data.documents = [d for d in data.documents if d.doc_type != "CPP"]
-    update_person(ctx.store, ctx.catalogs, ctx.user_id, pid, data, TODAY)
+    update_person(ctx.session, pid, data, TODAY)
     kinds = [
-        r["kind"] for r in ctx.store.rows("SELECT kind FROM change_log WHERE entity = 'document'")
+        r["kind"] for r in ctx.session.store.rows("SELECT kind FROM change_log WHERE entity = 'document'")
     ]
     assert kinds == ["create", "create", "tombstone"]
-    last = ctx.store.one("SELECT fields FROM change_log WHERE entity = 'person' ORDER BY rowid DESC")
+    last = ctx.session.store.one("SELECT fields FROM change_log WHERE entity = 'person' ORDER BY rowid DESC")
     assert last is not None and json.loads(last["fields"]) == {"phone": "912 000 111"}
 
 
 def test_changing_consent_records_when_and_who(ctx: AppContext) -> None:
-    pid = register_person(ctx.store, ctx.catalogs, ctx.user_id, valid(), TODAY)
-    data = load_person(ctx.store, pid, TODAY)
+    pid = register_person(ctx.session, valid(), TODAY)
+    data = load_person(ctx.session, pid, TODAY)
     data.consent_refer = True
     later = TODAY + dt.timedelta(days=3)
-    changed = update_person(ctx.store, ctx.catalogs, "otra-usuaria", pid, data, later)
+    other = replace(ctx.session, actor=Actor("otra-usuaria", "recepcion", "CV1"))
+    changed = update_person(other, pid, data, later)
     assert changed["consent_refer"] == 1
     assert changed["consent_date"] == later.isoformat()
     assert changed["consent_recorded_by"] == "otra-usuaria"

@@ -20,7 +20,7 @@ def _add(ctx: AppContext, given: str, pat: str, mat: str = "", **kw: object) -> 
         nationality="VE", consent_register=True, birth_date=dt.date(1990, 5, 4),
         documents=list(docs), **kw,  # type: ignore[arg-type]
     )
-    return register_person(ctx.store, ctx.catalogs, ctx.user_id, data, today=TODAY)
+    return register_person(ctx.session, data, today=TODAY)
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def people(ctx: AppContext) -> dict[str, str]:
 
 
 def _names(ctx: AppContext, text: str) -> list[str]:
-    return [h.full_name for h in search_persons(ctx.store, text, today=TODAY)]
+    return [h.full_name for h in search_persons(ctx.session, text, today=TODAY)]
 
 
 def test_parse_query_splits_names_and_numbers() -> None:
@@ -65,32 +65,31 @@ def test_prefixes_match_while_typing(ctx: AppContext, people: dict[str, str]) ->
 
 def test_document_numbers_with_or_without_separators(ctx: AppContext, people: dict[str, str]) -> None:
     for text in ("001234567", "001-234.567", "001 234"):
-        hits = search_persons(ctx.store, text, today=TODAY)
+        hits = search_persons(ctx.session, text, today=TODAY)
         assert [h.id for h in hits] == [people["jose"]], text
-    assert [h.id for h in search_persons(ctx.store, "AB123456")] == [people["maria"]]
-    assert [h.id for h in search_persons(ctx.store, "ab-1234")] == [people["maria"]]
+    assert [h.id for h in search_persons(ctx.session, "AB123456")] == [people["maria"]]
+    assert [h.id for h in search_persons(ctx.session, "ab-1234")] == [people["maria"]]
 
 
 def test_phone_numbers(ctx: AppContext, people: dict[str, str]) -> None:
-    assert [h.id for h in search_persons(ctx.store, "987654321")] == [people["jose"]]
-    assert [h.id for h in search_persons(ctx.store, "+51 912 345 678")] == [people["maria"]]
-    assert [h.id for h in search_persons(ctx.store, "9123")] == [people["maria"]]
+    assert [h.id for h in search_persons(ctx.session, "987654321")] == [people["jose"]]
+    assert [h.id for h in search_persons(ctx.session, "+51 912 345 678")] == [people["maria"]]
+    assert [h.id for h in search_persons(ctx.session, "9123")] == [people["maria"]]
 
 
 def test_names_and_number_together(ctx: AppContext, people: dict[str, str]) -> None:
-    assert [h.id for h in search_persons(ctx.store, "perez 001234567")] == [people["jose"]]
-    assert search_persons(ctx.store, "luis 001234567") == []
+    assert [h.id for h in search_persons(ctx.session, "perez 001234567")] == [people["jose"]]
+    assert search_persons(ctx.session, "luis 001234567") == []
 
 
 def test_hits_carry_what_tells_people_apart(ctx: AppContext, people: dict[str, str]) -> None:
     from oma_desktop.services.consultations import ConsultationInput, record_consultation
 
     record_consultation(
-        ctx.store, ctx.user_id,
-        ConsultationInput(person_id=people["jose"], topics=["SALUD_SIS"],
+        ctx.session, ConsultationInput(person_id=people["jose"], topics=["SALUD_SIS"],
                           occurred_at=dt.datetime(2026, 11, 20, 10, 0)),
     )
-    hit = search_persons(ctx.store, "jose perez quispe", today=TODAY)[0]
+    hit = search_persons(ctx.session, "jose perez quispe", today=TODAY)[0]
     assert hit.age == 36
     assert hit.nationality == "VE"
     assert (hit.document_type, hit.document_number) == ("CE", "001-234.567")
@@ -99,6 +98,6 @@ def test_hits_carry_what_tells_people_apart(ctx: AppContext, people: dict[str, s
 
 
 def test_deleted_persons_are_not_found(ctx: AppContext, people: dict[str, str]) -> None:
-    with ctx.store.transaction(ctx.user_id) as tx:
+    with ctx.session.store.transaction(ctx.user_id) as tx:
         tx.tombstone("person", people["luis"])
     assert "Luis Pereira" not in _names(ctx, "pereira")

@@ -33,7 +33,7 @@ def test_shows_version_folder_database_and_casa(dialog: AboutDialog, ctx: AppCon
     assert dialog.version_label.text() == __version__
     assert dialog.folder_edit.text() == str(ctx.paths.root)
     assert dialog.folder_edit.isReadOnly()
-    assert dialog.schema_label.text() == str(ctx.store.schema_version)
+    assert dialog.schema_label.text() == str(ctx.session.store.schema_version)
     assert int(dialog.schema_label.text()) >= 1
     assert dialog.casa_label.text() == "CV1 — Casa Vecinal 1"
     assert dialog.mode_label.text() == "Casa vecinal"

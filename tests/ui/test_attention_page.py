@@ -35,7 +35,7 @@ def _person(
 ) -> str:
     data = PersonInput(given_names=given, paternal_surname=surname, maternal_surname=maternal, sex=sex,
                        nationality="VE", consent_register=True, documents=documents or [], **extra)
-    return register_person(ctx.store, ctx.catalogs, ctx.user_id, data)
+    return register_person(ctx.session, data)
 
 
 def _tab_to(qtbot: QtBot, target: QWidget, limit: int = 30) -> None:
@@ -101,9 +101,9 @@ def test_nobody_found_offers_ctrl_n(qtbot: QtBot, page: AttentionPage) -> None:
 
 
 def test_more_results_than_shown(qtbot: QtBot, ctx: AppContext, page: AttentionPage) -> None:
-    with ctx.store.transaction(ctx.user_id) as tx:
+    with ctx.session.store.transaction(ctx.user_id) as tx:
         for i in range(55):
-            write_new_person(tx, "CV1", ctx.user_id, PersonInput(
+            write_new_person(ctx.session, tx, PersonInput(
                 given_names=f"Ana {chr(65 + i % 26)}", paternal_surname="Quispe", sex="F",
                 nationality="PE", consent_register=True), dt.date.today())
     _search(qtbot, page, "quispe")
@@ -256,7 +256,7 @@ def test_find_register_and_consult_without_the_mouse(
     press(qtbot, Qt.Key.Key_Space)
     press(qtbot, Qt.Key.Key_S, CTRL)
     qtbot.waitUntil(lambda: page.active_dialog is None)
-    pid = ctx.store.scalar("SELECT id FROM person WHERE given_names = 'Yulimar'")
+    pid = ctx.session.store.scalar("SELECT id FROM person WHERE given_names = 'Yulimar'")
     assert pid is not None
     # the new person is selected and F2 is offered
     assert page.selected_person_id() == pid
@@ -277,7 +277,7 @@ def test_find_register_and_consult_without_the_mouse(
     press(qtbot, Qt.Key.Key_S, CTRL)
     qtbot.waitUntil(lambda: page.active_dialog is None)
     # 5. in the database, linked to the person
-    rows = ctx.store.rows("SELECT person_id, topics, summary FROM consultation")
+    rows = ctx.session.store.rows("SELECT person_id, topics, summary FROM consultation")
     assert rows == [{"person_id": pid, "topics": '["REG_CPP_PTP"]', "summary": "Quiere tramitar su CPP."}]
     assert page.message_label.text() == "Atención guardada."
     kinds = [e.kind for e in page.summary.timeline_model.entries()]
@@ -299,7 +299,7 @@ def test_f2_then_cancel_writes_nothing(qtbot: QtBot, ctx: AppContext, window: Ma
     wait_active(qtbot, dialog)
     press(qtbot, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: page.active_dialog is None)
-    assert ctx.store.scalar("SELECT count(*) FROM consultation") == 0
+    assert ctx.session.store.scalar("SELECT count(*) FROM consultation") == 0
     wait_active(qtbot, window)
     press(qtbot, Qt.Key.Key_F2)  # the shortcut works again
     assert isinstance(page.active_dialog, ConsultationDialog)
@@ -321,11 +321,11 @@ def test_quick_anonymous_consultation(qtbot: QtBot, ctx: AppContext, page: Atten
     press(qtbot, Qt.Key.Key_Return)
     press(qtbot, Qt.Key.Key_S, CTRL)
     qtbot.waitUntil(lambda: page.active_dialog is None)
-    row = ctx.store.one("SELECT * FROM consultation")
+    row = ctx.session.store.one("SELECT * FROM consultation")
     assert row is not None and row["person_id"] is None
     assert (row["anon_sex"], row["anon_age"]) == ("F", 28)
     assert json.loads(row["topics"]) == ["ALIMENTACION"]
-    assert ctx.store.scalar("SELECT count(*) FROM person") == 0
+    assert ctx.session.store.scalar("SELECT count(*) FROM person") == 0
     assert page.message_label.text() == "Consulta rápida guardada (sin datos personales)."
 
 
@@ -334,8 +334,8 @@ def test_household_member_link_shows_that_person(
 ) -> None:
     head = _person(ctx, "Carlos", "Rojas", sex="M", birth_date=dt.date(1985, 5, 1))
     child = _person(ctx, "Lucía", "Rojas", birth_date=dt.date(2015, 3, 2))
-    household = ensure_household(ctx.store, ctx.user_id, head)
-    add_member(ctx.store, ctx.user_id, household, child, "hijo")
+    household = ensure_household(ctx.session, head)
+    add_member(ctx.session, household, child, "hijo")
     page.show_person(head)
     text = page.summary.household_label.text()
     assert "Lucía Rojas" in text and "Hijo/a" in text
@@ -349,9 +349,8 @@ def test_open_in_people_and_edit_from_the_timeline(
     qtbot: QtBot, ctx: AppContext, window: MainWindow, page: AttentionPage
 ) -> None:
     pid = _person(ctx, "Ana", "Rojas")
-    cid = record_consultation(ctx.store, ctx.user_id,
-                              ConsultationInput(person_id=pid, topics=["ORIENTACION"], summary="Hola"),
-                              ctx.catalogs)
+    cid = record_consultation(
+        ctx.session, ConsultationInput(person_id=pid, topics=["ORIENTACION"], summary="Hola"))
     _search(qtbot, page, "ana rojas")
     view = page.summary.timeline_view
     row = next(r for r, e in enumerate(page.summary.timeline_model.entries()) if e.ref_id == cid)

@@ -32,11 +32,11 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 def _person(ctx: AppContext, given: str = "Génesis", surname: str = "Rojas", **extra: object) -> str:
     data = PersonInput(given_names=given, paternal_surname=surname, sex="F", nationality="VE",
                        consent_register=True, **extra)  # type: ignore[arg-type]
-    return register_person(ctx.store, ctx.catalogs, ctx.user_id, data)
+    return register_person(ctx.session, data)
 
 
 def _count(ctx: AppContext) -> int:
-    return int(ctx.store.scalar("SELECT count(*) FROM consultation"))
+    return int(ctx.session.store.scalar("SELECT count(*) FROM consultation"))
 
 
 def _open(qtbot: QtBot, dialog: ConsultationDialog) -> ConsultationDialog:
@@ -75,7 +75,7 @@ def test_defaults_and_focus(dialog: ConsultationDialog, ctx: AppContext) -> None
     shown = dialog.date_edit.dateTime().toPython()
     assert abs((shown - now).total_seconds()) < 120
     assert dialog.date_edit.displayFormat() == "dd/MM/yyyy HH:mm"
-    assert dialog.casa_combo.value() == ctx.store.casa_id == "CV1"
+    assert dialog.casa_combo.value() == ctx.session.store.casa_id == "CV1"
     assert dialog.casa_combo.currentText() == "Casa Vecinal 1"
     assert dialog.casa_combo.count() == 6
     assert dialog.staff_combo.value() == ctx.user_id
@@ -177,7 +177,7 @@ def test_full_keyboard_save(qtbot: QtBot, dialog: ConsultationDialog, ctx: AppCo
         press(qtbot, Qt.Key.Key_S, CTRL)
     cid = dialog.result_consultation_id
     assert cid is not None
-    saved = load_consultation(ctx.store, cid)
+    saved = load_consultation(ctx.session, cid)
     assert saved.person_id == person
     assert saved.topics == ["REG_CARNE_EXTRANJERIA"]
     assert saved.summary == "Quiere renovar su carné de extranjería."
@@ -230,7 +230,7 @@ def test_future_date_and_follow_up_before_the_consultation(
     dialog.follow_up_edit.set_value(dt.date(2026, 3, 17))
     qtbot.keyClick(dialog.topic_filter, Qt.Key.Key_S, CTRL)
     assert _count(ctx) == 1
-    assert load_consultation(ctx.store, dialog.result_consultation_id).occurred_at == dt.datetime(
+    assert load_consultation(ctx.session, dialog.result_consultation_id).occurred_at == dt.datetime(
         2026, 3, 10, 9, 30
     )
 
@@ -284,7 +284,7 @@ def test_anonymous_quick_consultation(qtbot: QtBot, ctx: AppContext) -> None:
     press(qtbot, Qt.Key.Key_Return)
     press(qtbot, Qt.Key.Key_S, CTRL)
     assert dialog.result() == 1
-    row = ctx.store.one("SELECT * FROM consultation")
+    row = ctx.session.store.one("SELECT * FROM consultation")
     assert row is not None
     assert row["person_id"] is None
     assert (row["anon_sex"], row["anon_age"], row["anon_nationality"]) == ("M", 45, "CO")
@@ -305,10 +305,8 @@ def test_anonymous_age_out_of_range_and_unknown_country(qtbot: QtBot, ctx: AppCo
 
 def test_editing_keeps_history(qtbot: QtBot, ctx: AppContext, person: str) -> None:
     cid = record_consultation(
-        ctx.store, ctx.user_id,
-        ConsultationInput(person_id=person, topics=["SALUD_SIS"], summary="Afiliación al SIS",
+        ctx.session, ConsultationInput(person_id=person, topics=["SALUD_SIS"], summary="Afiliación al SIS",
                           occurred_at=dt.datetime(2026, 11, 2, 10, 0)),
-        ctx.catalogs,
     )
     dialog = _open(qtbot, ConsultationDialog(ctx, None, consultation_id=cid))
     assert dialog.windowTitle() == "Editar atención"
@@ -329,7 +327,7 @@ def test_editing_keeps_history(qtbot: QtBot, ctx: AppContext, person: str) -> No
     qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_S, CTRL)
     assert dialog.result() == 1
     assert _count(ctx) == 1
-    saved = load_consultation(ctx.store, cid)
+    saved = load_consultation(ctx.session, cid)
     assert saved.summary == "Afiliación al SIS de su hija"
     assert saved.topics == ["SALUD_SIS", "EDUCACION_VACANTE"]
     assert saved.person_id == person
@@ -344,9 +342,8 @@ def test_editing_keeps_history(qtbot: QtBot, ctx: AppContext, person: str) -> No
 
 def test_link_an_anonymous_consultation_to_a_person(qtbot: QtBot, ctx: AppContext, person: str) -> None:
     cid = record_consultation(
-        ctx.store, ctx.user_id,
+        ctx.session,
         ConsultationInput(topics=["ORIENTACION"], anon_sex="F", anon_age=30, anon_nationality="VE"),
-        ctx.catalogs,
     )
     dialog = _open(qtbot, ConsultationDialog(ctx, None, consultation_id=cid))
     assert dialog.anonymous and dialog.anon_box.isVisible()
@@ -368,7 +365,7 @@ def test_link_an_anonymous_consultation_to_a_person(qtbot: QtBot, ctx: AppContex
     assert picker.panel.current_person_id() == person
     with qtbot.waitSignal(dialog.linked):
         press(qtbot, Qt.Key.Key_Return)
-    assert load_consultation(ctx.store, cid).person_id == person
+    assert load_consultation(ctx.session, cid).person_id == person
     assert not dialog.anonymous and not dialog.anon_box.isVisible()
     assert dialog.person_label.text() == "Atención a Génesis Rojas"
     assert not dialog.link_button.isVisible()
@@ -378,7 +375,7 @@ def test_link_an_anonymous_consultation_to_a_person(qtbot: QtBot, ctx: AppContex
     keys(qtbot, dialog.summary_edit, "Resultó ser Génesis.")
     qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_S, CTRL)
     assert dialog.result() == 1
-    row = ctx.store.get("consultation", cid)
+    row = ctx.session.store.get("consultation", cid)
     assert row is not None and row["person_id"] == person and row["anon_age"] is None
     assert dialog.person_id == person
 

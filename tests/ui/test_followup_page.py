@@ -44,8 +44,7 @@ NOW = dt.datetime(2026, 11, 27, 12, 0)
 
 def _person(ctx: AppContext, given: str, phone: str = "", docs: list[DocumentInput] | None = None) -> str:
     return register_person(
-        ctx.store, ctx.catalogs, ctx.user_id,
-        PersonInput(given_names=given, paternal_surname="Rojas", sex="F", nationality="VE",
+        ctx.session, PersonInput(given_names=given, paternal_surname="Rojas", sex="F", nationality="VE",
                     phone=phone, consent_register=True, documents=docs or []),
         TODAY,
     )
@@ -53,10 +52,8 @@ def _person(ctx: AppContext, given: str, phone: str = "", docs: list[DocumentInp
 
 def _consult(ctx: AppContext, pid: str, follow: dt.date, topics: list[str] | None = None) -> str:
     return record_consultation(
-        ctx.store, ctx.user_id,
-        ConsultationInput(person_id=pid, occurred_at=dt.datetime(2026, 11, 10, 10),
-                          topics=topics or ["SALUD_SIS"], follow_up_date=follow),
-        ctx.catalogs, NOW,
+        ctx.session, ConsultationInput(person_id=pid, occurred_at=dt.datetime(2026, 11, 10, 10),
+                          topics=topics or ["SALUD_SIS"], follow_up_date=follow), NOW,
     )
 
 
@@ -229,7 +226,7 @@ def test_mark_done_only_for_follow_ups_and_removes_the_row(
     assert page.done_button.text() == "&Marcar seguimiento como realizado"
     qtbot.mouseClick(page.done_button, Qt.MouseButton.LeftButton)
     assert "Ana Rojas" not in _column(page, COL_PERSON)
-    assert [i.ref_id for i in follow_ups_due(ctx.store, TODAY)] == [people["bea_fu"]]
+    assert [i.ref_id for i in follow_ups_due(ctx.session, TODAY)] == [people["bea_fu"]]
     assert page.status_label.text() == "Seguimiento de Ana Rojas marcado como realizado."
     assert page.count_label.text().startswith("1 seguimiento ·")
     # the row that took its place is selected, ready for the next one
@@ -270,9 +267,9 @@ def test_empty_queue_says_so(qtbot: QtBot, ctx: AppContext) -> None:
 
 
 def test_at_most_limit_rows(ctx: AppContext, people: dict[str, str]) -> None:
-    items, more = load_queue(ctx.store, TODAY, FILTER_ALL, limit=3)
+    items, more = load_queue(ctx.session, TODAY, FILTER_ALL, limit=3)
     assert len(items) == 3 and more
-    items, more = load_queue(ctx.store, TODAY, FILTER_ALL, limit=5)
+    items, more = load_queue(ctx.session, TODAY, FILTER_ALL, limit=5)
     assert len(items) == 5 and not more
 
 

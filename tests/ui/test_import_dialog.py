@@ -54,7 +54,7 @@ def wizard(qtbot: QtBot, ctx: AppContext) -> Iterator[ImportWizard]:
 
 
 def _count(ctx: AppContext, table: str) -> int:
-    return int(ctx.store.scalar(f"SELECT count(*) FROM {table}"))
+    return int(ctx.session.store.scalar(f"SELECT count(*) FROM {table}"))
 
 
 def _load(qtbot: QtBot, wiz: ImportWizard, path: Path, sheet: str | None = None) -> None:
@@ -253,7 +253,7 @@ def test_a_good_list_is_imported(qtbot: QtBot, wizard: ImportWizard, ctx: AppCon
     assert _count(ctx, "person") == 6
     assert _count(ctx, "consultation") == 7
     names = {r["given_names"] + " " + r["paternal_surname"]
-             for r in ctx.store.rows("SELECT given_names, paternal_surname FROM person")}
+             for r in ctx.session.store.rows("SELECT given_names, paternal_surname FROM person")}
     assert "José Luis Pérez" in names
     assert wizard.summary_page.summary_label.text() == (
         "• 6 personas nuevas registradas.\n• 7 atenciones registradas.")
@@ -326,8 +326,8 @@ def test_work_happens_in_workers_and_the_gui_stays_responsive(
 def test_a_failed_import_saves_nothing(
     qtbot: QtBot, wizard: ImportWizard, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_commit(store, user_id, plan):
-        with store.transaction(user_id) as tx:
+    def broken_commit(session, plan):
+        with session.store.transaction(session.user_id) as tx:
             tx.create("casa", {"name": "no debe quedar"})
             raise OmaError("La base de datos cambió.")
 

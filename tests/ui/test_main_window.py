@@ -178,7 +178,7 @@ def test_status_bar_shows_casa_user_and_never_synced(window: MainWindow) -> None
 
 
 def test_status_bar_shows_last_sync_date(window: MainWindow, ctx: AppContext) -> None:
-    ctx.store.set_meta("last_sync_at", "2026-11-20T16:45:00")
+    ctx.session.store.set_meta("last_sync_at", "2026-11-20T16:45:00")
     window.refresh_status()
     text = window.sync_label.text()
     assert text == "Última sincronización: " + i18n.format_datetime("2026-11-20T16:45:00")

@@ -11,7 +11,7 @@ from oma_desktop import i18n
 from oma_desktop.services.consultations import ConsultationInput, record_consultation
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.persons import DocumentInput, PersonInput, register_person
-from oma_desktop.services.search import PersonHit, search_persons
+from oma_desktop.services.search import PersonHit, hit_for_person, search_persons
 from oma_desktop.services.timeline import TimelineEntry, person_timeline
 from oma_desktop.ui.models import PERSON_ID_ROLE, PersonSearchModel, TimelineModel
 from oma_desktop.ui.models.person_search_model import (
@@ -23,7 +23,6 @@ from oma_desktop.ui.models.person_search_model import (
     COL_NATIONALITY,
     COL_PHONE,
     document_short_label,
-    hit_for_person,
 )
 from oma_desktop.ui.models.timeline_model import KIND_ROLE, REF_ID_ROLE, TITLE_ROLE
 
@@ -112,22 +111,22 @@ def test_document_short_labels(ctx: AppContext, code: str | None, expected: str)
 
 def test_model_over_real_search_hits(qtmodeltester, ctx: AppContext) -> None:
     pid = register_person(
-        ctx.store, ctx.catalogs, ctx.user_id,
+        ctx.session,
         PersonInput(given_names="Yulimar", paternal_surname="Contreras", sex="F", nationality="VE",
                     estimated_age=30, phone="912 345 678", consent_register=True,
                     documents=[DocumentInput(doc_type="CE", number="001234567",
                                              expiry_date=dt.date(2027, 3, 1))]),
         TODAY,
     )
-    hits = search_persons(ctx.store, "001.234.567", today=TODAY)
+    hits = search_persons(ctx.session, "001.234.567", today=TODAY)
     assert [h.id for h in hits] == [pid]
     model = PersonSearchModel(ctx.catalogs, {"CV1": "Casa Vecinal 1"})
     model.set_hits(hits)
     qtmodeltester.check(model)
     assert _text(model, 0, COL_AGE) == "≈30"
     assert _text(model, 0, COL_DOCUMENT) == "CE 001234567"
-    assert hit_for_person(ctx.store, pid, TODAY) == hits[0]
-    assert hit_for_person(ctx.store, "missing") is None
+    assert hit_for_person(ctx.session, pid, TODAY) == hits[0]
+    assert hit_for_person(ctx.session, "missing") is None
 
 
 def test_timeline_model(qtmodeltester, ctx: AppContext) -> None:
@@ -154,17 +153,14 @@ def test_timeline_model(qtmodeltester, ctx: AppContext) -> None:
 
 def test_timeline_model_over_a_real_person(qtmodeltester, ctx: AppContext) -> None:
     pid = register_person(
-        ctx.store, ctx.catalogs, ctx.user_id,
-        PersonInput(given_names="Génesis", paternal_surname="Rojas", sex="F", nationality="VE",
+        ctx.session, PersonInput(given_names="Génesis", paternal_surname="Rojas", sex="F", nationality="VE",
                     consent_register=True),
     )
     cid = record_consultation(
-        ctx.store, ctx.user_id,
-        ConsultationInput(person_id=pid, topics=["SALUD_SIS"], summary="Afiliación al SIS"),
-        ctx.catalogs,
+        ctx.session, ConsultationInput(person_id=pid, topics=["SALUD_SIS"], summary="Afiliación al SIS"),
     )
     model = TimelineModel()
-    model.set_entries(person_timeline(ctx.store, ctx.catalogs, pid))
+    model.set_entries(person_timeline(ctx.session, pid))
     qtmodeltester.check(model)
     rows = {model.data(model.index(r, 0), KIND_ROLE): r for r in range(model.rowCount())}
     assert set(rows) == {"consultation", "registered"}

@@ -33,7 +33,7 @@ def _person(ctx: AppContext, given: str, surname: str, **extra: Any) -> str:
     values: dict[str, Any] = dict(given_names=given, paternal_surname=surname, sex="F",
                                   nationality="VE", consent_register=True)
     values.update(extra)
-    return register_person(ctx.store, ctx.catalogs, ctx.user_id, PersonInput(**values))
+    return register_person(ctx.session, PersonInput(**values))
 
 
 @pytest.fixture
@@ -50,19 +50,16 @@ def rojas(ctx: AppContext) -> dict[str, str]:
                                  expiry_date=today + dt.timedelta(days=900))],
     )
     son = _person(ctx, "Mateo", "Rojas", sex="M", birth_date=dt.date(2016, 1, 5))
-    household = ensure_household(ctx.store, ctx.user_id, mother)
-    add_member(ctx.store, ctx.user_id, household, son, "hijo")
+    household = ensure_household(ctx.session, mother)
+    add_member(ctx.session, household, son, "hijo")
     first = record_consultation(
-        ctx.store, ctx.user_id,
-        ConsultationInput(person_id=mother, topics=["SALUD_SIS"], summary="Afiliación al SIS",
+        ctx.session, ConsultationInput(person_id=mother, topics=["SALUD_SIS"], summary="Afiliación al SIS",
                           occurred_at=dt.datetime(2026, 1, 10, 9, 30)),
-        ctx.catalogs,
     )
     second = record_consultation(
-        ctx.store, ctx.user_id,
+        ctx.session,
         ConsultationInput(person_id=mother, topics=["EDUCACION_VACANTE"], summary="Vacante escolar",
                           occurred_at=dt.datetime(2026, 2, 3, 11, 0)),
-        ctx.catalogs,
     )
     return {"mother": mother, "son": son, "first": first, "second": second}
 
@@ -150,10 +147,10 @@ def test_double_click_on_a_consultation_edits_it(
     keys(qtbot, dialog.summary_edit, "Afiliación al SIS (pendiente de DNI del hijo)")
     press(qtbot, Qt.Key.Key_S, CTRL)
     qtbot.waitUntil(lambda: page.active_dialog is None)
-    assert load_consultation(ctx.store, rojas["first"]).summary == (
+    assert load_consultation(ctx.session, rojas["first"]).summary == (
         "Afiliación al SIS (pendiente de DNI del hijo)"
     )
-    assert ctx.store.scalar("SELECT count(*) FROM consultation") == 2
+    assert ctx.session.store.scalar("SELECT count(*) FROM consultation") == 2
     detail = next(e.detail for e in page.summary.timeline_model.entries() if e.ref_id == rojas["first"])
     assert "pendiente de DNI" in detail
     assert page.selected_person_id() == rojas["mother"]
@@ -187,7 +184,7 @@ def test_ctrl_e_edits_the_person(
     keys(qtbot, dialog.phone, "987654321")
     press(qtbot, Qt.Key.Key_S, CTRL)
     qtbot.waitUntil(lambda: page.active_dialog is None)
-    row = ctx.store.get("person", rojas["mother"])
+    row = ctx.session.store.get("person", rojas["mother"])
     assert row is not None and row["phone"] == "987654321"
     assert "987654321" in page.summary.contact_label.text()
     assert page.message_label.text() == "Datos guardados."

@@ -118,11 +118,11 @@ def owns_focus(widget: QWidget) -> bool:
 
 
 def count(ctx: AppContext, table: str) -> int:
-    return int(ctx.store.scalar(f"SELECT count(*) FROM {table} WHERE deleted = 0"))
+    return int(ctx.session.store.scalar(f"SELECT count(*) FROM {table} WHERE deleted = 0"))
 
 
 def log_size(ctx: AppContext) -> int:
-    return int(ctx.store.scalar("SELECT count(*) FROM change_log"))
+    return int(ctx.session.store.scalar("SELECT count(*) FROM change_log"))
 
 
 def seed(ctx: AppContext, **overrides: Any) -> str:
@@ -141,7 +141,7 @@ def seed(ctx: AppContext, **overrides: Any) -> str:
     )
     for key, value in overrides.items():
         setattr(data, key, value)
-    return register_person(ctx.store, ctx.catalogs, ctx.user_id, data)
+    return register_person(ctx.session, data)
 
 
 def fill_minimum(dialog: PersonDialog, qtbot: QtBot) -> None:
@@ -217,7 +217,7 @@ def test_a_registration_typed_with_the_keyboard_only_is_saved_with_its_document(
     qtbot.waitUntil(lambda: not dialog.isVisible())
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.chose_existing is False
-    person = ctx.store.get("person", dialog.result_person_id)
+    person = ctx.session.store.get("person", dialog.result_person_id)
     assert person is not None
     assert (person["given_names"], person["paternal_surname"], person["maternal_surname"]) == (
         "María Fernanda", "González", "Rivas")
@@ -228,8 +228,8 @@ def test_a_registration_typed_with_the_keyboard_only_is_saved_with_its_document(
     assert person["phone"] == "987 654 321" and person["whatsapp"] == "987 654 321"
     assert (person["consent_register"], person["consent_refer"], person["consent_contact"]) == (1, 1, 0)
     assert person["notes"] == "Llegó con su hija."
-    assert person["casa_id"] == ctx.store.casa_id
-    docs = ctx.store.rows("SELECT * FROM document WHERE person_id = ?", [person["id"]])
+    assert person["casa_id"] == ctx.session.store.casa_id
+    docs = ctx.session.store.rows("SELECT * FROM document WHERE person_id = ?", [person["id"]])
     assert [(d["doc_type"], d["number"], d["issuing_country"], d["issue_date"], d["expiry_date"])
             for d in docs] == [("CE", "001234567", "PE", "2024-01-10", "2028-01-10")]
 
@@ -247,7 +247,7 @@ def test_approximate_age_instead_of_the_birth_date(
     type_text(qtbot, "45")
     save(qtbot, dialog)
     qtbot.waitUntil(lambda: not dialog.isVisible())
-    person = ctx.store.get("person", dialog.result_person_id)
+    person = ctx.session.store.get("person", dialog.result_person_id)
     assert person["birth_date_estimated"] == 1
     assert age_on(person["birth_date"], dt.date.today()) == 45
 
@@ -426,7 +426,7 @@ def test_it_is_another_person_registers_the_new_one(
     assert duplicates.choice == OTHER
     assert dialog.result_person_id not in (None, existing) and dialog.chose_existing is False
     assert count(ctx, "person") == 2
-    new = ctx.store.get("person", dialog.result_person_id)
+    new = ctx.session.store.get("person", dialog.result_person_id)
     assert (new["given_names"], new["paternal_surname"]) == ("Jose Luis", "Perez")
 
 
@@ -502,7 +502,7 @@ def test_saving_an_edit_changes_only_what_changed(
     qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext
 ) -> None:
     person_id = seed(ctx, wg={"wg_seeing": 1}, birth_date=None, estimated_age=40)
-    doc_id = ctx.store.scalar("SELECT id FROM document WHERE person_id = ?", [person_id])
+    doc_id = ctx.session.store.scalar("SELECT id FROM document WHERE person_id = ?", [person_id])
     before = log_size(ctx)
 
     dialog = make_dialog(person_id=person_id)
@@ -513,13 +513,13 @@ def test_saving_an_edit_changes_only_what_changed(
     qtbot.waitUntil(lambda: not dialog.isVisible())
 
     assert dialog.result_person_id == person_id and dialog.chose_existing is False
-    ops = ctx.store.rows(
+    ops = ctx.session.store.rows(
         "SELECT entity, entity_id, kind, fields FROM change_log ORDER BY seq DESC LIMIT ?",
         [log_size(ctx) - before],
     )
     assert [(o["entity"], o["entity_id"], o["kind"], json.loads(o["fields"])) for o in ops] == [
         ("person", person_id, "update", {"phone": "912345678"})]
-    assert ctx.store.get("document", doc_id)["deleted"] == 0
+    assert ctx.session.store.get("document", doc_id)["deleted"] == 0
 
 
 def test_saving_an_unchanged_record_writes_nothing(
@@ -550,7 +550,7 @@ def test_removing_and_adding_documents_in_edit_mode(
     qtbot.keyClicks(row.number, "p1234567")
     save(qtbot, dialog)
     qtbot.waitUntil(lambda: not dialog.isVisible())
-    docs = ctx.store.rows(
+    docs = ctx.session.store.rows(
         "SELECT doc_type, number, deleted FROM document WHERE person_id = ? ORDER BY rowid",
         [person_id],
     )
@@ -715,7 +715,7 @@ def test_household_panel_adds_and_removes_a_member(
 
     household_id = panel.household_id
     assert household_id is not None
-    assert {(m.person_id, m.relationship) for m in members(ctx.store, household_id)} == {
+    assert {(m.person_id, m.relationship) for m in members(ctx.session, household_id)} == {
         (head, "jefe_hogar"), (daughter, "hijo")}
     assert panel.member_ids() == [head, daughter]
     assert panel.table is not None and panel.table.item(1, 1).text() == "Hijo/a"
@@ -726,7 +726,7 @@ def test_household_panel_adds_and_removes_a_member(
     panel.table.selectRow(1)
     qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
     assert panel.member_ids() == [head]
-    assert [m.person_id for m in members(ctx.store, household_id)] == [head]
+    assert [m.person_id for m in members(ctx.session, household_id)] == [head]
     # household changes are not form changes: closing asks nothing
     dialog.reject()
     assert not dialog.isVisible()
@@ -737,7 +737,7 @@ def test_household_search_leaves_out_current_members(
 ) -> None:
     head = seed(ctx)
     partner = seed(ctx, given_names="Rosa", paternal_surname="Pérez", documents=[])
-    add_member(ctx.store, ctx.user_id, ensure_household(ctx.store, ctx.user_id, head), partner, "conyuge")
+    add_member(ctx.session, ensure_household(ctx.session, head), partner, "conyuge")
     dialog = make_dialog(person_id=head)
     panel = dialog.household
     assert panel.member_ids() == [head, partner]

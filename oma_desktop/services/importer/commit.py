@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from oma_desktop.core.errors import OmaError
-from oma_desktop.core.store import Store
 from oma_desktop.i18n import _, ngettext
 from oma_desktop.services.consultations import consultation_fields
 from oma_desktop.services.importer.plan import ImportPlan
 from oma_desktop.services.persons import write_new_person
+from oma_desktop.services.session import Session
 
 
 @dataclass
@@ -32,8 +32,9 @@ class ImportResult:
         return lines
 
 
-def commit_import(store: Store, user_id: str, plan: ImportPlan) -> ImportResult:
+def commit_import(session: Session, plan: ImportPlan) -> ImportResult:
     """Write the whole plan in one transaction; nothing is written if anything fails."""
+    store = session.store
     if plan.committed:
         raise OmaError(_("This import was already saved. Prepare it again to import another list."))
     if plan.rows_with_errors:
@@ -50,12 +51,12 @@ def commit_import(store: Store, user_id: str, plan: ImportPlan) -> ImportResult:
     person_for_row: dict[int, str] = {}
     result = ImportResult(0, 0, 0)
     matched: set[str] = set()
-    with store.transaction(user_id) as tx:
+    with store.transaction(session.user_id) as tx:
         for row in plan.rows:
             if row.status == "empty" or row.person is None:
                 continue
             if row.status == "new":
-                person_id = write_new_person(tx, store.casa_id, user_id, row.person, plan.today)
+                person_id = write_new_person(session, tx, row.person, plan.today)
                 result.person_ids.append(person_id)
             elif row.status == "existing" and row.existing_person_id:
                 person_id = row.existing_person_id
@@ -74,7 +75,7 @@ def commit_import(store: Store, user_id: str, plan: ImportPlan) -> ImportResult:
             if row.consultation is not None and row.consultation_status == "new":
                 cons = replace(row.consultation, person_id=person_id)
                 result.consultation_ids.append(
-                    tx.create("consultation", consultation_fields(store, user_id, cons)))
+                    tx.create("consultation", consultation_fields(session, cons)))
     plan.committed = True
     result.persons_created = len(result.person_ids)
     result.persons_matched = len(matched)

@@ -41,6 +41,7 @@ from oma_desktop.services.persons import (
     age_on,
     validate_person,
 )
+from oma_desktop.services.session import Session
 
 Severity = Literal["error", "warning"]
 RowStatus = Literal["new", "existing", "repeated", "error", "empty"]
@@ -679,8 +680,9 @@ def _same_name_compatible(a: PersonInput, b: PersonInput, today: dt.date) -> tup
 class _Matcher:
     """Finds, for each row, an earlier row or a registered person that is the same person."""
 
-    def __init__(self, store: Store, today: dt.date) -> None:
-        self.store = store
+    def __init__(self, session: Session, today: dt.date) -> None:
+        self.session = session
+        self.store = session.store
         self.today = today
         self.by_name: dict[str, list[_Identity]] = {}
         self.by_doc: dict[str, _Identity] = {}
@@ -741,7 +743,7 @@ class _Matcher:
         if not (person.given_names.strip() and
                 (person.paternal_surname.strip() or person.maternal_surname.strip())):
             return None
-        candidates = find_duplicates(self.store, person, limit=5)
+        candidates = find_duplicates(self.session, person, limit=5)
         if candidates and candidates[0].score >= MATCH_SCORE:
             return candidates[0].person_id, candidates[0].full_name
         key = _person_name_key(person)
@@ -829,8 +831,7 @@ def _surnames_first(headers: Sequence[str], columns: dict[str, list[int]]) -> bo
 
 
 def plan_import(
-    store: Store,
-    catalogs: Catalogs,
+    session: Session,
     table: Table,
     mapping: dict[int, str],
     *,
@@ -857,8 +858,9 @@ def plan_import(
     columns: dict[str, list[int]] = {}
     for index, target in sorted(mapping.items()):
         columns.setdefault(target, []).append(index)
+    store, catalogs = session.store, session.catalogs
     parser = ValueParser(catalogs)
-    matcher = _Matcher(store, today)
+    matcher = _Matcher(session, today)
     surnames_first = _surnames_first(table.headers, columns)
     registered: dict[str, set[tuple[str, frozenset[str]]]] = {}
     planned: dict[str, set[tuple[str, frozenset[str]]]] = {}

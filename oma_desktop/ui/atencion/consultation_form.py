@@ -69,8 +69,9 @@ from oma_desktop.services.consultations import (
     validate_consultation,
 )
 from oma_desktop.services.context import AppContext
+from oma_desktop.services.search import hit_for_person
 from oma_desktop.ui.fonts import scaled
-from oma_desktop.ui.models.person_search_model import document_text, hit_for_person
+from oma_desktop.ui.models.person_search_model import document_text
 from oma_desktop.ui.widgets.forms import INVALID_STYLE, CodeCombo, DateField, FieldErrors, SearchableCombo
 from oma_desktop.ui.widgets.person_summary import age_text
 
@@ -410,7 +411,7 @@ class ConsultationDialog(QDialog):
         self._discard_armed = False
         self._loaded: ConsultationInput | None = None
         if consultation_id is not None:
-            self._loaded = load_consultation(ctx.store, consultation_id)
+            self._loaded = load_consultation(ctx.session, consultation_id)
             person_id = self._loaded.person_id
         elif anonymous:
             person_id = None
@@ -615,17 +616,17 @@ class ConsultationDialog(QDialog):
             self.setTabOrder(first, second)
 
     def _casas(self) -> list[tuple[str, str]]:
-        rows = self.ctx.store.rows("SELECT id, name FROM casa WHERE deleted = 0 ORDER BY id")
+        rows = self.ctx.session.store.rows("SELECT id, name FROM casa WHERE deleted = 0 ORDER BY id")
         items = [(r["id"], r["name"]) for r in rows]
         known = {code for code, _name in items}
-        for code in (self.ctx.store.casa_id, self._loaded.casa_id if self._loaded else ""):
+        for code in (self.ctx.session.store.casa_id, self._loaded.casa_id if self._loaded else ""):
             if code and code not in known:
                 items.append((code, code))
                 known.add(code)
         return items
 
     def _staff(self) -> list[tuple[str, str]]:
-        rows = self.ctx.store.rows(
+        rows = self.ctx.session.store.rows(
             "SELECT id, display_name FROM app_user WHERE deleted = 0 AND active = 1"
             " ORDER BY display_name"
         )
@@ -633,7 +634,7 @@ class ConsultationDialog(QDialog):
         known = {code for code, _name in items}
         wanted = self._loaded.staff_user_id if self._loaded else self.ctx.user_id
         if wanted and wanted not in known:
-            row = self.ctx.store.get("app_user", wanted)
+            row = self.ctx.session.store.get("app_user", wanted)
             items.append((wanted, row["display_name"] if row else wanted))
         return items
 
@@ -646,7 +647,7 @@ class ConsultationDialog(QDialog):
         if data is None:
             now = dt.datetime.now().replace(second=0, microsecond=0)
             self.date_edit.setDateTime(_qdatetime(now))
-            self.casa_combo.set_value(self.ctx.store.casa_id)
+            self.casa_combo.set_value(self.ctx.session.store.casa_id)
             self.staff_combo.set_value(self.ctx.user_id)
             self.channel_combo.set_value("presencial")
         else:
@@ -675,7 +676,7 @@ class ConsultationDialog(QDialog):
         self.setWindowTitle(self._title())
         if self.anonymous or self.person_id is None:
             return
-        hit = hit_for_person(self.ctx.store, self.person_id)
+        hit = hit_for_person(self.ctx.session, self.person_id)
         if hit is None:
             self.person_label.setText(_("Person not found"))
             self.person_facts_label.clear()
@@ -693,7 +694,7 @@ class ConsultationDialog(QDialog):
         self.history_list.clear()
         if self.consultation_id is None:
             return
-        for change in history(self.ctx.store, self.consultation_id):
+        for change in history(self.ctx.session, self.consultation_id):
             self.history_list.addItem(describe_change(change))
 
     def _connect_changes(self) -> None:
@@ -776,11 +777,11 @@ class ConsultationDialog(QDialog):
             try:
                 if self.consultation_id is None:
                     self.result_consultation_id = record_consultation(
-                        self.ctx.store, self.ctx.user_id, data, self.ctx.catalogs
+                        self.ctx.session, data
                     )
                 else:
                     update_consultation(
-                        self.ctx.store, self.ctx.user_id, self.consultation_id, data, self.ctx.catalogs
+                        self.ctx.session, self.consultation_id, data
                     )
                     self.result_consultation_id = self.consultation_id
             except ValidationError as exc:
@@ -852,7 +853,7 @@ class ConsultationDialog(QDialog):
     def link_to(self, person_id: str) -> None:
         """Attach this anonymous consultation to ``person_id`` (saved at once)."""
         assert self.consultation_id is not None
-        link_to_person(self.ctx.store, self.ctx.user_id, self.consultation_id, person_id)
+        link_to_person(self.ctx.session, self.consultation_id, person_id)
         self.person_id = person_id
         self.anonymous = False
         self.link_button.setVisible(False)

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from oma_desktop.i18n import _, ngettext
 from oma_desktop.services.context import AppContext
-from oma_desktop.services.search import search_persons
+from oma_desktop.services.search import hit_for_person, search_persons
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.models.person_search_model import (
     COL_AGE,
@@ -43,7 +43,6 @@ from oma_desktop.ui.models.person_search_model import (
     COL_NATIONALITY,
     COL_PHONE,
     PersonSearchModel,
-    hit_for_person,
 )
 from oma_desktop.ui.widgets.person_summary import PersonSummary
 
@@ -282,7 +281,7 @@ class PersonSearchPanel(QWidget):
     def _load_casa_names(self) -> None:
         if not self._casa_loaded:
             self._casa_loaded = True
-            rows = self.ctx.store.rows("SELECT id, name FROM casa")
+            rows = self.ctx.session.store.rows("SELECT id, name FROM casa")
             self.model.set_casa_names({r["id"]: r["name"] for r in rows})
 
     def search_now(self) -> None:
@@ -291,7 +290,7 @@ class PersonSearchPanel(QWidget):
         text = self.text()
         self._last_text = text
         self._load_casa_names()
-        hits = search_persons(self.ctx.store, text, limit=self.limit + 1) if text.strip() else []
+        hits = search_persons(self.ctx.session, text, limit=self.limit + 1) if text.strip() else []
         self._more = len(hits) > self.limit
         self._set_hits(hits[: self.limit])
 
@@ -314,11 +313,11 @@ class PersonSearchPanel(QWidget):
         if self._last_text is None:
             return
         text = self._last_text
-        hits = search_persons(self.ctx.store, text, limit=self.limit + 1) if text.strip() else []
+        hits = search_persons(self.ctx.session, text, limit=self.limit + 1) if text.strip() else []
         self._more = len(hits) > self.limit
         hits = hits[: self.limit]
         if keep and all(h.id != keep for h in hits):
-            hit = hit_for_person(self.ctx.store, keep)
+            hit = hit_for_person(self.ctx.session, keep)
             if hit is not None:
                 hits.insert(0, hit)
         self._set_hits(hits, keep)
@@ -372,13 +371,14 @@ class PersonSearchPanel(QWidget):
 
     def show_person(self, person_id: str) -> bool:
         """Put ``person_id`` in the results (searching their name) and select them."""
-        hit = hit_for_person(self.ctx.store, person_id)
+        hit = hit_for_person(self.ctx.session, person_id)
         if hit is None:
             return False
         self.set_text(hit.full_name, search=False)
         self._last_text = hit.full_name
         self._load_casa_names()
-        hits = [h for h in search_persons(self.ctx.store, hit.full_name, limit=self.limit) if h.id != hit.id]
+        found = search_persons(self.ctx.session, hit.full_name, limit=self.limit)
+        hits = [h for h in found if h.id != hit.id]
         self._more = False
         self._set_hits([hit, *hits[: self.limit - 1]], keep=hit.id)
         return True

@@ -22,7 +22,6 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
@@ -50,9 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from oma_desktop import i18n
-from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.errors import OmaError
-from oma_desktop.core.store import open_store
 from oma_desktop.core.vocab import CHANNELS, label
 from oma_desktop.i18n import _, current_language, ngettext
 from oma_desktop.services import importer
@@ -65,6 +62,7 @@ from oma_desktop.services.importer import (
     Table,
     target_label,
 )
+from oma_desktop.services.session import Session
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.importer.models import (
     ISSUE_COL_KIND,
@@ -97,8 +95,8 @@ WIZARD_MINIMUM = (860, 560)
 
 
 # --------------------------------------------------------------------------- worker jobs
-# Each returns the function run on the worker thread. None of them touches ``ctx.store``:
-# the database is opened (and closed) on the worker.
+# Each returns the function run on the worker thread. None of them touches the GUI
+# thread's session: the job's own session is opened (and closed) on the worker.
 
 
 def read_job(path: Path, sheet: str | None) -> Callable[[Progress], Table]:
@@ -113,22 +111,21 @@ def read_job(path: Path, sheet: str | None) -> Callable[[Progress], Table]:
 class PlanRequest:
     """Everything a worker needs to plan an import (plain data, safe across threads)."""
 
-    database: Path
-    catalogs: Catalogs
+    open_session: Callable[[], Session]
     table: Table
     mapping: dict[int, str]
     options: ImportOptions
     today: dt.date | None
 
 
-def _plan(store: Any, request: PlanRequest, progress: Progress) -> ImportPlan:
+def _plan(session: Session, request: PlanRequest, progress: Progress) -> ImportPlan:
     def report(done: int, total: int) -> None:
         progress.raise_if_cancelled()
         progress.report(done, total, _("Checking row {done} of {total}…").format(
             done=i18n.format_number(done), total=i18n.format_number(total)))
 
     return importer.plan_import(
-        store, request.catalogs, request.table, request.mapping,
+        session, request.table, request.mapping,
         consent_confirmed=True, today=request.today, options=request.options, progress=report,
     )
 
@@ -137,27 +134,27 @@ def plan_job(request: PlanRequest) -> Callable[[Progress], ImportPlan]:
     """Plan the rows for the preview (read-only)."""
 
     def work(progress: Progress) -> ImportPlan:
-        store = open_store(request.database, create=False)
+        session = request.open_session()
         try:
-            return _plan(store, request, progress)
+            return _plan(session, request, progress)
         finally:
-            store.close()
+            session.close()
 
     return work
 
 
-def import_job(request: PlanRequest, user_id: str) -> Callable[[Progress], ImportResult]:
+def import_job(request: PlanRequest) -> Callable[[Progress], ImportResult]:
     """Plan again on fresh data and write everything in one transaction."""
 
     def work(progress: Progress) -> ImportResult:
-        store = open_store(request.database, create=False)
+        session = request.open_session()
         try:
-            plan = _plan(store, request, progress)
+            plan = _plan(session, request, progress)
             progress.raise_if_cancelled()
             progress.report(0, 0, _("Saving… (this cannot be cancelled)"))
-            return importer.commit_import(store, user_id, plan)
+            return importer.commit_import(session, plan)
         finally:
-            store.close()
+            session.close()
 
     return work
 
@@ -790,7 +787,7 @@ class ConfirmPage(QWizardPage):
         assert self._request is not None
         self.import_task = run_with_progress(
             self._wizard, _("Importing people"),
-            import_job(self._request, self._wizard.ctx.user_id),
+            import_job(self._request),
             self._import_done, self._import_failed, self._import_cancelled,
             delay_ms=0,  # at once: the wizard takes no clicks while the import runs
         )
@@ -897,8 +894,7 @@ class ImportWizard(QWizard):
     def plan_request(self) -> PlanRequest:
         assert self.table is not None
         return PlanRequest(
-            database=self.ctx.paths.database,
-            catalogs=self.ctx.catalogs,
+            open_session=self.ctx.open_session,
             table=self.table,
             mapping=self.mapping_page.model.mapping(),
             options=self.mapping_page.options(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,10 +9,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from oma_desktop import i18n
 from oma_desktop.core.catalogs import Catalogs
-from oma_desktop.core.store import Store
 from oma_desktop.core.vocab import document_short_label
 from oma_desktop.i18n import N_, _
-from oma_desktop.services.persons import age_on
 from oma_desktop.services.search import PersonHit
 
 PERSON_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -53,39 +50,6 @@ def document_text(hit: PersonHit, catalogs: Catalogs | None = None) -> str:
         return ""
     kind = document_short_label(hit.document_type, catalogs)
     return f"{kind} {hit.document_number or ''}".strip()
-
-
-def hit_for_person(store: Store, person_id: str, today: dt.date | None = None) -> PersonHit | None:
-    """The same row ``search_persons`` would give for ``person_id`` (None if missing/deleted)."""
-    row = store.one(
-        "SELECT p.id, p.given_names, p.paternal_surname, p.maternal_surname, p.sex, p.birth_date,"
-        " p.birth_date_estimated, p.nationality, p.phone, p.casa_id,"
-        " (SELECT d.doc_type || char(31) || d.number FROM document d"
-        "   WHERE d.person_id = p.id AND d.deleted = 0"
-        "   ORDER BY d.expiry_date IS NULL, d.expiry_date DESC LIMIT 1) AS doc,"
-        " (SELECT max(c.occurred_at) FROM consultation c"
-        "   WHERE c.person_id = p.id AND c.deleted = 0) AS last_visit"
-        " FROM person p WHERE p.id = ? AND p.deleted = 0",
-        [person_id],
-    )
-    if row is None:
-        return None
-    doc_type, doc_number = row["doc"].split("\x1f", 1) if row["doc"] else (None, None)
-    return PersonHit(
-        id=row["id"],
-        given_names=row["given_names"],
-        paternal_surname=row["paternal_surname"],
-        maternal_surname=row["maternal_surname"],
-        sex=row["sex"],
-        age=age_on(row["birth_date"], today or dt.date.today()),
-        age_estimated=bool(row["birth_date_estimated"]),
-        nationality=row["nationality"],
-        document_type=doc_type,
-        document_number=doc_number,
-        phone=row["phone"],
-        casa_id=row["casa_id"],
-        last_visit=row["last_visit"],
-    )
 
 
 class PersonSearchModel(QAbstractTableModel):

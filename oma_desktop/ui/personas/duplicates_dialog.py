@@ -176,7 +176,7 @@ class DuplicatesDialog(QDialog):
         table.setTabKeyNavigation(False)
         table.setWordWrap(True)
         table.verticalHeader().setVisible(False)
-        casas = {r["id"]: r["name"] for r in self.ctx.store.rows("SELECT id, name FROM casa")}
+        casas = {r["id"]: r["name"] for r in self.ctx.session.store.rows("SELECT id, name FROM casa")}
         for row, cand in enumerate(self.candidates):
             values = [
                 cand.full_name,

@@ -172,7 +172,7 @@ class AddMemberDialog(QDialog):
     def run_search(self) -> None:
         self._timer.stop()
         text = self.search_edit.text().strip()
-        hits = search_persons(self.ctx.store, text) if len(text) >= MIN_SEARCH_CHARS else []
+        hits = search_persons(self.ctx.session, text) if len(text) >= MIN_SEARCH_CHARS else []
         hits = [h for h in hits if h.id not in self.exclude]
         self.results.setRowCount(0)
         self._households.clear()
@@ -194,10 +194,10 @@ class AddMemberDialog(QDialog):
             self._selection_changed()
 
     def _household_name(self, person_id: str) -> str:
-        household_id = household_of(self.ctx.store, person_id)
+        household_id = household_of(self.ctx.session, person_id)
         if not household_id:
             return ""
-        row = self.ctx.store.get("household", household_id)
+        row = self.ctx.session.store.get("household", household_id)
         name = str(row["name"]) if row and not row["deleted"] else ""
         self._households[person_id] = name
         return name
@@ -300,7 +300,7 @@ class HouseholdPanel(QWidget):
     def refresh(self) -> None:
         if self.table is None or self.person_id is None:
             return
-        self.household_id = household_of(self.ctx.store, self.person_id)
+        self.household_id = household_of(self.ctx.session, self.person_id)
         self.table.setRowCount(0)
         if not self.household_id:
             self.title_label.setText(_(
@@ -309,9 +309,9 @@ class HouseholdPanel(QWidget):
             ))
             self._update_buttons()
             return
-        row_data = self.ctx.store.get("household", self.household_id)
+        row_data = self.ctx.session.store.get("household", self.household_id)
         self.title_label.setText(f"<b>{row_data['name'] if row_data else ''}</b>")
-        for member in members(self.ctx.store, self.household_id):
+        for member in members(self.ctx.session, self.household_id):
             name = member.full_name
             if member.person_id == self.person_id:
                 name = _("{name} (this person)").format(name=name)
@@ -349,9 +349,9 @@ class HouseholdPanel(QWidget):
         if self.person_id is None or dialog.person_id is None:
             return
         try:
-            household_id = ensure_household(self.ctx.store, self.ctx.user_id, self.person_id)
+            household_id = ensure_household(self.ctx.session, self.person_id)
             add_member(
-                self.ctx.store, self.ctx.user_id, household_id, dialog.person_id,
+                self.ctx.session, household_id, dialog.person_id,
                 dialog.relationship,
             )
         except ValidationError as exc:
@@ -382,6 +382,6 @@ class HouseholdPanel(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        remove_member(self.ctx.store, self.ctx.user_id, member_id)
+        remove_member(self.ctx.session, member_id)
         self.refresh()
         self.changed.emit()

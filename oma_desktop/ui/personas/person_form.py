@@ -477,7 +477,7 @@ class PersonDialog(QDialog):
             self.district.set_value(DEFAULT_DISTRICT)
             self._prefill(split_initial_text(initial_text))
         else:
-            self._loaded = load_person(ctx.store, person_id)
+            self._loaded = load_person(ctx.session, person_id)
             self.set_values(self._loaded)
             self.setWindowTitle(_("Person record: {name}").format(name=self._full_name()))
         if not self.document_rows:
@@ -1029,7 +1029,7 @@ class PersonDialog(QDialog):
             return
         self.clear_errors()
         if self.person_id is None:
-            candidates = find_duplicates(self.ctx.store, data)
+            candidates = find_duplicates(self.ctx.session, data)
             if candidates:
                 self._ask_about_duplicates(data, candidates, used_rows)
                 return
@@ -1061,7 +1061,7 @@ class PersonDialog(QDialog):
 
     def _register(self, data: PersonInput, used_rows: list[DocumentRow]) -> None:
         try:
-            person_id = register_person(self.ctx.store, self.ctx.catalogs, self.ctx.user_id, data)
+            person_id = register_person(self.ctx.session, data)
         except ValidationError as exc:
             self.show_errors(exc.fields, used_rows)
             return
@@ -1073,7 +1073,7 @@ class PersonDialog(QDialog):
     def _update(self, data: PersonInput, used_rows: list[DocumentRow]) -> None:
         assert self.person_id is not None
         try:
-            update_person(self.ctx.store, self.ctx.catalogs, self.ctx.user_id, self.person_id, data)
+            update_person(self.ctx.session, self.person_id, data)
         except ValidationError as exc:
             self.show_errors(exc.fields, used_rows)
             return
@@ -1186,7 +1186,7 @@ class PersonDialog(QDialog):
             except KeyError:
                 return str(value)
         if name == "household_id":
-            row = self.ctx.store.get("household", str(value))
+            row = self.ctx.session.store.get("household", str(value))
             return str(row["name"]) if row else str(value)
         if name == "doc_type":
             return document_text(self.ctx.catalogs, str(value), None)
@@ -1205,17 +1205,17 @@ class PersonDialog(QDialog):
         titles = {"create": _("Registered"), "update": _("Details changed"), "tombstone": _("Deleted")}
         entries = [
             HistoryEntry(c, titles.get(c.kind, c.kind), "")
-            for c in history(self.ctx.store, self.person_id)
+            for c in history(self.ctx.session, self.person_id)
         ]
         doc_titles = {"create": _("Document added"), "update": _("Document changed"),
                       "tombstone": _("Document removed")}
-        for doc in self.ctx.store.rows(
+        for doc in self.ctx.session.store.rows(
             "SELECT id, doc_type, number FROM document WHERE person_id = ?", [self.person_id]
         ):
             name = document_text(self.ctx.catalogs, doc["doc_type"], doc["number"])
             entries += [
                 HistoryEntry(c, doc_titles.get(c.kind, c.kind), name)
-                for c in history(self.ctx.store, doc["id"])
+                for c in history(self.ctx.session, doc["id"])
             ]
         # newest first; the registration goes below the documents written with it
         entries.sort(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics, QKeyEvent, QKeySequence, QShortcut, QShowEvent
@@ -38,6 +37,7 @@ from oma_desktop.services.followup import (
     expiring_documents,
     follow_ups_due,
 )
+from oma_desktop.services.session import Session
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.seguimiento.model import (
     COL_DAYS,
@@ -68,15 +68,15 @@ KEY_REFRESH = "F5"
 
 
 def load_queue(
-    store: Any, today: dt.date, filter_key: str, limit: int = MAX_ROWS
+    session: Session, today: dt.date, filter_key: str, limit: int = MAX_ROWS
 ) -> tuple[list[QueueItem], bool]:
     """The rows for ``filter_key``, soonest first, at most ``limit``; and whether more exist."""
     items: list[QueueItem] = []
     if filter_key in (FILTER_ALL, FILTER_FOLLOW_UPS):
-        items += follow_ups_due(store, today, limit=limit + 1)
+        items += follow_ups_due(session, today, limit=limit + 1)
     if filter_key != FILTER_FOLLOW_UPS:
         within = 30 if filter_key == FILTER_DOCUMENTS_30 else 60
-        items += expiring_documents(store, today, within, limit=limit + 1)
+        items += expiring_documents(session, today, within, limit=limit + 1)
     items.sort(key=lambda i: (i.due, i.kind, i.person_name))
     return items[:limit], len(items) > limit
 
@@ -290,7 +290,7 @@ class FollowUpPage(QWidget):
         keep = self.current_item()
         row = self.table.currentIndex().row()
         today = self._today()
-        items, self._truncated = load_queue(self.ctx.store, today, self._filter)
+        items, self._truncated = load_queue(self.ctx.session, today, self._filter)
         self.model.set_items(items, today)
         self._select(keep.ref_id if keep else None, row)
         self._update_count()
@@ -371,7 +371,7 @@ class FollowUpPage(QWidget):
         item = self.current_item()
         if item is None or item.kind != KIND_FOLLOW_UP:
             return False
-        set_follow_up_done(self.ctx.store, self.ctx.user_id, item.ref_id, True)
+        set_follow_up_done(self.ctx.session, item.ref_id, True)
         self._last_done = (item.ref_id, item.person_name)
         self.refresh()
         self.status_label.setText(
@@ -385,7 +385,7 @@ class FollowUpPage(QWidget):
         if self._last_done is None:
             return False
         ref_id, name = self._last_done
-        set_follow_up_done(self.ctx.store, self.ctx.user_id, ref_id, False)
+        set_follow_up_done(self.ctx.session, ref_id, False)
         self._last_done = None
         self.undo_button.setVisible(False)
         self.refresh()

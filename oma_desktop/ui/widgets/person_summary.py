@@ -254,7 +254,7 @@ class PersonSummary(QWidget):
         if not person_id:
             self.clear()
             return False
-        store = self.ctx.store
+        store = self.ctx.session.store
         row = store.get("person", person_id)
         if row is None or row["deleted"]:
             self.clear()
@@ -275,16 +275,17 @@ class PersonSummary(QWidget):
         self.documents_label.setText(self._documents_html(person_id, today))
         self.contact_label.setText(self._contact_html(row))
         self.district_label.setText(self._district_html(row))
-        self.household_label.setText(self._household_html(person_id, row["household_id"], today))
+        household_id = household_of(self.ctx.session, person_id)
+        self.household_label.setText(self._household_html(person_id, household_id, today))
         if self.extended:
             self._fill_extended(row)
-        self.timeline_model.set_entries(person_timeline(store, self.ctx.catalogs, person_id))
+        self.timeline_model.set_entries(person_timeline(self.ctx.session, person_id))
         self.empty_label.setVisible(False)
         self.details.setVisible(True)
         return True
 
     def _documents_html(self, person_id: str, today: dt.date) -> str:
-        rows = self.ctx.store.rows(
+        rows = self.ctx.session.store.rows(
             "SELECT doc_type, number, expiry_date FROM document"
             " WHERE person_id = ? AND deleted = 0 ORDER BY rowid",
             [person_id],
@@ -336,7 +337,7 @@ class PersonSummary(QWidget):
     def _household_html(self, person_id: str, household_id: object, today: dt.date) -> str:
         if not household_id:
             return html.escape(_("No household registered"))
-        others = [m for m in members(self.ctx.store, str(household_id)) if m.person_id != person_id]
+        others = [m for m in members(self.ctx.session, str(household_id)) if m.person_id != person_id]
         if not others:
             return html.escape(_("Lives alone (no other members registered)"))
         lines = [
@@ -377,10 +378,11 @@ class PersonSummary(QWidget):
     def household_member_ids(self) -> list[str]:
         if not self._person_id:
             return []
-        household_id = household_of(self.ctx.store, self._person_id)
+        household_id = household_of(self.ctx.session, self._person_id)
         if not household_id:
             return []
-        return [m.person_id for m in members(self.ctx.store, household_id) if m.person_id != self._person_id]
+        others = members(self.ctx.session, household_id)
+        return [m.person_id for m in others if m.person_id != self._person_id]
 
     # --- signals ------------------------------------------------------------------
 

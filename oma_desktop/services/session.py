@@ -1,0 +1,40 @@
+"""A session: one open connection, the catalogs and the acting user, handed to every service.
+
+Services take a ``Session`` as their first parameter instead of a bare store, so they all
+know who is acting (permissions and privacy are checked there next) and which connection
+to use. The GUI thread has one (``AppContext.session``); a background job gets its own
+from ``AppContext.open_session()`` and closes it when done: SQLite connections never
+cross threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from oma_desktop.core.actor import Actor
+from oma_desktop.core.catalogs import Catalogs
+from oma_desktop.core.store import Store
+
+
+@dataclass
+class Session:
+    store: Store
+    catalogs: Catalogs
+    actor: Actor
+
+    @property
+    def user_id(self) -> str:
+        """The acting user's id (what every write is logged under)."""
+        return self.actor.user_id
+
+    @property
+    def casa_id(self) -> str:
+        """The casa this installation belongs to."""
+        return self.store.casa_id
+
+    def take_changes(self) -> frozenset[str]:
+        """Entities written through this session since the last call (see ``Store``)."""
+        return self.store.take_changes()
+
+    def close(self) -> None:
+        self.store.close()
