@@ -18,6 +18,7 @@ from oma_desktop.core.errors import OmaError, ValidationError
 from oma_desktop.core.ids import new_id
 from oma_desktop.core.seed import reception_user_id
 from oma_desktop.core.store import Origin, Store
+from oma_desktop.services.session import Session
 from oma_desktop.i18n import _
 
 SYSTEM_USER = "system"
@@ -35,14 +36,12 @@ def validate_identity(catalogs: Catalogs, casa: str | None, mode: str | None) ->
     """Refuse an unknown casa code or mode before anything is written."""
     codes = [c.code for c in catalogs.casas]
     if casa is not None and casa not in codes:
-        raise ValidationError(
-            {"casa": _("There is no casa «{code}». Write one of: {codes} (in capitals).").format(
-                code=casa, codes=", ".join(codes))}
-        )
+        message = _("There is no casa «{code}». Write one of: {codes} (in capitals).").format(
+            code=casa, codes=", ".join(codes))
+        raise ValidationError({"casa": message}, message)
     if mode is not None and mode not in MODES:
-        raise ValidationError(
-            {"mode": _("Unknown mode «{mode}». Write casa or hq.").format(mode=mode)}
-        )
+        message = _("Unknown mode «{mode}». Write casa or hq.").format(mode=mode)
+        raise ValidationError({"mode": message}, message)
 
 
 def ensure_installation(
@@ -113,20 +112,19 @@ def _check_identity(store: Store, casa: str | None, mode: str | None) -> None:
         )
 
 
-def change_casa(
-    store: Store, catalogs: Catalogs, user_id: str, casa: str, reason: str
-) -> dict[str, object]:
+def change_casa(session: Session, casa: str, reason: str) -> dict[str, object]:
     """Move this installation to another casa: an explicit, logged administrator action.
 
     Operations written from now on carry the new casa; those already written keep theirs.
     """
-    validate_identity(catalogs, casa, None)
+    store = session.store
+    validate_identity(session.catalogs, casa, None)
     if not reason.strip():
         raise ValidationError({"reason": _("Write why this installation changes casa.")})
     if casa == store.casa_id:
         return {}
     previous = store.casa_id
-    with store.transaction(user_id) as tx:
+    with store.transaction(session.actor.user_id) as tx:
         changed = tx.update(
             "installation", store.installation_id,
             {"casa_id": casa, "note": reason.strip()},
