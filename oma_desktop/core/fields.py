@@ -282,9 +282,11 @@ HOUSEHOLD_MEMBER_FIELDS: tuple[FieldSpec, ...] = (
               vocabulary=RELATIONSHIPS, required=True,
               required_message=N_("Choose the relationship from the list."),
               invalid_message=N_("Choose the relationship from the list.")),
+    # a membership's history is told from the person's side, with the household as subject
     FieldSpec("household_id", N_("Household"), Kind.REFERENCE, Privacy.PERSONAL,
-              catalog="households"),
-    FieldSpec("person_id", N_("Person"), Kind.REFERENCE, Privacy.PERSONAL, catalog="persons"),
+              catalog="households", history=False),
+    FieldSpec("person_id", N_("Person"), Kind.REFERENCE, Privacy.PERSONAL, catalog="persons",
+              history=False),
     FieldSpec("deleted", N_("Deleted"), Kind.BOOL, Privacy.PUBLIC),
 )
 
