@@ -125,3 +125,19 @@ def test_cli_refuses_an_unknown_casa_in_spanish(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "No existe la casa «cv2»" in result.stderr
     assert not folder.exists()
+
+
+def test_cli_set_casa_moves_the_installation(tmp_path: Path) -> None:
+    folder = tmp_path / "datos"
+    open_context(folder, casa="CV1").close()
+    run = [sys.executable, "-m", "oma_desktop", "--data-dir", str(folder)]
+    env = {**os.environ, "OMA_LANG": "es"}
+    refused = subprocess.run([*run, "set-casa", "CV9", "--reason", "x"],
+                             capture_output=True, text=True, timeout=60, env=env)
+    assert refused.returncode == 2 and "No existe la casa «CV9»" in refused.stderr
+    moved = subprocess.run([*run, "set-casa", "CV2", "--reason", "traslado"],
+                           capture_output=True, text=True, timeout=60, env=env)
+    assert moved.returncode == 0, moved.stderr
+    assert "pasó de la casa CV1 a la casa CV2" in moved.stdout
+    ctx = open_context(folder, casa="CV2")
+    ctx.close()
