@@ -5,6 +5,7 @@
     oma-desktop demo --persons N [--seed S]                  fill the data folder with synthetic data
     oma-desktop check                                        integrity and foreign-key checks
     oma-desktop casa [CODE --name NAME --address ADDR]       list the casas, or rename one
+    oma-desktop set-casa CODE --reason TEXT                  move this PC to another casa (logged)
     oma-desktop import-persons FILE [--consent] [--dry-run]  import an Excel/CSV list (all or nothing)
 
 Heavy modules (Qt, reportlab) are imported only by the command that needs them.
@@ -52,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     casa.add_argument("code", nargs="?", help=_("casa code, e.g. CV1"))
     casa.add_argument("--name", default=None, help=_("new name"))
     casa.add_argument("--address", default=None, help=_("new address"))
+
+    move = sub.add_parser("set-casa",
+                          help=_("move this installation to another casa (administrators)"))
+    move.add_argument("code", help=_("casa code, e.g. CV1"))
+    move.add_argument("--reason", required=True, help=_("why the installation changes casa"))
 
     imp = sub.add_parser("import-persons",
                          help=_("import persons (and their consultations) from an Excel or CSV list"))
@@ -178,6 +184,23 @@ def cmd_import_persons(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_set_casa(args: argparse.Namespace) -> int:
+    from oma_desktop.services.context import open_context
+    from oma_desktop.services.installation import change_casa
+
+    ctx = open_context(_data_dir(args))
+    try:
+        previous = ctx.session.casa_id
+        if not change_casa(ctx.session, args.code, args.reason):
+            print(_("This installation already belongs to casa {code}.").format(code=args.code))
+            return 0
+    finally:
+        ctx.close()
+    print(_("This installation moved from casa {old} to casa {new}; the change is logged.").format(
+        old=previous, new=args.code))
+    return 0
+
+
 def cmd_casa(args: argparse.Namespace) -> int:
     from oma_desktop.core.errors import ValidationError
     from oma_desktop.services.casas import list_casas, update_casa
@@ -232,6 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_demo(args)
         if args.command == "casa":
             return cmd_casa(args)
+        if args.command == "set-casa":
+            return cmd_set_casa(args)
         if args.command == "check":
             return cmd_check(args)
         if args.command == "import-persons":
