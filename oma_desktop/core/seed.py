@@ -55,7 +55,7 @@ def _records() -> list[tuple[str, str, dict[str, object]]]:
             reception_user_id(code),
             {
                 "username": f"recepcion.{code.lower()}",
-                "display_name": f"Recepción {code}",
+                "display_name": "Recepción",
                 "role": "recepcion",
                 "casa_id": code,
             },

@@ -104,7 +104,7 @@ def test_seed_operations_are_frozen() -> None:
     assert digest == SEED_DIGEST
 
 
-SEED_DIGEST = "9e5e015f75a34afb353ecac6b911b4d0c94e4ccecf1373bbf36c8a0935dfa56e"
+SEED_DIGEST = "71ecf3bc8a83490bf30b0001730b670204a16ccc69e84c8744abcd55ec729ff0"
 
 
 # --- 2. base versions and schema versions ---------------------------------------------------
