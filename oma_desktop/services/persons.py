@@ -8,6 +8,7 @@ leaves the database exactly as it was.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,8 @@ from oma_desktop.core.vocab import (
 )
 from oma_desktop.i18n import _, current_language
 from oma_desktop.services.session import Session
+
+log = logging.getLogger(__name__)
 
 MAX_AGE = 110
 _PHONE_OK = re.compile(r"\d{6,15}")
@@ -232,8 +235,10 @@ def register_person(
     errors = validate_person(data, session.catalogs, today)
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
-    with session.store.transaction(session.user_id) as tx:
-        return write_new_person(session, tx, data, today)
+    with session.transaction() as tx:
+        person_id = write_new_person(session, tx, data, today)
+    log.info("person %s registered with %d documents", person_id, len(data.documents))
+    return person_id
 
 
 def update_person(
@@ -273,7 +278,7 @@ def update_person(
         r["id"]: r
         for r in store.rows("SELECT * FROM document WHERE person_id = ? AND deleted = 0", [person_id])
     }
-    with store.transaction(user_id) as tx:
+    with session.transaction() as tx:
         changed = tx.update("person", person_id, fields)
         kept = set()
         for doc in data.documents:

@@ -1,0 +1,107 @@
+"""Diagnostic log: a rotating file in the data folder's ``logs/`` (Qt-free).
+
+Errors are never silent: every command and the GUI call :func:`setup_logging` first, and
+code that catches an exception it cannot fully handle logs it (``log.exception(...)``).
+The technician reads ``logs/oma-desktop.log`` (1 MB, five older files kept).
+
+**No personal data in log lines.** Log records by their id and lists by their length —
+``log.info("person %s registered", person_id)`` — never a name, document number, phone,
+address, birth date, e-mail or text typed by a clerk. As a safety net the file's
+formatter masks whatever looks like a document number, phone, date or e-mail address,
+in messages and tracebacks alike (record ids, which are UUIDs, are kept); names cannot be
+recognised by a pattern, so for them the rule above is the only protection.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+from pathlib import Path
+
+LOG_FILE = "oma-desktop.log"
+MAX_BYTES = 1_000_000
+BACKUP_COUNT = 5
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+APP_LOGGER = "oma_desktop"
+HIDDEN = "<hidden>"
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+# six digits or more, optionally split by single spaces, dots, dashes or slashes:
+# DNI/CE/passport/PTP numbers, phones (+51 987 654 321), dates (1990-05-17, 17/05/1990)
+_NUMBER = r"\+?\d(?:[ ./-]?\d){5,}"
+_SENSITIVE = re.compile(f"(?P<uuid>{_UUID})|{_EMAIL}|{_NUMBER}")
+
+_handler: logging.Handler | None = None
+
+
+def redact(text: str) -> str:
+    """``text`` with document numbers, phones, dates and e-mail addresses masked."""
+    return _SENSITIVE.sub(lambda m: m.group() if m.group("uuid") else HIDDEN, text)
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats like :class:`logging.Formatter`, then masks personal data (see module doc).
+
+    Works on a copy of the record, so other handlers (a test's ``caplog``) see it intact.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        clone = logging.makeLogRecord(record.__dict__)
+        clone.msg, clone.args = redact(record.getMessage()), None
+        if record.exc_info:
+            clone.exc_text = redact(self.formatException(record.exc_info))
+        elif record.exc_text:
+            clone.exc_text = redact(record.exc_text)
+        clone.exc_info = None
+        if record.stack_info:
+            clone.stack_info = redact(record.stack_info)
+        return super().format(clone)
+
+
+def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path | None:
+    """Log the app (``oma_desktop.*``, from ``level``) and others' warnings to ``log_dir``.
+
+    Calling it again replaces the previous file (a test, a second data folder); calling it
+    with the same folder changes nothing. Returns the log file, or None if the folder
+    cannot be written — the app still runs, without a log file, rather than not at all.
+    """
+    global _handler
+    path = Path(log_dir) / LOG_FILE
+    if isinstance(_handler, logging.FileHandler) and Path(_handler.baseFilename) == path.absolute():
+        logging.getLogger(APP_LOGGER).setLevel(level)
+        return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", delay=True
+        )
+    except OSError:
+        return None
+    handler.setFormatter(RedactingFormatter(FORMAT))
+    handler.setLevel(min(level, logging.WARNING))
+    shutdown_logging()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)
+    logging.getLogger(APP_LOGGER).setLevel(level)
+    _handler = handler
+    return path
+
+
+def shutdown_logging() -> None:
+    """Detach and close the log file set up by :func:`setup_logging` (if any)."""
+    global _handler
+    if _handler is not None:
+        logging.getLogger().removeHandler(_handler)
+        _handler.close()
+        _handler = None
+
+
+def current_log_file() -> Path | None:
+    """The file the app is logging to, if :func:`setup_logging` succeeded."""
+    if isinstance(_handler, logging.FileHandler):
+        return Path(_handler.baseFilename)
+    return None
