@@ -67,7 +67,7 @@ def test_person_history_newest_first_with_documents_and_household(ctx: AppContex
         ("Documento agregado", "Cédula de identidad venezolana 12345678"),
         ("Registro", ""),
     ]
-    assert [e.change.user for e in entries] == ["Recepción CV1"] * 5
+    assert [e.change.user for e in entries] == ["Recepción"] * 5
     joined, passport, changed, _cedula, registered = entries
     assert [(f.label, f.text) for f in joined.fields] == [("Parentesco", "Jefe/a de hogar")]
     assert [(f.label, f.text) for f in changed.fields] == [
@@ -132,7 +132,7 @@ def test_consultation_history_in_one_line_each(ctx: AppContext) -> None:
         "modificó Temas, Qué consultó, Canal", "registró la atención"]
     line = history_line(entries[0])
     assert line.startswith(dt.date.today().strftime("%d/%m/%Y"))
-    assert line.endswith(" — Recepción CV1: modificó Temas, Qué consultó, Canal")
+    assert line.endswith(" — Recepción: modificó Temas, Qué consultó, Canal")
     assert [(f.label, f.text) for f in entries[0].fields] == [
         ("Temas", "Salud y afiliación al SIS, Orientación general"),
         ("Qué consultó", "SIS de su hija"),
@@ -166,7 +166,7 @@ def test_values_as_a_clerk_reads_them(ctx: AppContext) -> None:
     assert text("document", "doc_type", "CE") == "Carné de extranjería"
     assert text("consultation", "occurred_at", "2026-11-02T10:00") == "02/11/2026 10:00"
     assert text("consultation", "casa_id", "CV1") == "Casa Vecinal 1"
-    assert text("consultation", "staff_user_id", ctx.user_id) == "Recepción CV1"
+    assert text("consultation", "staff_user_id", ctx.user_id) == "Recepción"
     assert text("consultation", "anon_age", 1234) == "1,234"
     assert text("household_member", "household_id", household) == "Hogar de José Luis Pérez"
     assert text("household_member", "person_id", person_id) == "José Luis Pérez Quispe"

@@ -514,7 +514,7 @@ def test_saving_an_edit_changes_only_what_changed(
 
     assert dialog.result_person_id == person_id and dialog.chose_existing is False
     ops = ctx.session.store.rows(
-        "SELECT entity, entity_id, kind, fields FROM change_log ORDER BY seq DESC LIMIT ?",
+        "SELECT entity, entity_id, kind, fields FROM change_log ORDER BY rowid DESC LIMIT ?",
         [log_size(ctx) - before],
     )
     assert [(o["entity"], o["entity_id"], o["kind"], json.loads(o["fields"])) for o in ops] == [
