@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,10 +19,11 @@ from typing import Any
 
 import sqlite_utils
 
+from oma_desktop.core import driver
 from oma_desktop.core.clock import HybridLogicalClock, wall_ms
 from oma_desktop.core.derived import DERIVED
 from oma_desktop.core.errors import (
-    EncryptionUnavailableError,
+    DamagedDatabaseError,
     SchemaTooNewError,
     StoreError,
     UnloggedWriteError,
@@ -60,7 +60,7 @@ def split_sql(script: str) -> list[str]:
     buffer = ""
     for piece in script.split(";"):
         buffer += piece + ";"
-        if sqlite3.complete_statement(buffer):
+        if driver.complete_statement(buffer):
             if buffer.strip(" \n\t;"):
                 statements.append(buffer.strip())
             buffer = ""
@@ -76,7 +76,7 @@ class _ScriptConnection:
     would break the one-transaction-per-migration rule; this runs statement by statement.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: driver.Connection) -> None:
         self._conn = conn
 
     def executescript(self, script: str) -> None:
@@ -87,53 +87,29 @@ class _ScriptConnection:
         return getattr(self._conn, name)
 
 
-def _connect(path: Path, key: str | bytes | None) -> sqlite3.Connection:
-    if key is not None:
-        raise EncryptionUnavailableError(
-            _(
-                "This version of OMA Desktop cannot open encrypted databases yet. "
-                "Open the database without a key or install a version with encryption."
-            )
-        )
+def _connect(path: Path, key: str | bytes | None) -> driver.Connection:
     try:
-        conn = sqlite3.connect(
-            str(path),
-            isolation_level=None,
-            check_same_thread=False,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-        )
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
+        return driver.connect(path, key)
+    except DamagedDatabaseError as exc:
         raise StoreError(
             _(
                 "The file {path} is not an OMA Desktop database or is damaged. "
                 "Check that you chose the right file or restore a backup."
             ).format(path=path)
         ) from exc
-    return conn
 
 
-def _user_version(conn: sqlite3.Connection) -> int:
+def _user_version(conn: driver.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def backup_database(conn: sqlite3.Connection, target: Path) -> Path:
+def backup_database(conn: driver.Connection, target: Path) -> Path:
     """Copy the live database to ``target`` with SQLite's online backup API."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    dest = sqlite3.connect(str(target))
-    try:
-        conn.backup(dest)
-    finally:
-        dest.close()
-    return target
+    return driver.backup(conn, target)
 
 
 def migrate(
-    conn: sqlite3.Connection,
+    conn: driver.Connection,
     path: Path,
     backup_dir: Path | None,
     migrations: tuple[Migration, ...] = MIGRATIONS,
@@ -185,7 +161,7 @@ class Store:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: driver.Connection,
         path: Path,
         wall: Callable[[], int] = wall_ms,
     ) -> None:
@@ -268,22 +244,21 @@ class Store:
                 _("This installation has no casa assigned. Configure it in Administración.")
             )
         self._in_transaction = True
-        self.conn.execute("BEGIN IMMEDIATE")
         try:
-            self.clock.advance_to(int(self.meta("hlc", "0") or 0))
-            writer = Writer(self, user_id, origin)
-            yield writer
-            self.set_meta("hlc", str(self.clock.last))
-            self.conn.execute("COMMIT")
+            with driver.translating(self.path):
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self.clock.advance_to(int(self.meta("hlc", "0") or 0))
+                    writer = Writer(self, user_id, origin)
+                    yield writer
+                    self.set_meta("hlc", str(self.clock.last))
+                    self.conn.execute("COMMIT")
+                except BaseException as exc:
+                    self._rollback()
+                    if isinstance(exc, driver.IntegrityError) and str(exc).startswith("oma: "):
+                        raise UnloggedWriteError(str(exc)) from exc
+                    raise
             self._changed |= writer.entities
-        except sqlite3.IntegrityError as exc:
-            self.conn.execute("ROLLBACK")
-            if "without change log" in str(exc) or "never deleted" in str(exc):
-                raise UnloggedWriteError(str(exc)) from exc
-            raise
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
         finally:
             self._in_transaction = False
 
@@ -297,17 +272,19 @@ class Store:
         if self._in_transaction:
             raise RuntimeError("Store.apply() inside a transaction")
         self._in_transaction = True
-        self.conn.execute("BEGIN IMMEDIATE")
         try:
-            result = apply_operations(self.conn, ops, self.schema_version)
-            self.clock.advance_to(int(self.meta("hlc", "0") or 0))
-            if result.applied:
-                self.clock.observe(result.max_hlc)
-                self.set_meta("hlc", str(self.clock.last))
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
+            with driver.translating(self.path):
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = apply_operations(self.conn, ops, self.schema_version)
+                    self.clock.advance_to(int(self.meta("hlc", "0") or 0))
+                    if result.applied:
+                        self.clock.observe(result.max_hlc)
+                        self.set_meta("hlc", str(self.clock.last))
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    self._rollback()
+                    raise
         finally:
             self._in_transaction = False
         self._changed |= result.entities
@@ -317,6 +294,7 @@ class Store:
         self, entity_id: str | None = None, *, after_rowid: int = 0
     ) -> list[Operation]:
         """Operations of the change log (of one record, or all), in fold order."""
+        params: list[Any]
         if entity_id is not None:
             sql, params = f"{SELECT_OPS} WHERE entity_id = ?", [entity_id]
         else:
@@ -324,6 +302,11 @@ class Store:
         ops = [Operation.from_row(r) for r in self.conn.execute(sql, params)]
         ops.sort(key=lambda o: o.key)
         return ops
+
+    def _rollback(self) -> None:
+        """Roll back the open transaction, if SQLite has not already done so."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
     def take_changes(self) -> frozenset[str]:
         """The entities written by transactions committed since the last call (then reset).

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oma_desktop.core.errors import MissingRelatedRecordError
 from oma_desktop.core.oplog import Operation, OperationError, fold
 from oma_desktop.core.schema import ENTITY_TABLES
 from oma_desktop.core.seed import SEED_INSTALLATION, reception_user_id, seed_operations
@@ -220,7 +221,7 @@ def test_applying_is_all_or_nothing(tmp_path: Path) -> None:
     target = _open(tmp_path / "t.sqlite3", "CV2", "inst-t", Wall(T0))
     before = _tables(target)
     orphan = [op for op in ops if op.entity == "consultation"][:1]  # its person is missing
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(MissingRelatedRecordError):
         target.apply(orphan)
     forged = ops[-1].__class__(**{**ops[-1].__dict__, "fields": '{"name":"Otra"}'})
     target.apply(ops)

@@ -12,6 +12,7 @@ import sqlite_utils
 
 from oma_desktop.core.errors import (
     EncryptionUnavailableError,
+    MissingRelatedRecordError,
     SchemaTooNewError,
     StoreError,
     UnloggedWriteError,
@@ -165,8 +166,9 @@ def test_failed_transaction_leaves_no_trace(store: Store) -> None:
 
 
 def test_foreign_keys_are_enforced(store: Store) -> None:
-    with pytest.raises(sqlite3.IntegrityError), store.transaction("u") as tx:
+    with pytest.raises(MissingRelatedRecordError, match="no existe"), store.transaction("u") as tx:
         tx.create("document", {"person_id": "no-such-person", "doc_type": "DNI"})
+    assert store.scalar("SELECT count(*) FROM document") == 0
 
 
 def test_system_and_unknown_columns_are_rejected(store: Store) -> None:
