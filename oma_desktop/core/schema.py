@@ -59,7 +59,7 @@ BEGIN SELECT RAISE(ABORT, 'oma: change_log is append-only'); END;
 CREATE TRIGGER change_log_no_reuse BEFORE INSERT ON change_log
 WHEN EXISTS (SELECT 1 FROM change_log WHERE op_id = NEW.op_id)
   OR EXISTS (SELECT 1 FROM change_log WHERE installation = NEW.installation AND seq = NEW.seq)
-  OR json_type(NEW.fields) IS NOT 'object'
+  OR substr(NEW.fields, 1, 1) IS NOT '{'
 BEGIN SELECT RAISE(ABORT, 'oma: change_log operation id or sequence reused'); END;
 """
 
@@ -71,6 +71,9 @@ def drop_change_log_triggers_sql() -> str:
 def guard_trigger_names(table: str) -> tuple[str, ...]:
     """The names of the guard triggers ``guard_triggers_sql(table, ...)`` creates."""
     return tuple(f"{table}_guard_{kind}" for kind in GUARD_KINDS)
+
+
+_MISMATCH = 1_000_000
 
 
 def _quote(name: str) -> str:
@@ -87,8 +90,15 @@ def guard_triggers_sql(table: str, columns: Sequence[tuple[str, str | None]]) ->
     """
     t = _quote(table)
     cols = [(_quote(name), default or "NULL") for name, default in columns]
-    same_as_logged = " ".join(f"WHEN '{c}' THEN NEW.{c} IS NOT j.value" for c, _d in cols)
-    not_default = " ".join(f"WHEN '{c}' THEN NEW.{c} IS NOT {d}" for c, d in cols)
+    # One pass over the create operation's fields: a logged value the row does not hold
+    # (or a key that is no column) weighs _MISMATCH; otherwise a key counts 1 if its value
+    # is not the column default. The total must equal the number of non-default columns
+    # of the row, so a value the operation did not log cannot hide in the row either.
+    weigh = " ".join(
+        f"WHEN '{c}' THEN CASE WHEN NEW.{c} IS NOT j.value THEN {_MISMATCH}"
+        f" ELSE NEW.{c} IS NOT {d} END"
+        for c, d in cols
+    )
     count_not_default = " + ".join(f"(NEW.{c} IS NOT {d})" for c, d in cols) or "0"
     greatest = (
         f"SELECT op_id FROM change_log WHERE entity_id = NEW.id AND entity = '{t}'"
@@ -111,9 +121,8 @@ BEGIN SELECT RAISE(ABORT, 'oma: {t} already has this id (replace and upsert are 
 CREATE TRIGGER {t}_guard_insert_log BEFORE INSERT ON {t}
 WHEN NOT EXISTS (SELECT 1 FROM change_log WHERE op_id = NEW.last_op_id
     AND entity = '{t}' AND entity_id = NEW.id AND kind = 'create')
-  OR EXISTS (SELECT 1 {create_op} AND CASE j.key {same_as_logged} ELSE 1 END)
-  OR ({count_not_default}) <> (SELECT count(*) {create_op}
-    AND CASE j.key {not_default} ELSE 0 END)
+  OR ({count_not_default}) <> (SELECT total(CASE j.key {weigh} ELSE {_MISMATCH} END)
+    {create_op})
 BEGIN SELECT RAISE(ABORT, 'oma: write to {t} without change log'); END;
 
 CREATE TRIGGER {t}_guard_update BEFORE UPDATE ON {t}
