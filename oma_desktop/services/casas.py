@@ -12,6 +12,23 @@ def list_casas(session: Session) -> list[dict[str, object]]:
     return session.store.rows("SELECT id, name, address, active FROM casa WHERE deleted = 0 ORDER BY id")
 
 
+def casa_names(session: Session) -> dict[str, str]:
+    """Code -> name of every casa ever known (old records may name a retired one)."""
+    return {str(r["id"]): str(r["name"]) for r in session.store.rows("SELECT id, name FROM casa")}
+
+
+def casa_choices(session: Session, *also: str) -> list[tuple[str, str]]:
+    """(code, name) of the active casas for a choice list, plus this installation's casa
+    and any code in ``also`` (the one a record being edited names) even if not listed."""
+    items = [(str(r["id"]), str(r["name"])) for r in list_casas(session)]
+    known = {code for code, _name in items}
+    for code in (session.casa_id, *also):
+        if code and code not in known:
+            items.append((code, code))
+            known.add(code)
+    return items
+
+
 def update_casa(
     session: Session, code: str, name: str | None = None, address: str | None = None
 ) -> dict[str, object]:
@@ -29,5 +46,5 @@ def update_casa(
         changes["name"] = name.strip()
     if address is not None:
         changes["address"] = address.strip()
-    with store.transaction(session.user_id) as tx:
+    with session.transaction() as tx:
         return tx.update("casa", code, changes)

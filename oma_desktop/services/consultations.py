@@ -100,7 +100,7 @@ def record_consultation(
     errors = validate_consultation(data, session.catalogs, now)
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
-    with session.store.transaction(session.user_id) as tx:
+    with session.transaction() as tx:
         return tx.create("consultation", consultation_fields(session, data))
 
 
@@ -119,13 +119,13 @@ def update_consultation(
     if current is None:
         raise KeyError(consultation_id)
     fields["staff_user_id"] = data.staff_user_id or current["staff_user_id"]
-    with session.store.transaction(session.user_id) as tx:
+    with session.transaction() as tx:
         return tx.update("consultation", consultation_id, fields)
 
 
 def link_to_person(session: Session, consultation_id: str, person_id: str) -> None:
     """Attach an anonymous walk-in to the person it turned out to be."""
-    with session.store.transaction(session.user_id) as tx:
+    with session.transaction() as tx:
         tx.update(
             "consultation",
             consultation_id,
@@ -135,7 +135,7 @@ def link_to_person(session: Session, consultation_id: str, person_id: str) -> No
 
 
 def set_follow_up_done(session: Session, consultation_id: str, done: bool = True) -> None:
-    with session.store.transaction(session.user_id) as tx:
+    with session.transaction() as tx:
         tx.update("consultation", consultation_id, {"follow_up_done": int(done)})
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from oma_desktop.core.actor import Actor
 from oma_desktop.core.catalogs import Catalogs, load_catalogs
@@ -44,19 +43,6 @@ class AppContext:
     @property
     def user_id(self) -> str:
         return self.actor.user_id
-
-    @property
-    def user(self) -> dict[str, Any]:
-        return self._session.store.get("app_user", self.user_id) or {"display_name": self.user_id}
-
-    @property
-    def casa(self) -> dict[str, Any]:
-        store = self._session.store
-        return store.get("casa", store.casa_id) or {"id": store.casa_id, "name": store.casa_id}
-
-    @property
-    def last_sync(self) -> str | None:
-        return self._session.store.meta("last_sync_at")
 
     def open_session(self) -> Session:
         """A new connection to the same database with the same key, for a background job.

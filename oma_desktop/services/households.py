@@ -50,7 +50,7 @@ def ensure_household(session: Session, head_person_id: str) -> str:
     name = _("Household of {name}").format(
         name=f"{person['given_names']} {person['paternal_surname']}".strip()
     )
-    with store.transaction(session.user_id) as tx:
+    with session.transaction() as tx:
         household_id = tx.create("household", {"casa_id": store.casa_id, "name": name})
         tx.create(
             "household_member",
@@ -69,7 +69,7 @@ def add_member(
         "SELECT id, household_id FROM household_member WHERE person_id = ? AND deleted = 0",
         [person_id],
     )
-    with store.transaction(session.user_id) as tx:
+    with session.transaction() as tx:
         for row in previous:
             if row["household_id"] == household_id:
                 tx.update("household_member", row["id"], {"relationship": relationship})
@@ -87,7 +87,7 @@ def remove_member(session: Session, member_id: str) -> None:
     row = store.get("household_member", member_id)
     if row is None:
         raise KeyError(member_id)
-    with store.transaction(session.user_id) as tx:
+    with session.transaction() as tx:
         tx.tombstone("household_member", member_id)
 
 

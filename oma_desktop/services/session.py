@@ -9,18 +9,24 @@ cross threads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from oma_desktop.core.actor import Actor
 from oma_desktop.core.catalogs import Catalogs
-from oma_desktop.core.store import Store
+from oma_desktop.core.store import Store, Writer
 
 
-@dataclass
+@dataclass(eq=False)  # identity: one session is one connection
 class Session:
     store: Store
     catalogs: Catalogs
     actor: Actor
+    # called after each commit made through :meth:`transaction` with the entities it
+    # wrote (the GUI uses it to tell the screens what changed); None: changes accumulate
+    # until someone calls :meth:`take_changes`
+    on_commit: Callable[[frozenset[str]], None] | None = field(default=None, repr=False)
 
     @property
     def user_id(self) -> str:
@@ -31,6 +37,14 @@ class Session:
     def casa_id(self) -> str:
         """The casa this installation belongs to."""
         return self.store.casa_id
+
+    @contextmanager
+    def transaction(self) -> Iterator[Writer]:
+        """One atomic, logged unit of work on behalf of the acting user."""
+        with self.store.transaction(self.actor.user_id) as tx:
+            yield tx
+        if self.on_commit is not None:
+            self.on_commit(self.store.take_changes())
 
     def take_changes(self) -> frozenset[str]:
         """Entities written through this session since the last call (see ``Store``)."""

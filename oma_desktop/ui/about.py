@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from oma_desktop import APP_NAME, __version__
 from oma_desktop.i18n import _
 from oma_desktop.services.context import AppContext
+from oma_desktop.services.status import installation_facts
 from oma_desktop.ui.fonts import scaled
 
 ORGANIZATION = "Municipalidad Metropolitana de Lima"
@@ -71,10 +72,10 @@ class AboutDialog(QDialog):
         folder_row.addWidget(self.folder_edit, 1)
         folder_row.addWidget(self.open_button)
 
-        casa = ctx.casa
-        self.schema_label = QLabel(str(ctx.session.store.schema_version))
-        self.casa_label = QLabel(f"{casa.get('id', '')} — {casa.get('name', '')}")
-        self.mode_label = QLabel(mode_label(ctx.session.store.mode))
+        facts = installation_facts(ctx.session)
+        self.schema_label = QLabel(str(facts.schema_version))
+        self.casa_label = QLabel(f"{facts.casa_id} — {facts.casa_name}")
+        self.mode_label = QLabel(mode_label(facts.mode))
 
         form = QFormLayout()
         form.addRow(_("Version:"), self.version_label)

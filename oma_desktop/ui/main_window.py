@@ -24,13 +24,17 @@ from PySide6.QtWidgets import (
 from oma_desktop import APP_NAME, i18n
 from oma_desktop.i18n import _
 from oma_desktop.services.context import AppContext
+from oma_desktop.services.status import installation_facts
 from oma_desktop.ui.about import AboutDialog
+from oma_desktop.ui.changes import subscribe, watch_session
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.pages import PAGES, PageSpec
 
 DEFAULT_SIZE = QSize(1280, 720)
 MINIMUM_SIZE = QSize(1024, 640)
 SETTINGS_GROUP = "MainWindow"
+# the status bar shows the casa's name and the user's: re-read when these change
+STATUS_ENTITIES = frozenset({"casa", "app_user"})
 
 
 class MainWindow(QMainWindow):
@@ -40,7 +44,7 @@ class MainWindow(QMainWindow):
         self._specs = list(PAGES if pages is None else pages)
         self._pages: dict[str, QWidget] = {}
         self._about: AboutDialog | None = None
-        self.setWindowTitle(f"{APP_NAME} — {ctx.casa.get('name') or ctx.session.casa_id}")
+        watch_session(ctx.session)  # every write of this window's session is broadcast
         self.setMinimumSize(MINIMUM_SIZE)
 
         self.navigation = self._build_navigation()
@@ -57,6 +61,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.casa_label, self.user_label, self.sync_label = self._build_status_bar()
         self.refresh_status()
+        subscribe(self, ctx.session, STATUS_ENTITIES, lambda _changed: self.refresh_status())
         self._restore_window_state()
         self.navigation.currentRowChanged.connect(self._on_row_changed)
         if self._specs:
@@ -166,12 +171,13 @@ class MainWindow(QMainWindow):
         return labels
 
     def refresh_status(self) -> None:
-        """Re-read casa, user and last synchronisation (call after they change)."""
-        ctx = self.ctx
-        last = ctx.last_sync
+        """Re-read casa, user and last synchronisation (done when casas or users change)."""
+        facts = installation_facts(self.ctx.session)
+        self.setWindowTitle(f"{APP_NAME} — {facts.casa_name}")
+        last = facts.last_sync
         texts = (
-            _("Casa: {name}").format(name=ctx.casa.get("name") or ctx.session.casa_id),
-            _("User: {name}").format(name=ctx.user.get("display_name") or ""),
+            _("Casa: {name}").format(name=facts.casa_name),
+            _("User: {name}").format(name=facts.user_name),
             _("Last synchronisation: {when}").format(
                 when=i18n.format_datetime(last) if last else _("never")
             ),

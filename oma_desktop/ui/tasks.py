@@ -1,27 +1,28 @@
 """Long work off the GUI thread, with progress, cancel and results back on the GUI thread.
 
-A small helper in the spirit of Anki's background operations::
+A small helper in the spirit of Anki's background operations. Work that needs the
+database goes through :func:`run_job`, the one door for background connections::
 
-    def work(progress: Progress) -> int:
-        store = open_store(ctx.paths.database)   # this thread's own connection
-        try:
-            for i, row in enumerate(rows):
-                progress.raise_if_cancelled()
-                ...
-                progress.report(i + 1, len(rows), _("Importing…"))
-            return len(rows)
-        finally:
-            store.close()
+    def work(session: Session, progress: Progress) -> int:
+        for i, row in enumerate(rows):
+            progress.raise_if_cancelled()
+            ...                                   # services called with ``session``
+            progress.report(i + 1, len(rows), _("Importing…"))
+        return len(rows)
 
-    run_task(page, work, on_done=lambda n: label.setText(str(n)))
+    run_job(page, ctx, work, on_done=lambda n: label.setText(str(n)), title=_("Import"))
 
-``fn`` runs on a :class:`QThreadPool` worker. Its progress, its result or its exception
-arrive as queued signals on the GUI thread, so the callbacks may touch widgets freely.
+``run_job`` opens the job's own session from the context (``ctx.open_session()``: same
+database, same key), passes it to the function on a :class:`QThreadPool` worker, closes
+it there, and afterwards broadcasts on the app-wide :class:`~oma_desktop.ui.changes.ChangeHub`
+which kinds of records the job wrote, so pages refresh themselves. Progress, the result
+or the exception arrive as queued signals on the GUI thread, so the callbacks may touch
+widgets freely; an exception is shown to the user (never swallowed) unless ``on_error``
+handles it.
 
-**SQLite connections must not cross threads.** ``fn`` must never use ``ctx.session.store`` (the
-GUI thread's connection) nor any object that holds it; when it needs the database it opens
-its own with ``oma_desktop.core.store.open_store(ctx.paths.database)`` and closes it before
-returning. Pass plain data (paths, ids, dataclasses) into ``fn`` and out of it.
+**SQLite connections must not cross threads**: a job never uses ``ctx.session`` (the GUI
+thread's) nor any object holding it. Pass plain data (paths, ids, dataclasses) in and out.
+:func:`run_task` is the lower-level helper for work that needs no database.
 
 Cancelling is cooperative: :meth:`TaskHandle.cancel` only sets a flag that ``fn`` reads
 through ``progress.cancelled``. A function that stops early raises :class:`TaskCancelled`
@@ -34,6 +35,7 @@ user must be told so.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import threading
 import time
@@ -46,8 +48,12 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton, QWidget
 
 from oma_desktop.core.errors import OmaError
 from oma_desktop.i18n import _
+from oma_desktop.services.context import AppContext
+from oma_desktop.services.session import Session
+from oma_desktop.ui.changes import change_hub
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # at most this often (seconds) is a progress report sent to the GUI thread
 PROGRESS_INTERVAL = 0.05
@@ -124,6 +130,7 @@ class _Worker(QRunnable):
         except TaskCancelled:
             _emit(signals.was_cancelled)
         except BaseException as exc:  # every failure goes to on_error
+            log.warning("background task failed", exc_info=exc)
             _emit(signals.failed, exc)
         else:
             _emit(signals.succeeded, result)
@@ -249,7 +256,7 @@ def run_task(
 
     ``on_error(exception)`` receives whatever ``fn`` raised (default: a message box for
     an :class:`OmaError`, the application's error hook for anything else, i.e. a bug).
-    ``fn`` must open its own database connection — see the module documentation.
+    ``fn`` must not touch the database: use :func:`run_job` for that.
     """
     handle: TaskHandle[T] = TaskHandle(parent)
     handle.succeeded.connect(on_done)
@@ -386,3 +393,69 @@ def run_with_progress(
     dialog.cancel_requested.connect(handle.cancel)
     handle.dialog = dialog
     return handle
+
+
+class _JobChanges:
+    """What the job's session wrote; filled on the worker before its outcome is signalled."""
+
+    entities: frozenset[str] = frozenset()
+
+
+def _in_session(
+    ctx: AppContext, job: Callable[[Session, Progress], T], changes: _JobChanges
+) -> Callable[[Progress], T]:
+    def work(progress: Progress) -> T:
+        session = ctx.open_session()
+        try:
+            return job(session, progress)
+        finally:
+            changes.entities = session.take_changes()
+            session.close()
+
+    return work
+
+
+def run_job(
+    parent: QWidget,
+    ctx: AppContext,
+    job: Callable[[Session, Progress], T],
+    on_done: Callable[[T], None],
+    on_error: Callable[[BaseException], None] | None = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
+    on_cancelled: Callable[[], None] | None = None,
+    *,
+    title: str | None = None,
+    delay_ms: int = DIALOG_DELAY_MS,
+) -> TaskHandle[T]:
+    """Run ``job(session, progress)`` off the GUI thread on its own session.
+
+    The session is opened from ``ctx`` on the worker and closed there whatever happens.
+    With a ``title`` a progress dialog is shown (see :func:`run_with_progress`; then
+    ``on_progress`` is not used). Whatever the outcome, the entities the job committed
+    are posted to the change hub before the callbacks run.
+    """
+    changes = _JobChanges()
+    fn = _in_session(ctx, job, changes)
+
+    def broadcast() -> None:
+        change_hub(ctx.session).post(changes.entities)
+
+    def done(result: T) -> None:
+        broadcast()
+        on_done(result)
+
+    def failed(exc: BaseException) -> None:
+        broadcast()
+        if on_error is not None:
+            on_error(exc)
+        else:
+            default_error_handler(parent, exc)
+
+    def cancelled() -> None:
+        broadcast()
+        if on_cancelled is not None:
+            on_cancelled()
+
+    if title is not None:
+        return run_with_progress(parent, title, fn, done, failed, cancelled, delay_ms)
+    return run_task(parent, fn, done, failed, on_progress, cancelled)

@@ -51,7 +51,7 @@ def commit_import(session: Session, plan: ImportPlan) -> ImportResult:
     person_for_row: dict[int, str] = {}
     result = ImportResult(0, 0, 0)
     matched: set[str] = set()
-    with store.transaction(session.user_id) as tx:
+    with session.transaction() as tx:
         for row in plan.rows:
             if row.status == "empty" or row.person is None:
                 continue

@@ -77,7 +77,7 @@ from oma_desktop.ui.importer.models import (
     PreviewModel,
     not_imported_label,
 )
-from oma_desktop.ui.tasks import Progress, TaskHandle, run_task, run_with_progress
+from oma_desktop.ui.tasks import Progress, TaskHandle, run_job, run_task
 from oma_desktop.ui.widgets.forms import CodeCombo, SearchableCombo
 
 PAGE_FILE = 0
@@ -95,8 +95,9 @@ WIZARD_MINIMUM = (860, 560)
 
 
 # --------------------------------------------------------------------------- worker jobs
-# Each returns the function run on the worker thread. None of them touches the GUI
-# thread's session: the job's own session is opened (and closed) on the worker.
+# Each returns the function run on the worker thread. The database jobs receive their own
+# session from ``run_job`` (opened from the context, closed on the worker); none of them
+# touches the GUI thread's session.
 
 
 def read_job(path: Path, sheet: str | None) -> Callable[[Progress], Table]:
@@ -111,7 +112,6 @@ def read_job(path: Path, sheet: str | None) -> Callable[[Progress], Table]:
 class PlanRequest:
     """Everything a worker needs to plan an import (plain data, safe across threads)."""
 
-    open_session: Callable[[], Session]
     table: Table
     mapping: dict[int, str]
     options: ImportOptions
@@ -130,31 +130,23 @@ def _plan(session: Session, request: PlanRequest, progress: Progress) -> ImportP
     )
 
 
-def plan_job(request: PlanRequest) -> Callable[[Progress], ImportPlan]:
+def plan_job(request: PlanRequest) -> Callable[[Session, Progress], ImportPlan]:
     """Plan the rows for the preview (read-only)."""
 
-    def work(progress: Progress) -> ImportPlan:
-        session = request.open_session()
-        try:
-            return _plan(session, request, progress)
-        finally:
-            session.close()
+    def work(session: Session, progress: Progress) -> ImportPlan:
+        return _plan(session, request, progress)
 
     return work
 
 
-def import_job(request: PlanRequest) -> Callable[[Progress], ImportResult]:
+def import_job(request: PlanRequest) -> Callable[[Session, Progress], ImportResult]:
     """Plan again on fresh data and write everything in one transaction."""
 
-    def work(progress: Progress) -> ImportResult:
-        session = request.open_session()
-        try:
-            plan = _plan(session, request, progress)
-            progress.raise_if_cancelled()
-            progress.report(0, 0, _("Saving… (this cannot be cancelled)"))
-            return importer.commit_import(session, plan)
-        finally:
-            session.close()
+    def work(session: Session, progress: Progress) -> ImportResult:
+        plan = _plan(session, request, progress)
+        progress.raise_if_cancelled()
+        progress.report(0, 0, _("Saving… (this cannot be cancelled)"))
+        return importer.commit_import(session, plan)
 
     return work
 
@@ -654,8 +646,8 @@ class ConfirmPage(QWizardPage):
         if self._plan_task is not None:
             self._plan_task.cancel()
         request = self._request
-        self._plan_task = run_task(
-            self, plan_job(request),
+        self._plan_task = run_job(
+            self, self._wizard.ctx, plan_job(request),
             lambda plan: self._planned(request, plan),
             lambda exc: self._plan_failed(request, exc),
             on_progress=self._plan_progress,
@@ -785,10 +777,10 @@ class ConfirmPage(QWizardPage):
 
     def start_import(self) -> None:
         assert self._request is not None
-        self.import_task = run_with_progress(
-            self._wizard, _("Importing people"),
-            import_job(self._request),
-            self._import_done, self._import_failed, self._import_cancelled,
+        self.import_task = run_job(
+            self._wizard, self._wizard.ctx, import_job(self._request),
+            self._import_done, self._import_failed, on_cancelled=self._import_cancelled,
+            title=_("Importing people"),
             delay_ms=0,  # at once: the wizard takes no clicks while the import runs
         )
         self.completeChanged.emit()
@@ -894,7 +886,6 @@ class ImportWizard(QWizard):
     def plan_request(self) -> PlanRequest:
         assert self.table is not None
         return PlanRequest(
-            open_session=self.ctx.open_session,
             table=self.table,
             mapping=self.mapping_page.model.mapping(),
             options=self.mapping_page.options(),

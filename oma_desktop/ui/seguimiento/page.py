@@ -38,6 +38,7 @@ from oma_desktop.services.followup import (
     follow_ups_due,
 )
 from oma_desktop.services.session import Session
+from oma_desktop.ui.changes import FOLLOW_UP_ENTITIES, subscribe
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.seguimiento.model import (
     COL_DAYS,
@@ -154,6 +155,7 @@ class FollowUpPage(QWidget):
         self.filter_buttons[FILTER_ALL].setChecked(True)
 
         self.model = FollowUpModel(ctx.catalogs, self)
+        subscribe(self, ctx.session, FOLLOW_UP_ENTITIES, lambda _changed: self.refresh())
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
@@ -41,10 +42,9 @@ from oma_desktop.core.vocab import (
     label,
 )
 from oma_desktop.i18n import _, ngettext
+from oma_desktop.services.cards import DocumentLine, PersonCard, person_card
 from oma_desktop.services.context import AppContext
-from oma_desktop.services.households import household_of, members
 from oma_desktop.services.persons import age_on
-from oma_desktop.services.timeline import person_timeline
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.models.timeline_model import (
     DATE_TEXT_ROLE,
@@ -140,6 +140,7 @@ class PersonSummary(QWidget):
         self.ctx = ctx
         self.extended = extended
         self._person_id: str | None = None
+        self._household_ids: list[str] = []
 
         self.empty_label = QLabel(_("Choose a person to see their details and consultations."))
         self.empty_label.setWordWrap(True)
@@ -254,50 +255,41 @@ class PersonSummary(QWidget):
         if not person_id:
             self.clear()
             return False
-        store = self.ctx.session.store
-        row = store.get("person", person_id)
-        if row is None or row["deleted"]:
+        card = person_card(self.ctx.session, person_id)
+        if card is None:
             self.clear()
             return False
         today = today or dt.date.today()
+        row = card.fields
         self._person_id = person_id
-        name = " ".join(
-            p for p in (row["given_names"], row["paternal_surname"], row["maternal_surname"]) if p
-        )
-        self.name_label.setText(name)
-        self.setAccessibleName(name)
+        self._household_ids = [m.person_id for m in card.others]
+        self.name_label.setText(card.full_name)
+        self.setAccessibleName(card.full_name)
         facts = [
             age_text(age_on(row["birth_date"], today), bool(row["birth_date_estimated"])),
             label(SEX, row["sex"]),
             i18n.country_name(row["nationality"]),
         ]
         self.facts_label.setText(" · ".join(f for f in facts if f))
-        self.documents_label.setText(self._documents_html(person_id, today))
+        self.documents_label.setText(self._documents_html(card.documents, today))
         self.contact_label.setText(self._contact_html(row))
         self.district_label.setText(self._district_html(row))
-        household_id = household_of(self.ctx.session, person_id)
-        self.household_label.setText(self._household_html(person_id, household_id, today))
+        self.household_label.setText(self._household_html(card, today))
         if self.extended:
             self._fill_extended(row)
-        self.timeline_model.set_entries(person_timeline(self.ctx.session, person_id))
+        self.timeline_model.set_entries(card.timeline)
         self.empty_label.setVisible(False)
         self.details.setVisible(True)
         return True
 
-    def _documents_html(self, person_id: str, today: dt.date) -> str:
-        rows = self.ctx.session.store.rows(
-            "SELECT doc_type, number, expiry_date FROM document"
-            " WHERE person_id = ? AND deleted = 0 ORDER BY rowid",
-            [person_id],
-        )
+    def _documents_html(self, documents: list[DocumentLine], today: dt.date) -> str:
         items = []
-        for doc in rows:
+        for doc in documents:
             text = html.escape(
-                f"{document_short_label(doc['doc_type'], self.ctx.catalogs)} {doc['number']}".strip()
+                f"{document_short_label(doc.doc_type, self.ctx.catalogs)} {doc.number}".strip()
             )
-            expiry = doc["expiry_date"]
-            if expiry:
-                date = dt.date.fromisoformat(expiry[:10])
+            date = doc.expiry_date
+            if date:
                 when = i18n.format_date(date)
                 if date < today:
                     text += " — <span style='color:{c}'><b>{t}</b></span>".format(
@@ -313,7 +305,7 @@ class PersonSummary(QWidget):
         return "<br>".join(items) if items else html.escape(_("No documents"))
 
     @staticmethod
-    def _contact_html(row: dict[str, object]) -> str:
+    def _contact_html(row: Mapping[str, Any]) -> str:
         phone, whatsapp = str(row["phone"] or ""), str(row["whatsapp"] or "")
         parts = [html.escape(phone)] if phone else []
         if whatsapp and whatsapp != phone:
@@ -322,7 +314,7 @@ class PersonSummary(QWidget):
             parts[-1] += " " + html.escape(_("(also WhatsApp)"))
         return " · ".join(parts) if parts else "—"
 
-    def _district_html(self, row: dict[str, object]) -> str:
+    def _district_html(self, row: Mapping[str, Any]) -> str:
         ubigeo = str(row["district_ubigeo"] or "")
         name = ""
         if ubigeo:
@@ -334,10 +326,10 @@ class PersonSummary(QWidget):
         text = ", ".join(x for x in (name, zone) if x)
         return html.escape(text) if text else "—"
 
-    def _household_html(self, person_id: str, household_id: object, today: dt.date) -> str:
-        if not household_id:
+    def _household_html(self, card: PersonCard, today: dt.date) -> str:
+        if not card.household_id:
             return html.escape(_("No household registered"))
-        others = [m for m in members(self.ctx.session, str(household_id)) if m.person_id != person_id]
+        others = card.others
         if not others:
             return html.escape(_("Lives alone (no other members registered)"))
         lines = [
@@ -357,7 +349,7 @@ class PersonSummary(QWidget):
             )
         return "<br>".join(lines)
 
-    def _fill_extended(self, row: dict[str, Any]) -> None:
+    def _fill_extended(self, row: Mapping[str, Any]) -> None:
         situation = [label(MIGRATORY_STATUS, row["migratory_status"]),
                      label(REGULARIZATION_STAGE, row["regularization_stage"])]
         if row["arrival_date"]:
@@ -376,13 +368,8 @@ class PersonSummary(QWidget):
         self.notes_label.setText(html.escape(notes).replace("\n", "<br>") if notes else "—")
 
     def household_member_ids(self) -> list[str]:
-        if not self._person_id:
-            return []
-        household_id = household_of(self.ctx.session, self._person_id)
-        if not household_id:
-            return []
-        others = members(self.ctx.session, household_id)
-        return [m.person_id for m in others if m.person_id != self._person_id]
+        """The other members of the shown person's household (as last shown)."""
+        return list(self._household_ids) if self._person_id else []
 
     # --- signals ------------------------------------------------------------------
 
