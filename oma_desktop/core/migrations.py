@@ -281,8 +281,15 @@ ALTER TABLE change_log ADD COLUMN schema_version INTEGER NOT NULL DEFAULT 2;
 DROP INDEX change_log_entity;
 CREATE INDEX change_log_entity ON change_log (entity_id, hlc);
 
--- the casas each installation created on its own give way to the seed operations
+-- the casas each installation created on its own give way to the seed operations; no
+-- installation has synchronised yet, so its sequence is renumbered without the gap
 DELETE FROM change_log WHERE entity = 'casa' AND kind = 'create';
+WITH numbered AS (
+    SELECT op_id, ROW_NUMBER() OVER (PARTITION BY installation ORDER BY seq) AS n
+    FROM change_log)
+UPDATE change_log SET seq = -numbered.n
+FROM numbered WHERE change_log.op_id = numbered.op_id AND change_log.seq <> numbered.n;
+UPDATE change_log SET seq = -seq WHERE seq < 0;
 
 WITH ordered AS (
     SELECT op_id, LAG(op_id) OVER (
