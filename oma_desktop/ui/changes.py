@@ -76,7 +76,9 @@ def change_hub(session: Session) -> ChangeHub:
 
 
 def watch_session(session: Session) -> None:
-    """Make every commit of the GUI thread's ``session`` post what it wrote."""
+    """Make every commit of the GUI thread's ``session`` post what it wrote from now on
+    (what was written before, e.g. while the installation was set up, is dropped)."""
+    session.take_changes()
     session.on_commit = change_hub(session).post
 
 

@@ -11,8 +11,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidge
 from pytestqt.qtbot import QtBot
 
 from oma_desktop.core.errors import OmaError
-from oma_desktop.core.store import open_store
-from oma_desktop.services.context import AppContext
 from oma_desktop.ui.tasks import (
     Progress,
     TaskCancelled,
@@ -162,22 +160,6 @@ def test_destroyed_parent_cancels_and_skips_callbacks(qtbot: QtBot) -> None:
     qtbot.waitUntil(stopped.is_set, timeout=5000)
     qtbot.wait(50)
     assert done == []
-
-
-def test_worker_opens_its_own_connection(qtbot: QtBot, parent: QWidget, ctx: AppContext) -> None:
-    path = ctx.paths.database
-
-    def work(progress: Progress) -> int:
-        store = open_store(path)
-        try:
-            return int(store.scalar("SELECT count(*) FROM casa"))
-        finally:
-            store.close()
-
-    results: list[int] = []
-    handle = run_task(parent, work, results.append)
-    _wait_finished(qtbot, handle)
-    assert results == [6]
 
 
 def test_run_with_progress_shows_a_spanish_dialog_and_cancels(
