@@ -6,10 +6,10 @@ Append new steps to ``MIGRATIONS``; never edit a released one.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from oma_desktop.core import driver
 from oma_desktop.core.schema import (
     CHANGE_LOG_TRIGGERS_SQL,
     ENTITY_TABLES,
@@ -46,10 +46,10 @@ BEGIN SELECT RAISE(ABORT, 'oma: rows of {table} are tombstoned, never deleted');
 class Migration:
     version: int
     description: str
-    apply: Callable[[sqlite3.Connection], None]
+    apply: Callable[[driver.Connection], None]
 
 
-def _v1_initial(conn: sqlite3.Connection) -> None:
+def _v1_initial(conn: driver.Connection) -> None:
     conn.executescript(
         """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -201,7 +201,7 @@ CREATE INDEX consultation_follow_up ON consultation (follow_up_date)
         conn.executescript(_v1_guard_triggers_sql(table))
 
 
-def _v2_person_search(conn: sqlite3.Connection) -> None:
+def _v2_person_search(conn: driver.Connection) -> None:
     """Full-text search over names (accent- and case-insensitive) and phone lookups."""
     from oma_desktop.core.derived import person_search_phones
 
@@ -250,7 +250,7 @@ END;
     )
 
 
-def _v3_sync_ready(conn: sqlite3.Connection) -> None:
+def _v3_sync_ready(conn: driver.Connection) -> None:
     """The sync-ready change-log contract (issue #6).
 
     * every operation records the version it started from (``base_op_id``) and the schema

@@ -7,11 +7,11 @@ reported as failed instead of raising, so the report always comes out whole.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
+from oma_desktop.core import driver
 from oma_desktop.core.migrations import latest_version
 from oma_desktop.core.oplog import SELECT_OPS, Operation, derive, fold
 from oma_desktop.core.schema import (
@@ -60,7 +60,7 @@ def check_file_integrity(store: Store, quick: bool = False) -> CheckResult:
     pragma = "quick_check" if quick else "integrity_check"
     try:
         problems = [str(row[0]) for row in store.conn.execute(f"PRAGMA {pragma}(100)")]
-    except sqlite3.DatabaseError as exc:  # too damaged for SQLite to even list the problems
+    except driver.DatabaseError as exc:  # too damaged for SQLite to even list the problems
         problems = [str(exc)]
     title = _("Database file integrity")
     if problems == ["ok"]:
@@ -263,7 +263,7 @@ def check_fold(store: Store) -> CheckResult:
 def _safely(key: str, title: Callable[[], str], run: Callable[[], CheckResult]) -> CheckResult:
     try:
         return run()
-    except sqlite3.DatabaseError as exc:
+    except driver.DatabaseError as exc:
         return CheckResult(
             key, title(), False,
             _("The check could not run ({error}). The database may be damaged: make a copy "

@@ -334,3 +334,15 @@ def test_v1_database_with_people_gains_search_on_upgrade(tmp_path: Path) -> None
     assert s.rows("SELECT rowid FROM person_fts WHERE person_fts MATCH 'josefina'")
     assert not s.rows("SELECT rowid FROM person_fts WHERE person_fts MATCH 'jose'")
     s.close()
+
+
+def test_only_the_driver_imports_the_sqlite_binding() -> None:
+    """Switching to SQLCipher (issue #9) must touch core/driver.py only."""
+    root = Path(__file__).resolve().parents[2] / "oma_desktop"
+    pattern = re.compile(r"^\s*(import sqlite3|from sqlite3\b)", re.MULTILINE)
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path != root / "core" / "driver.py" and pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
