@@ -14,6 +14,7 @@ Heavy modules (Qt, reportlab) are imported only by the command that needs them.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -237,6 +238,18 @@ def cmd_gui(args: argparse.Namespace) -> int:
     )
 
 
+def _start_logging(args: argparse.Namespace) -> logging.Logger:
+    """Errors are never silent: every command logs to the data folder's ``logs/``."""
+    from oma_desktop.logs import setup_logging
+    from oma_desktop.paths import DataPaths, resources_dir
+
+    setup_logging(DataPaths(_data_dir(args)).logs)
+    log = logging.getLogger("oma_desktop.cli")
+    log.info("%s %s, command %s, language %s, resources %s", APP_NAME, __version__,
+             args.command or "gui", i18n.current_language(), resources_dir())
+    return log
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
     # the language must be active before the parser builds its (translated) help
@@ -248,7 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             lang = arg.split("=", 1)[1]
     i18n.setup(lang)
     args = _parser().parse_args(raw)
+    log = _start_logging(args)
     from oma_desktop.core.errors import OmaError
+    from oma_desktop.logs import log_exception
 
     try:
         if args.command == "demo":
@@ -263,8 +278,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_import_persons(args)
         return cmd_gui(args)
     except OmaError as exc:
+        log_exception(log, f"the {args.command or 'gui'} command stopped", exc)
         print(_("Error: {message}").format(message=exc), file=sys.stderr)
         return 2
+    except Exception as exc:
+        log_exception(log, f"unexpected error in the {args.command or 'gui'} command", exc)
+        raise
 
 
 if __name__ == "__main__":

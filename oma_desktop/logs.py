@@ -2,14 +2,19 @@
 
 Errors are never silent: every command and the GUI call :func:`setup_logging` first, and
 code that catches an exception it cannot fully handle logs it (``log.exception(...)``).
-The technician reads ``logs/oma-desktop.log`` (1 MB, five older files kept).
+The technician reads ``logs/oma-desktop.log`` (1 MB, five older files kept). The log
+never creates the data folder: records made before it exists (a command refused before
+anything was written) wait in memory and are written once it does.
 
 **No personal data in log lines.** Log records by their id and lists by their length —
 ``log.info("person %s registered", person_id)`` — never a name, document number, phone,
 address, birth date, e-mail or text typed by a clerk. As a safety net the file's
 formatter masks whatever looks like a document number, phone, date or e-mail address,
 in messages and tracebacks alike (record ids, which are UUIDs, are kept); names cannot be
-recognised by a pattern, so for them the rule above is the only protection.
+recognised by a pattern, so for them the rule above is the only protection. For the same
+reason a caught :class:`~oma_desktop.core.errors.OmaError` — its message is written for
+the clerk and may name a person — is logged by its class and where it was raised, never
+its message: use :func:`log_exception`.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import re
+import traceback
 from pathlib import Path
+
+from oma_desktop.core.errors import OmaError
 
 LOG_FILE = "oma-desktop.log"
 MAX_BYTES = 1_000_000
@@ -25,6 +33,7 @@ BACKUP_COUNT = 5
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 APP_LOGGER = "oma_desktop"
 HIDDEN = "<hidden>"
+PENDING_LIMIT = 200
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
@@ -60,25 +69,50 @@ class RedactingFormatter(logging.Formatter):
         return super().format(clone)
 
 
-def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path | None:
-    """Log the app (``oma_desktop.*``, from ``level``) and others' warnings to ``log_dir``.
+class DataFolderLogHandler(logging.handlers.RotatingFileHandler):
+    """A rotating file in ``<data folder>/logs/`` that waits for the data folder to exist."""
 
-    Calling it again replaces the previous file (a test, a second data folder); calling it
-    with the same folder changes nothing. Returns the log file, or None if the folder
-    cannot be written — the app still runs, without a log file, rather than not at all.
-    """
-    global _handler
-    path = Path(log_dir) / LOG_FILE
-    if isinstance(_handler, logging.FileHandler) and Path(_handler.baseFilename) == path.absolute():
-        logging.getLogger(APP_LOGGER).setLevel(level)
-        return path
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+    def __init__(self, path: Path) -> None:
+        super().__init__(
             path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", delay=True
         )
-    except OSError:
-        return None
+        self._pending: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is None and not self._folder_ready():
+            if len(self._pending) < PENDING_LIMIT:
+                self._pending.append(record)
+            return
+        pending, self._pending = self._pending, []
+        for earlier in pending:
+            super().emit(earlier)
+        super().emit(record)
+
+    def _folder_ready(self) -> bool:
+        logs = Path(self.baseFilename).parent
+        if not logs.parent.is_dir():
+            return False
+        try:
+            logs.mkdir(exist_ok=True)
+        except OSError:
+            return False
+        return True
+
+
+def setup_logging(log_dir: Path, level: int = logging.INFO) -> Path:
+    """Log the app (``oma_desktop.*``, from ``level``) and others' warnings to ``log_dir``.
+
+    ``log_dir`` is the data folder's ``logs/``. Calling it again replaces the previous
+    file (a test, a second data folder); calling it with the same folder changes nothing.
+    Returns the log file. A folder that cannot be written only means no log file: the
+    app runs without one rather than not at all.
+    """
+    global _handler
+    path = (Path(log_dir) / LOG_FILE).absolute()
+    if isinstance(_handler, logging.FileHandler) and Path(_handler.baseFilename) == path:
+        logging.getLogger(APP_LOGGER).setLevel(level)
+        return path
+    handler = DataFolderLogHandler(path)
     handler.setFormatter(RedactingFormatter(FORMAT))
     handler.setLevel(min(level, logging.WARNING))
     shutdown_logging()
@@ -98,6 +132,20 @@ def shutdown_logging() -> None:
         logging.getLogger().removeHandler(_handler)
         _handler.close()
         _handler = None
+
+
+def log_exception(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """Log a caught exception by the rule above.
+
+    An :class:`OmaError` (an expected condition, already shown to the user) is a warning
+    with its class and the frames it came through; anything else is a bug and is an error
+    with its full traceback.
+    """
+    if isinstance(exc, OmaError):
+        frames = "".join(traceback.format_tb(exc.__traceback__)).rstrip()
+        logger.warning("%s: %s\n%s", what, type(exc).__name__, frames)
+    else:
+        logger.error("%s", what, exc_info=(type(exc), exc, exc.__traceback__))
 
 
 def current_log_file() -> Path | None:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from oma_desktop import logs
+from oma_desktop import cli, logs
+from oma_desktop.core.errors import OmaError
 from oma_desktop.core.ids import new_id
-from oma_desktop.logs import redact, setup_logging, shutdown_logging
+from oma_desktop.logs import log_exception, redact, setup_logging, shutdown_logging
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.persons import DocumentInput, PersonInput, register_person
 
@@ -45,9 +46,9 @@ def test_setting_up_twice_keeps_one_handler_and_a_new_folder_replaces_the_old(
 ) -> None:
     setup_logging(log_dir)
     setup_logging(log_dir)
+    (tmp_path / "other").mkdir()
     other = setup_logging(tmp_path / "other" / "logs")
     logging.getLogger("oma_desktop").warning("once")
-    assert other is not None
     assert other.read_text(encoding="utf-8").count("once") == 1
     assert not (log_dir / "oma-desktop.log").exists()
     assert logs.current_log_file() == other
@@ -66,11 +67,34 @@ def test_the_log_rotates_and_keeps_five_old_files(
     assert all(p.stat().st_size <= 2_000 for p in log_dir.iterdir())
 
 
-def test_an_unwritable_log_folder_does_not_stop_the_app(tmp_path: Path) -> None:
+def test_logging_never_creates_the_data_folder_and_catches_up_when_it_appears(
+    tmp_path: Path,
+) -> None:
+    """A command refused before anything was written leaves no folder behind."""
+    data = tmp_path / "datos"
+    path = setup_logging(data / "logs")
+    log = logging.getLogger("oma_desktop.cli")
+    log.info("started")
+    log.warning("refused: unknown casa")
+    assert not data.exists()
+    data.mkdir()  # open_context created the data folder
+    log.info("database opened")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [line.split(": ", 1)[1] for line in lines] == [
+        "started", "refused: unknown casa", "database opened"]
+    shutdown_logging()
+
+
+def test_an_unwritable_log_folder_does_not_stop_the_app(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocker = tmp_path / "datos"
     blocker.write_text("a file where the data folder should be")
-    assert setup_logging(blocker / "logs") is None
-    assert logs.current_log_file() is None
+    setup_logging(blocker / "logs")
+    logging.getLogger("oma_desktop.test").error("still running")
+    shutdown_logging()
+    assert blocker.read_text() == "a file where the data folder should be"
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.parametrize(
@@ -100,7 +124,6 @@ def test_redact_keeps_ids_counts_and_line_numbers() -> None:
 
 def test_tracebacks_are_redacted_too(log_dir: Path) -> None:
     path = setup_logging(log_dir)
-    assert path is not None
     try:
         raise ValueError("document 45678912 of +51 987 654 321")
     except ValueError:
@@ -126,7 +149,6 @@ def test_registering_a_person_logs_the_id_but_no_personal_data(
 ) -> None:
     """The rule in practice: a registration leaves its id and counts, nothing personal."""
     path = setup_logging(log_dir, level=logging.DEBUG)
-    assert path is not None
     data = PersonInput(
         given_names="Zoraida Milagros", paternal_surname="Quispilloclla", maternal_surname="Urbina",
         sex="F", birth_date=dt.date(1988, 3, 9), nationality="VE", phone="912 345 678",
@@ -142,3 +164,43 @@ def test_registering_a_person_logs_the_id_but_no_personal_data(
                      "cpp-2023-774", "CPP-2023-774", "V20748813", "20748813", "1988-03-09",
                      "Callao"):
         assert personal not in text, personal
+
+
+def test_a_caught_oma_error_is_logged_by_class_and_place_never_by_message(log_dir: Path) -> None:
+    path = setup_logging(log_dir)
+    log = logging.getLogger("oma_desktop.test")
+    name = "Zoraida Quispilloclla"  # (source lines appear in tracebacks; values do not)
+
+    def save(name: str) -> None:
+        raise OmaError(f"{name} ya pertenece a otro hogar.")
+
+    try:
+        save(name)
+    except OmaError as exc:
+        log_exception(log, "saving the household failed", exc)
+    try:
+        raise KeyError("no such page")
+    except KeyError as exc:
+        log_exception(log, "showing the page failed", exc)
+    text = path.read_text(encoding="utf-8")
+    assert "WARNING oma_desktop.test: saving the household failed: OmaError\n" in text
+    assert "in save" in text
+    assert "Zoraida" not in text and "Quispilloclla" not in text
+    assert "ERROR oma_desktop.test: showing the page failed\nTraceback" in text
+    assert "KeyError: 'no such page'" in text
+
+
+def test_every_command_logs_its_start_and_its_refusals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "datos"
+    try:
+        assert cli.main(["--data-dir", str(data), "casa"]) == 0
+        assert cli.main(["--data-dir", str(data), "import-persons", str(tmp_path / "no.xlsx")]) == 2
+    finally:
+        shutdown_logging()
+    capsys.readouterr()
+    text = (data / "logs" / "oma-desktop.log").read_text(encoding="utf-8")
+    assert f"INFO oma_desktop.cli: OMA Desktop {cli.__version__}, command casa, language es" in text
+    assert "command import-persons, language es, resources " in text
+    assert "WARNING oma_desktop.cli: the import-persons command stopped: " in text

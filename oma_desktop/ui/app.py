@@ -6,6 +6,7 @@ pages are built only when first visited.
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from collections.abc import Callable
@@ -19,12 +20,16 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from oma_desktop import APP_NAME, __version__, i18n
 from oma_desktop.core.errors import OmaError
 from oma_desktop.i18n import _
+from oma_desktop.logs import log_exception, setup_logging
+from oma_desktop.paths import DataPaths
 from oma_desktop.services.context import AppContext, open_context
 from oma_desktop.ui.about import ORGANIZATION
+from oma_desktop.ui.error_dialog import install_exception_hook
 from oma_desktop.ui.qt_i18n import install_qt_translator
 
 ORGANIZATION_DOMAIN = "munlima.gob.pe"
 WINDOW_SHOWN_MARKER = "OMA_WINDOW_SHOWN"
+log = logging.getLogger(__name__)
 
 
 def application() -> QApplication:
@@ -52,11 +57,13 @@ def run_gui(
     exit_after_show: bool = False,
 ) -> int:
     """Open the app on ``data_dir``; returns the process exit code."""
+    setup_logging(DataPaths(Path(data_dir)).logs)
     app = application()
     install_qt_translator(app, i18n.setup(lang))
     try:
         ctx = open_context(data_dir, casa=casa)
     except OmaError as exc:
+        log_exception(log, "cannot start", exc)
         _report_startup_error(str(exc), smoke_test)
         return 2
     try:
@@ -77,6 +84,7 @@ def _report_startup_error(message: str, smoke_test: bool) -> None:
 def _run(app: QApplication, ctx: AppContext, exit_after_show: bool) -> int:
     from oma_desktop.ui.main_window import MainWindow
 
+    install_exception_hook(app)
     window = MainWindow(ctx)
     window.show()
     if exit_after_show:

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton, QWidget
 
 from oma_desktop.core.errors import OmaError
 from oma_desktop.i18n import _
+from oma_desktop.logs import log_exception
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.session import Session
 from oma_desktop.ui.changes import change_hub
@@ -130,7 +131,7 @@ class _Worker(QRunnable):
         except TaskCancelled:
             _emit(signals.was_cancelled)
         except BaseException as exc:  # every failure goes to on_error
-            log.warning("background task failed", exc_info=exc)
+            log_exception(log, "background task failed", exc)
             _emit(signals.failed, exc)
         else:
             _emit(signals.succeeded, result)
