@@ -53,6 +53,7 @@ smoke: $(STAMP) translations
 
 lint: $(STAMP)
 	$(BIN)/ruff check oma_desktop tests
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy oma_desktop

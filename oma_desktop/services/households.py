@@ -38,6 +38,12 @@ def household_of(session: Session, person_id: str) -> str | None:
     return str(value) if value else None
 
 
+def household_name(session: Session, household_id: str) -> str:
+    """The household's name ('' if it does not exist or was deleted)."""
+    row = session.store.get("household", household_id)
+    return str(row["name"] or "") if row and not row["deleted"] else ""
+
+
 def ensure_household(session: Session, head_person_id: str) -> str:
     """The person's household, creating one with them as head if they have none."""
     store = session.store
