@@ -3,23 +3,28 @@ afterwards, and what they wrote is broadcast so the pages refresh themselves."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 from kbd import keys
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from oma_desktop.core.errors import OmaError
 from oma_desktop.services import importer
+from oma_desktop.services.casas import update_casa
+from oma_desktop.services.consultations import ConsultationInput, record_consultation
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.persons import DocumentInput, PersonInput, register_person
 from oma_desktop.services.session import Session
 from oma_desktop.ui.atencion.page import AttentionPage
 from oma_desktop.ui.changes import change_hub, watch_session
 from oma_desktop.ui.main_window import MainWindow
+from oma_desktop.ui.seguimiento.page import FollowUpPage
 from oma_desktop.ui.tasks import Progress, TaskHandle, run_job
 
 GOOD_CSV = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "atenciones_cv3.csv"
@@ -163,3 +168,26 @@ def test_the_attention_page_shows_a_background_import_without_reloading(
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=WAIT)
     assert results and results[0].persons_created > 0
     assert page.model.hit(0).full_name == "José Luis Pérez Quispe"
+
+
+def test_the_status_bar_follows_a_casa_rename(qtbot: QtBot, window: MainWindow, ctx: AppContext) -> None:
+    update_casa(ctx.session, ctx.session.casa_id, name="Casa Vecinal Monserrate")
+    qtbot.waitUntil(lambda: window.casa_label.text() == "Casa: Casa Vecinal Monserrate", timeout=WAIT)
+    assert window.windowTitle().endswith("Casa Vecinal Monserrate")
+
+
+def test_the_follow_up_queue_refreshes_after_a_background_write(
+    qtbot: QtBot, window: MainWindow, ctx: AppContext
+) -> None:
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)  # Seguimiento
+    queue = window.page("follow_up")
+    assert isinstance(queue, FollowUpPage) and window.stack.currentWidget() is queue
+    before = queue.model.rowCount()
+
+    def job(session: Session, progress: Progress) -> str:
+        person = register_person(session, _person("Elena"))
+        return record_consultation(session, ConsultationInput(
+            person_id=person, topics=["SALUD_SIS"], follow_up_date=dt.date.today()))
+
+    run_job(window, ctx, job, lambda _r: None)
+    qtbot.waitUntil(lambda: queue.model.rowCount() == before + 1, timeout=WAIT)
