@@ -18,8 +18,8 @@ from oma_desktop.core.errors import OmaError, ValidationError
 from oma_desktop.core.ids import new_id
 from oma_desktop.core.seed import reception_user_id
 from oma_desktop.core.store import Origin, Store
-from oma_desktop.services.session import Session
 from oma_desktop.i18n import _
+from oma_desktop.services.session import Session
 
 SYSTEM_USER = "system"
 DEFAULT_USERNAME = "recepcion"
