@@ -5,6 +5,7 @@ Qt-free; every other module asks here instead of guessing paths.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import sys
 from dataclasses import dataclass
@@ -16,13 +17,22 @@ DATABASE_NAME = "oma.sqlite3"
 
 
 def resources_dir() -> Path:
-    """The ``resources/`` folder: env override, frozen bundle, or the source tree."""
+    """The bundled resources (catalogs, translations, demo data).
+
+    In order: the ``OMA_RESOURCES`` override, a frozen bundle, the installed package
+    (the wheel ships the top-level ``resources/`` folder as ``oma_desktop/resources``,
+    see ``[tool.setuptools]`` in pyproject.toml), and the source tree (a checkout, an
+    editable install), where ``resources/`` sits beside the ``oma_desktop`` package.
+    """
     override = os.environ.get("OMA_RESOURCES")
     if override:
         return Path(override)
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen) / "resources"
+    installed = importlib.resources.files("oma_desktop") / "resources"
+    if isinstance(installed, Path) and installed.is_dir():
+        return installed
     return Path(__file__).resolve().parent.parent / "resources"
 
 
