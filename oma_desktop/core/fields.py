@@ -90,6 +90,7 @@ class FieldSpec:
     default: Any = None  # a new record starts with it
     empty_label: str = ""  # the "nothing chosen" entry of a drop-down
     placeholder: str = ""
+    hint: str = ""  # a short explanation beside or under the field
     lines: int = 0  # visible lines of a multi-line box
     required: bool = False
     required_unless: str = ""  # not required when this other field has a value
@@ -159,13 +160,15 @@ PERSON_FIELDS: tuple[FieldSpec, ...] = (
               "identity", stored=False, history=False, minimum=0, maximum=MAX_AGE, default=30),
     FieldSpec("nationality", N_("Nationality"), Kind.CATALOG, Privacy.PERSONAL, _P, "identity",
               catalog="countries", default="VE", required=True,
-              required_message=N_("Choose the nationality (or “Stateless”).")),
+              required_message=N_("Choose the nationality (or “Stateless”)."),
+              invalid_message=N_("Choose the nationality (or “Stateless”).")),
     _text("phone", N_("Phone"), "contact", _P, max_length=20, pattern=r"\d{6,15}",
           placeholder=N_("Mobile: 9 digits"), invalid_message=_PHONE_MESSAGE),
     _text("whatsapp", N_("WhatsApp"), "contact", _P, max_length=20, pattern=r"\d{6,15}",
           invalid_message=_PHONE_MESSAGE),
     FieldSpec("consent_register", N_("The person agrees to have their data registered"),
               Kind.BOOL, Privacy.PERSONAL, _P, "consent", history_label=N_("Consent to register"),
+              hint=N_("Required. Without it, record only an anonymous consultation."),
               required=True, required_message=N_(
                   "Without consent to register, personal data cannot be saved. "
                   "Record an anonymous quick consultation instead.")),
@@ -220,7 +223,8 @@ DOCUMENT_FIELDS: tuple[FieldSpec, ...] = (
               invalid_message=N_("Choose the document type.")),
     FieldSpec("number", N_("Number"), Kind.TEXT, Privacy.PERSONAL, "documents", max_length=20),
     FieldSpec("issuing_country", N_("Issuing country"), Kind.CATALOG, Privacy.PERSONAL,
-              "documents", catalog="countries"),
+              "documents", catalog="countries",
+              invalid_message=N_("Choose a country from the list.")),
     FieldSpec("issue_date", N_("Issue date"), Kind.DATE, Privacy.PERSONAL, "documents"),
     FieldSpec("expiry_date", N_("Expiry date"), Kind.DATE, Privacy.PERSONAL, "documents"),
     FieldSpec("person_id", N_("Person"), Kind.REFERENCE, Privacy.PERSONAL, catalog="persons",
@@ -248,7 +252,7 @@ CONSULTATION_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("outcome", N_("Outcome"), Kind.MULTILINE, Privacy.SENSITIVE, "what",
               max_length=4000, lines=2),
     FieldSpec("follow_up_date", N_("Follow-up date"), Kind.DATE, Privacy.PUBLIC, "what",
-              placeholder=N_("(optional: when to call the person back)")),
+              hint=N_("(optional: when to call the person back)")),
     FieldSpec("occurred_at", N_("Date and time"), Kind.DATETIME, Privacy.PUBLIC, "details",
               required=True, not_future=True,
               required_message=N_("Write the date and time of the consultation."),

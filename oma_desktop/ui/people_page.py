@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from oma_desktop.i18n import _
 from oma_desktop.services.context import AppContext
-from oma_desktop.ui.atencion.page import PersonPageBase, action_button, shortcut
+from oma_desktop.ui.widgets.person_page import PersonPageBase, action_button, shortcut
 
 KEY_EDIT_PERSON = "Ctrl+E"
 DETAIL_WIDTH = 500

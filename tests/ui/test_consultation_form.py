@@ -20,11 +20,8 @@ from oma_desktop.services.consultations import (
 )
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.persons import DocumentInput, PersonInput, register_person
-from oma_desktop.ui.atencion.consultation_form import (
-    CODE_ROLE,
-    ConsultationDialog,
-    PersonPickerDialog,
-)
+from oma_desktop.ui.atencion.consultation_form import ConsultationDialog, PersonPickerDialog
+from oma_desktop.ui.widgets.topic_picker import CODE_ROLE
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -199,7 +196,7 @@ def test_validation_errors_keep_everything_typed(
     assert _count(ctx) == 0
     assert dialog.errors.message("topics") == "Elija al menos un tema."
     assert dialog.errors.is_marked("topics")
-    assert dialog.errors.message("follow_up_date") == "Escriba una fecha válida (dd/mm/aaaa)."
+    assert dialog.errors.message("follow_up_date") == "Escriba una fecha válida (día/mes/año)."
     assert dialog.message_label.text().startswith("Revise los campos marcados.")
     assert dialog.summary_edit.toPlainText() == "Pregunta por vacantes escolares."
     assert dialog.follow_up_edit.text() == "32/13/2026"

@@ -1,5 +1,9 @@
 """The consultation form: what the person asked, what was done, and the follow-up.
 
+The fields, their widgets, captions, errors, Tab order and dirty check come from the
+consultation field table (``core.fields.CONSULTATION_FIELDS``) through
+:class:`~oma_desktop.ui.widgets.field_widgets.FieldForm`; this module lays them out.
+
 New consultations open with the date, casa, staff member and channel already filled in,
 and the focus in the topic filter: type part of a topic ("cpp", "salud"), Enter ticks
 the first match, Tab goes on to "Qué consultó". Ctrl+S saves, Esc cancels (twice when
@@ -8,60 +12,34 @@ something was typed). Errors appear beside their fields and nothing typed is los
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
-from typing import Any
+import logging
+from typing import Any, cast
 
-from PySide6.QtCore import (
-    QDate,
-    QDateTime,
-    QModelIndex,
-    QPersistentModelIndex,
-    QRegularExpression,
-    QSortFilterProxyModel,
-    Qt,
-    QTime,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import (
-    QBrush,
-    QFontMetrics,
-    QKeyEvent,
-    QKeySequence,
-    QPalette,
-    QRegularExpressionValidator,
-    QShortcut,
-    QShowEvent,
-    QStandardItem,
-    QStandardItemModel,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics, QKeySequence, QPalette, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDateTimeEdit,
     QDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QPlainTextEdit,
     QPushButton,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from oma_desktop import i18n
 from oma_desktop.core.errors import OmaError, ValidationError
-from oma_desktop.core.text import fold
-from oma_desktop.core.vocab import CHANNELS, SEX, field_label
-from oma_desktop.i18n import _, current_language
+from oma_desktop.core.fields import CONSULTATION_FIELDS, on_tab, read, write
+from oma_desktop.i18n import _
+from oma_desktop.logs import log_exception
+from oma_desktop.services.casas import casa_choices
 from oma_desktop.services.consultations import (
-    Change,
     ConsultationInput,
-    history,
     link_to_person,
     load_consultation,
     record_consultation,
@@ -69,16 +47,21 @@ from oma_desktop.services.consultations import (
     validate_consultation,
 )
 from oma_desktop.services.context import AppContext
+from oma_desktop.services.history import consultation_history, history_line
 from oma_desktop.services.search import hit_for_person
+from oma_desktop.services.staff import staff_choices
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.models.person_search_model import document_text
-from oma_desktop.ui.widgets.forms import INVALID_STYLE, CodeCombo, DateField, FieldErrors, SearchableCombo
+from oma_desktop.ui.widgets.field_widgets import FieldForm
+from oma_desktop.ui.widgets.forms import INVALID_STYLE, CodeCombo, DateField, SearchableCombo
+from oma_desktop.ui.widgets.person_search import PersonSearchPanel
 from oma_desktop.ui.widgets.person_summary import age_text
+from oma_desktop.ui.widgets.topic_picker import TopicPicker
 
-CODE_ROLE = Qt.ItemDataRole.UserRole + 1
-FOLD_ROLE = Qt.ItemDataRole.UserRole + 2
-MIN_DATE = dt.datetime(2015, 1, 1)
-_HISTORY_HIDDEN = frozenset({"person_id", "anon_sex", "anon_age", "anon_nationality"})
+log = logging.getLogger(__name__)
+ANONYMOUS = [s.name for s in on_tab(CONSULTATION_FIELDS, "anonymous")]
+WHAT = [s.name for s in on_tab(CONSULTATION_FIELDS, "what")]
+DETAILS = [s.name for s in on_tab(CONSULTATION_FIELDS, "details")]
 _NOTE_STYLE = (
     "QLabel { background: #e8f0fe; color: #0b3a82; border: 1px solid #aac4f2;"
     " border-radius: 4px; padding: 6px 10px; }"
@@ -87,7 +70,6 @@ _WARNING_STYLE = (
     "QLabel { background: #fff4ce; color: #5c4400; border: 1px solid #e3c66b;"
     " border-radius: 4px; padding: 6px 10px; }"
 )
-MUTED_COLOR = "#5f6368"
 _ERROR_STYLE = "color: #b71c1c; font-weight: bold;"
 
 
@@ -103,291 +85,6 @@ def fix_minimum_size(dialog: QDialog) -> None:
     size = dialog.minimumSizeHint().expandedTo(dialog.minimumSize())
     dialog.setMinimumSize(0, 0)  # Qt marks a minimum as explicit only when it changes
     dialog.setMinimumSize(size)
-
-
-def datetime_format() -> str:
-    return "MM/dd/yyyy HH:mm" if current_language() == "en" else "dd/MM/yyyy HH:mm"
-
-
-# --------------------------------------------------------------------------- topics
-
-
-def _qdatetime(value: dt.datetime) -> QDateTime:
-    """A local QDateTime from a naive datetime (to the minute)."""
-    return QDateTime(
-        QDate(value.year, value.month, value.day), QTime(value.hour, value.minute)
-    )
-
-
-class TopicFilterModel(QSortFilterProxyModel):
-    """Accent-insensitive word prefixes; an axis heading stays while a topic of it is shown."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._words: list[str] = []
-        self.setRecursiveFilteringEnabled(True)
-
-    def set_words(self, text: str) -> None:
-        self.beginFilterChange()
-        self._words = fold(text).split()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
-        if not self._words:
-            return True
-        index = self.sourceModel().index(source_row, 0, source_parent)
-        words = str(index.data(FOLD_ROLE) or "").split()
-        # every typed word starts a word of the topic ("sis" finds SIS, not "crisis")
-        return bool(words) and all(any(w.startswith(typed) for w in words) for typed in self._words)
-
-
-class TopicFilterEdit(QLineEdit):
-    """Down goes into the list; Enter ticks the first topic shown."""
-
-    go_down = Signal()
-    enter_pressed = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Down:
-            self.go_down.emit()
-            event.accept()
-            return
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.enter_pressed.emit()
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-
-class TopicTree(QTreeView):
-    """Topics grouped by axis; Space (or Enter) ticks the current topic."""
-
-    back_to_filter = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        index = self.currentIndex()
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and index.isValid():
-            model = self.model()
-            checked = index.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked.value
-            model.setData(
-                index,
-                (Qt.CheckState.Unchecked if checked else Qt.CheckState.Checked).value,
-                Qt.ItemDataRole.CheckStateRole,
-            )
-            event.accept()
-            return
-        if event.key() == Qt.Key.Key_Up and self.indexAbove(index) == QModelIndex():
-            self.back_to_filter.emit()
-            event.accept()
-            return
-        if event.key() == Qt.Key.Key_Up:
-            above = self.indexAbove(index)
-            while above.isValid() and not (above.flags() & Qt.ItemFlag.ItemIsEnabled):
-                above = self.indexAbove(above)
-            if not above.isValid():
-                self.back_to_filter.emit()
-                event.accept()
-                return
-        super().keyPressEvent(event)
-
-
-class TopicPicker(QWidget):
-    """A filter box over a checkable list of topics grouped by the six axes."""
-
-    changed = Signal()
-
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        lang = current_language()
-        self.model = QStandardItemModel(self)
-        palette_text = self.palette().color(QPalette.ColorRole.WindowText)
-        for axis in ctx.catalogs.axes:
-            topics = ctx.catalogs.topics_for_axis(axis.code)
-            if not topics:
-                continue
-            header = QStandardItem(axis.label(lang))
-            header.setFlags(Qt.ItemFlag.NoItemFlags)  # a heading: never selected nor ticked
-            header.setData(f"axis:{axis.code}", CODE_ROLE)
-            header.setData("", FOLD_ROLE)
-            font = scaled(self.font(), 1.0, bold=True)
-            header.setFont(font)
-            header.setForeground(QBrush(palette_text))
-            header.setData(
-                _("Axis: {name}").format(name=axis.label(lang)), Qt.ItemDataRole.AccessibleTextRole
-            )
-            for topic in topics:
-                item = QStandardItem(topic.label(lang))
-                item.setFlags(
-                    Qt.ItemFlag.ItemIsEnabled
-                    | Qt.ItemFlag.ItemIsSelectable
-                    | Qt.ItemFlag.ItemIsUserCheckable
-                    | Qt.ItemFlag.ItemNeverHasChildren
-                )
-                item.setCheckState(Qt.CheckState.Unchecked)
-                item.setData(topic.code, CODE_ROLE)
-                item.setData(
-                    fold(f"{topic.label(lang)} {topic.code} {axis.label(lang)}"), FOLD_ROLE
-                )
-                header.appendRow(item)
-            self.model.appendRow(header)
-        self._items: dict[str, QStandardItem] = {}
-        for row in range(self.model.rowCount()):
-            header = self.model.item(row)
-            for child in range(header.rowCount()):
-                item = header.child(child)
-                self._items[str(item.data(CODE_ROLE))] = item
-        self.model.itemChanged.connect(self._on_item_changed)
-
-        self.proxy = TopicFilterModel(self)
-        self.proxy.setSourceModel(self.model)
-
-        self.filter_edit = TopicFilterEdit()
-        self.filter_edit.setObjectName("topicFilter")
-        self.filter_edit.setPlaceholderText(_("Filter topics: type part of the name, Enter ticks it"))
-        self.filter_edit.setAccessibleName(_("Filter topics"))
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.textChanged.connect(self._on_filter)
-        self.filter_edit.go_down.connect(self.focus_list)
-        self.filter_edit.enter_pressed.connect(self.tick_first_shown)
-
-        self.view = TopicTree()
-        self.view.setObjectName("topicList")
-        self.view.setAccessibleName(_("Topics"))
-        self.view.setModel(self.proxy)
-        self.view.setHeaderHidden(True)
-        self.view.setRootIsDecorated(False)
-        self.view.setItemsExpandable(False)
-        self.view.setIndentation(14)
-        self.view.setUniformRowHeights(True)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.back_to_filter.connect(self._back_to_filter)
-        self.view.expandAll()
-
-        self.chosen_label = QLabel()
-        self.chosen_label.setObjectName("chosenTopics")
-        self.chosen_label.setWordWrap(True)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.filter_edit)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(self.chosen_label)
-        self._update_chosen()
-
-    # --- values ---------------------------------------------------------------------
-
-    def codes(self) -> list[str]:
-        """Ticked topic codes, in catalog order."""
-        return [code for code, item in self._items.items() if item.checkState() == Qt.CheckState.Checked]
-
-    def set_codes(self, codes: list[str]) -> None:
-        wanted = set(codes)
-        self.model.blockSignals(True)
-        for code, item in self._items.items():
-            item.setCheckState(Qt.CheckState.Checked if code in wanted else Qt.CheckState.Unchecked)
-        self.model.blockSignals(False)
-        self.view.viewport().update()
-        self._update_chosen()
-
-    def set_checked(self, code: str, checked: bool = True) -> None:
-        self._items[code].setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-
-    def visible_codes(self) -> list[str]:
-        codes = []
-        for row in range(self.proxy.rowCount()):
-            parent = self.proxy.index(row, 0)
-            for child in range(self.proxy.rowCount(parent)):
-                codes.append(str(self.proxy.index(child, 0, parent).data(CODE_ROLE)))
-        return codes
-
-    def scroll_to_first_checked(self) -> None:
-        codes = self.codes()
-        if codes:
-            source = self._items[codes[0]].index()
-            self.view.scrollTo(
-                self.proxy.mapFromSource(source), QAbstractItemView.ScrollHint.PositionAtCenter
-            )
-
-    def label_of(self, code: str) -> str:
-        item = self._items.get(code)
-        return item.text() if item else code
-
-    # --- behaviour ------------------------------------------------------------------
-
-    def _on_filter(self, text: str) -> None:
-        self.proxy.set_words(text)
-        self.view.expandAll()
-
-    def _first_topic_index(self) -> QModelIndex:
-        for row in range(self.proxy.rowCount()):
-            parent = self.proxy.index(row, 0)
-            if self.proxy.rowCount(parent):
-                return self.proxy.index(0, 0, parent)
-        return QModelIndex()
-
-    def focus_list(self) -> None:
-        current = self.view.currentIndex()
-        if not current.isValid() or not (current.flags() & Qt.ItemFlag.ItemIsEnabled):
-            current = self._first_topic_index()
-        if current.isValid():
-            self.view.setCurrentIndex(current)
-        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def _back_to_filter(self) -> None:
-        self.filter_edit.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.filter_edit.selectAll()
-
-    def tick_first_shown(self) -> None:
-        index = self._first_topic_index()
-        if not index.isValid():
-            return
-        self.set_checked(str(index.data(CODE_ROLE)), True)
-        self.filter_edit.selectAll()
-
-    def _on_item_changed(self, _item: QStandardItem) -> None:
-        self._update_chosen()
-        self.changed.emit()
-
-    def _update_chosen(self) -> None:
-        codes = self.codes()
-        if codes:
-            self.chosen_label.setText(
-                _("Chosen: {topics}").format(topics="; ".join(self.label_of(c) for c in codes))
-            )
-            self.chosen_label.setStyleSheet("")
-        else:
-            self.chosen_label.setText(_("No topic chosen yet."))
-            self.chosen_label.setStyleSheet(f"color: {MUTED_COLOR};")
-
-
-# --------------------------------------------------------------------------- the dialog
-
-
-def _plain_text(lines: int) -> QPlainTextEdit:
-    edit = QPlainTextEdit()
-    edit.setTabChangesFocus(True)
-    edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-    height = QFontMetrics(edit.font()).lineSpacing() * lines + 14
-    edit.setMinimumHeight(height)
-    edit.setMaximumHeight(height + QFontMetrics(edit.font()).lineSpacing() * 2)
-    return edit
-
-
-def describe_change(change: Change) -> str:
-    """``"27/11/2026 15:30 — Recepción: changed What was asked, Topics"``."""
-    when = i18n.format_datetime(change.when)
-    if change.kind == "create":
-        what = _("created the consultation")
-    elif change.kind == "link":
-        what = _("linked it to a registered person")
-    elif change.kind == "tombstone":
-        what = _("deleted it")
-    else:
-        names = [field_label(f) for f in change.fields if f not in _HISTORY_HIDDEN]
-        what = _("changed {fields}").format(fields=", ".join(names)) if names else _("changed it")
-    return _("{when} — {user}: {what}").format(when=when, user=change.user, what=what)
 
 
 class ConsultationDialog(QDialog):
@@ -420,15 +117,19 @@ class ConsultationDialog(QDialog):
         self.link_dialog: QDialog | None = None
 
         self.setObjectName("consultationDialog")
-        self.setWindowTitle(self._title())
         self.setSizeGripEnabled(True)
         self.setStyleSheet(INVALID_STYLE)
-        self.errors = FieldErrors()
-
+        loaded = self._loaded
+        self.form = FieldForm(CONSULTATION_FIELDS, ctx.catalogs, choices={
+            "casa_id": casa_choices(ctx.session, loaded.casa_id if loaded else ""),
+            "staff_user_id": staff_choices(
+                ctx.session, loaded.staff_user_id if loaded else ctx.user_id),
+        })
+        self.errors = self.form.errors
         self._build()
         self._fill()
-        self._initial = self._snapshot()
-        self._connect_changes()
+        self._initial = self.form.state()
+        self.form.on_change(self._on_changed)
         fix_minimum_size(self)
         self.resize(1000, 660)
 
@@ -440,7 +141,28 @@ class ConsultationDialog(QDialog):
         return _("Quick consultation") if self.anonymous else _("New consultation")
 
     def _build(self) -> None:
-        ctx = self.ctx
+        form = self.form
+        form.build([*ANONYMOUS, "topics", *WHAT, *DETAILS])
+        used: set[str] = set()
+        # the widgets by the names the rest of the app (and its tests) know them by
+        self.anon_sex_combo = cast(CodeCombo, form["anon_sex"])
+        self.anon_age_edit = form["anon_age"]
+        self.anon_nationality_combo = cast(SearchableCombo, form["anon_nationality"])
+        self.topics = cast(TopicPicker, form["topics"])
+        self.topic_filter, self.topic_view = self.topics.filter_edit, self.topics.view
+        self.summary_edit = cast(QPlainTextEdit, form["summary"])
+        self.actions_edit = cast(QPlainTextEdit, form["actions"])
+        self.outcome_edit = cast(QPlainTextEdit, form["outcome"])
+        self.follow_up_edit = cast(DateField, form["follow_up_date"])
+        self.date_edit = form["occurred_at"]
+        self.channel_combo = cast(CodeCombo, form["channel"])
+        self.casa_combo = cast(CodeCombo, form["casa_id"])
+        self.staff_combo = cast(CodeCombo, form["staff_user_id"])
+        for name, object_name in (("summary", "summary"), ("actions", "actions"),
+                                  ("outcome", "outcome"), ("follow_up_date", "followUp"),
+                                  ("occurred_at", "occurredAt")):
+            form[name].setObjectName(object_name)
+
         # who
         self.person_label = QLabel()
         self.person_label.setObjectName("consultationPerson")
@@ -452,119 +174,62 @@ class ConsultationDialog(QDialog):
         self.anonymous_note.setObjectName("anonymousNote")
         self.anonymous_note.setStyleSheet(_NOTE_STYLE)
         self.anonymous_note.setWordWrap(True)
-
-        self.anon_sex_combo = CodeCombo([(c, _(t)) for c, t in SEX], empty_label="—")
-        self.anon_sex_combo.setAccessibleName(field_label("anon_sex"))
-        self.anon_age_edit = QLineEdit()
-        self.anon_age_edit.setAccessibleName(field_label("anon_age"))
-        self.anon_age_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,3}"), self))
-        self.anon_age_edit.setMaximumWidth(QFontMetrics(self.font()).horizontalAdvance("0000") + 30)
-        self.anon_nationality_combo = SearchableCombo([("XX", _("Stateless")), *i18n.countries()])
-        self.anon_nationality_combo.setAccessibleName(field_label("anon_nationality"))
         self.anon_nationality_combo.setMinimumWidth(220)
         self.anon_box = QWidget()
-        anon = QGridLayout(self.anon_box)
+        anon = self._columns(self.anon_box, ANONYMOUS, used)
         anon.setContentsMargins(0, 0, 0, 0)
-        for col, (key, widget) in enumerate(
-            (("anon_sex", self.anon_sex_combo), ("anon_age", self.anon_age_edit),
-             ("anon_nationality", self.anon_nationality_combo))
-        ):
-            caption = QLabel(field_label(key))
-            caption.setBuddy(widget)
-            anon.addWidget(caption, 0, col)
-            anon.addWidget(widget, 1, col)
-            anon.addWidget(self.errors.make_label(key, widget), 2, col)
-        anon.setColumnStretch(3, 1)
+        anon.setColumnStretch(len(ANONYMOUS), 1)
 
-        # topics
-        self.topics = TopicPicker(ctx)
-        self.topic_filter = self.topics.filter_edit
-        self.topic_view = self.topics.view
+        # topics | what happened
         topics_caption = QLabel(_("Topics (at least one) *"))
         topics_caption.setFont(scaled(self.font(), 1.0, bold=True))
         topics_caption.setBuddy(self.topic_filter)
-        self.topics_error = self.errors.make_label("topics", self.topic_view)
-
-        # what happened
-        self.summary_edit = _plain_text(3)
-        self.summary_edit.setObjectName("summary")
-        self.actions_edit = _plain_text(3)
-        self.actions_edit.setObjectName("actions")
-        self.outcome_edit = _plain_text(2)
-        self.outcome_edit.setObjectName("outcome")
-        self.follow_up_edit = DateField()
-        self.follow_up_edit.setObjectName("followUp")
-        self.follow_up_edit.setMaximumWidth(160)
-
-        # when, where, who, how
-        self.date_edit = QDateTimeEdit()
-        self.date_edit.setObjectName("occurredAt")
-        self.date_edit.setDisplayFormat(datetime_format())
-        self.date_edit.setCalendarPopup(True)
-        self.date_edit.setMinimumDateTime(_qdatetime(MIN_DATE))
-        self.casa_combo = CodeCombo(self._casas())
-        self.staff_combo = CodeCombo(self._staff())
-        self.channel_combo = CodeCombo([(c, _(t)) for c, t in CHANNELS])
-
         left = QVBoxLayout()
         left.addWidget(topics_caption)
         left.addWidget(self.topics, 1)
-        left.addWidget(self.topics_error)
+        left.addWidget(form.error_labels["topics"])
 
         right = QGridLayout()
         right.setVerticalSpacing(2)
         row = 0
-        for key, widget in (
-            ("summary", self.summary_edit),
-            ("actions", self.actions_edit),
-            ("outcome", self.outcome_edit),
-        ):
-            caption = QLabel(field_label(key))
-            caption.setBuddy(widget)
-            widget.setAccessibleName(field_label(key))
-            right.addWidget(caption, row, 0)
-            right.addWidget(widget, row + 1, 0)
-            right.addWidget(self.errors.make_label(key, widget), row + 2, 0)
+        line = QFontMetrics(self.font()).lineSpacing()
+        for name in ("summary", "actions", "outcome"):
+            box = form[name]
+            box.setMaximumHeight(box.minimumHeight() + line * 2)
+            right.addWidget(form.caption(name, used), row, 0)
+            right.addWidget(box, row + 1, 0)
+            right.addWidget(form.error_labels[name], row + 2, 0)
             row += 3
+        self.follow_up_edit.setMaximumWidth(160)
         follow = QHBoxLayout()
-        follow_caption = QLabel(field_label("follow_up_date"))
-        follow_caption.setBuddy(self.follow_up_edit)
-        self.follow_up_edit.setAccessibleName(field_label("follow_up_date"))
         follow.setSpacing(8)
-        follow.addWidget(follow_caption)
+        follow.addWidget(form.caption("follow_up_date", used))
         follow.addWidget(self.follow_up_edit)
-        follow_hint = QLabel(_("(optional: when to call the person back)"))
+        hint = form.specs["follow_up_date"].hint
+        follow_hint = QLabel(_(hint))
         follow_hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         follow.addWidget(follow_hint, 1)
         right.addLayout(follow, row, 0)
-        right.addWidget(self.errors.make_label("follow_up_date", self.follow_up_edit), row + 1, 0)
+        right.addWidget(form.error_labels["follow_up_date"], row + 1, 0)
         right.setRowStretch(row + 2, 1)
-
-        details = QGroupBox(_("Consultation details"))
-        grid = QGridLayout(details)
-        for col, (key, widget) in enumerate(
-            (("occurred_at", self.date_edit), ("channel", self.channel_combo),
-             ("casa_id", self.casa_combo), ("staff_user_id", self.staff_combo))
-        ):
-            caption = QLabel(field_label(key))
-            caption.setBuddy(widget)
-            widget.setAccessibleName(field_label(key))
-            grid.addWidget(caption, 0, col)
-            grid.addWidget(widget, 1, col)
-            grid.addWidget(self.errors.make_label(key, widget), 2, col)
-            grid.setColumnStretch(col, 1)
 
         columns = QHBoxLayout()
         columns.addLayout(left, 4)
         columns.addSpacing(12)
         columns.addLayout(right, 5)
 
+        # when, where, who, how
+        details = QGroupBox(_("Consultation details"))
+        grid = self._columns(details, DETAILS, used)
+        for col in range(len(DETAILS)):
+            grid.setColumnStretch(col, 1)
+
         # history (edit mode) and linking (anonymous, edit mode)
         self.history_box = QGroupBox(_("History"))
         self.history_list = QListWidget()
         self.history_list.setObjectName("consultationHistory")
         self.history_list.setAccessibleName(_("History of changes"))
-        self.history_list.setMaximumHeight(QFontMetrics(self.font()).lineSpacing() * 4 + 12)
+        self.history_list.setMaximumHeight(line * 4 + 12)
         QVBoxLayout(self.history_box).addWidget(self.history_list)
         self.link_button = QPushButton(_("Link to a person…"))
         self.link_button.setToolTip(
@@ -604,39 +269,19 @@ class ConsultationDialog(QDialog):
 
         self.save_shortcut = QShortcut(QKeySequence("Ctrl+S"), self)
         self.save_shortcut.activated.connect(self.save)
-
-        order: list[QWidget] = [
-            self.anon_sex_combo, self.anon_age_edit, self.anon_nationality_combo,
-            self.topic_filter, self.topic_view, self.summary_edit, self.actions_edit,
-            self.outcome_edit, self.follow_up_edit, self.date_edit, self.channel_combo,
-            self.casa_combo, self.staff_combo, self.history_list, self.link_button,
-            self.cancel_button, self.save_button,
-        ]
+        order = [*form.chain(), self.history_list, self.link_button, self.cancel_button,
+                 self.save_button]
         for first, second in itertools.pairwise(order):
             self.setTabOrder(first, second)
 
-    def _casas(self) -> list[tuple[str, str]]:
-        rows = self.ctx.session.store.rows("SELECT id, name FROM casa WHERE deleted = 0 ORDER BY id")
-        items = [(r["id"], r["name"]) for r in rows]
-        known = {code for code, _name in items}
-        for code in (self.ctx.session.store.casa_id, self._loaded.casa_id if self._loaded else ""):
-            if code and code not in known:
-                items.append((code, code))
-                known.add(code)
-        return items
-
-    def _staff(self) -> list[tuple[str, str]]:
-        rows = self.ctx.session.store.rows(
-            "SELECT id, display_name FROM app_user WHERE deleted = 0 AND active = 1"
-            " ORDER BY display_name"
-        )
-        items = [(r["id"], r["display_name"]) for r in rows]
-        known = {code for code, _name in items}
-        wanted = self._loaded.staff_user_id if self._loaded else self.ctx.user_id
-        if wanted and wanted not in known:
-            row = self.ctx.session.store.get("app_user", wanted)
-            items.append((wanted, row["display_name"] if row else wanted))
-        return items
+    def _columns(self, parent: QWidget, names: list[str], used: set[str]) -> QGridLayout:
+        """Fields side by side: captions above, errors below."""
+        grid = QGridLayout(parent)
+        for col, name in enumerate(names):
+            grid.addWidget(self.form.caption(name, used, mark_required=False), 0, col)
+            grid.addWidget(self.form[name], 1, col)
+            grid.addWidget(self.form.error_labels[name], 2, col)
+        return grid
 
     def _fill(self) -> None:
         self._show_person()
@@ -645,25 +290,11 @@ class ConsultationDialog(QDialog):
         self.history_box.setVisible(editing)
         self.link_button.setVisible(editing and self.anonymous)
         if data is None:
-            now = dt.datetime.now().replace(second=0, microsecond=0)
-            self.date_edit.setDateTime(_qdatetime(now))
-            self.casa_combo.set_value(self.ctx.session.store.casa_id)
-            self.staff_combo.set_value(self.ctx.user_id)
-            self.channel_combo.set_value("presencial")
+            self.form.load({"occurred_at": None, "casa_id": self.ctx.session.casa_id,
+                            "staff_user_id": self.ctx.user_id})
         else:
-            assert self.consultation_id is not None
-            self.date_edit.setDateTime(_qdatetime(data.occurred_at or dt.datetime.now()))
-            self.casa_combo.set_value(data.casa_id)
-            self.staff_combo.set_value(data.staff_user_id)
-            self.channel_combo.set_value(data.channel)
-            self.topics.set_codes(data.topics)
-            self.summary_edit.setPlainText(data.summary)
-            self.actions_edit.setPlainText(data.actions)
-            self.outcome_edit.setPlainText(data.outcome)
-            self.follow_up_edit.set_value(data.follow_up_date)
-            self.anon_sex_combo.set_value(data.anon_sex)
-            self.anon_age_edit.setText("" if data.anon_age is None else str(data.anon_age))
-            self.anon_nationality_combo.set_value(data.anon_nationality or None)
+            self.form.load({name: read(data, spec) for name, spec in self.form.specs.items()
+                            if name in self.form.widgets})
             self._fill_history()
         first = self.anon_sex_combo if self.anonymous and not editing else self.topic_filter
         first.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -692,21 +323,9 @@ class ConsultationDialog(QDialog):
 
     def _fill_history(self) -> None:
         self.history_list.clear()
-        if self.consultation_id is None:
-            return
-        for change in history(self.ctx.session, self.consultation_id):
-            self.history_list.addItem(describe_change(change))
-
-    def _connect_changes(self) -> None:
-        for edit in (self.summary_edit, self.actions_edit, self.outcome_edit):
-            edit.textChanged.connect(self._on_changed)
-        for line in (self.follow_up_edit, self.anon_age_edit):
-            line.textChanged.connect(self._on_changed)
-        for combo in (self.casa_combo, self.staff_combo, self.channel_combo, self.anon_sex_combo):
-            combo.currentIndexChanged.connect(self._on_changed)
-        self.anon_nationality_combo.editTextChanged.connect(self._on_changed)
-        self.date_edit.dateTimeChanged.connect(self._on_changed)
-        self.topics.changed.connect(self._on_changed)
+        if self.consultation_id is not None:
+            for entry in consultation_history(self.ctx.session, self.consultation_id):
+                self.history_list.addItem(history_line(entry))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -716,56 +335,17 @@ class ConsultationDialog(QDialog):
 
     # --- values ---------------------------------------------------------------------
 
-    def _snapshot(self) -> dict[str, object]:
-        """What the clerk can change, to tell whether anything was typed."""
-        return {
-            "occurred_at": self.date_edit.dateTime().toString(Qt.DateFormat.ISODate),
-            "casa_id": self.casa_combo.value(),
-            "staff_user_id": self.staff_combo.value(),
-            "channel": self.channel_combo.value(),
-            "topics": tuple(self.topics.codes()),
-            "summary": self.summary_edit.toPlainText(),
-            "actions": self.actions_edit.toPlainText(),
-            "outcome": self.outcome_edit.toPlainText(),
-            "follow_up_date": self.follow_up_edit.text().strip(),
-            "anon_sex": self.anon_sex_combo.value(),
-            "anon_age": self.anon_age_edit.text().strip(),
-            "anon_nationality": self.anon_nationality_combo.currentText().strip(),
-        }
-
     def is_dirty(self) -> bool:
-        return self._snapshot() != self._initial
+        return self.form.state() != self._initial
 
     def collect(self) -> tuple[ConsultationInput, dict[str, str]]:
-        """The form as a ``ConsultationInput``, plus errors found while reading it."""
-        errors: dict[str, str] = {}
-        follow_up: dt.date | None = None
-        try:
-            follow_up = self.follow_up_edit.value()
-        except ValueError:
-            errors["follow_up_date"] = _("Write a valid date (dd/mm/yyyy).")
-        occurred = self.date_edit.dateTime().toPython()
-        assert isinstance(occurred, dt.datetime)
-        data = ConsultationInput(
-            person_id=self.person_id,
-            occurred_at=occurred.replace(second=0, microsecond=0),
-            casa_id=self.casa_combo.value(),
-            staff_user_id=self.staff_combo.value(),
-            channel=self.channel_combo.value(),
-            topics=self.topics.codes(),
-            summary=self.summary_edit.toPlainText(),
-            actions=self.actions_edit.toPlainText(),
-            outcome=self.outcome_edit.toPlainText(),
-            follow_up_date=follow_up,
-        )
-        if self.anonymous:
-            data.anon_sex = self.anon_sex_combo.value()
-            age = self.anon_age_edit.text().strip()
-            data.anon_age = int(age) if age else None
-            data.anon_nationality = self.anon_nationality_combo.value()
-            if self.anon_nationality_combo.currentText().strip() and not data.anon_nationality:
-                errors["anon_nationality"] = _("Choose a country from the list.")
-        return data, errors
+        """The form as a ``ConsultationInput``, plus what could not be read."""
+        names = [*(ANONYMOUS if self.anonymous else ()), "topics", *WHAT, *DETAILS]
+        values, problems = self.form.read(names)
+        data = ConsultationInput(person_id=self.person_id)
+        for name, value in values.items():
+            write(data, self.form.specs[name], value)  # unreadable ones (None) are in problems
+        return data, problems
 
     # --- saving ---------------------------------------------------------------------
 
@@ -776,24 +356,21 @@ class ConsultationDialog(QDialog):
         if not errors:
             try:
                 if self.consultation_id is None:
-                    self.result_consultation_id = record_consultation(
-                        self.ctx.session, data
-                    )
+                    self.result_consultation_id = record_consultation(self.ctx.session, data)
                 else:
-                    update_consultation(
-                        self.ctx.session, self.consultation_id, data
-                    )
+                    update_consultation(self.ctx.session, self.consultation_id, data)
                     self.result_consultation_id = self.consultation_id
             except ValidationError as exc:
                 errors = exc.fields
             except OmaError as exc:
+                log_exception(log, "the consultation could not be saved", exc)
                 self._show_message(str(exc), error=True)
                 return False
         if errors:
             self._show_errors(errors)
             return False
         self.errors.clear()
-        self._initial = self._snapshot()
+        self._initial = self.form.state()
         assert self.result_consultation_id is not None
         self.saved.emit(self.result_consultation_id)
         self.accept()
@@ -857,11 +434,9 @@ class ConsultationDialog(QDialog):
         self.person_id = person_id
         self.anonymous = False
         self.link_button.setVisible(False)
-        self.anon_sex_combo.set_value("")
-        self.anon_age_edit.clear()
-        self.anon_nationality_combo.set_value(None)
-        now = self._snapshot()  # the cleared walk-in fields are not unsaved changes
-        self._initial.update({k: now[k] for k in ("anon_sex", "anon_age", "anon_nationality")})
+        self.form.load(dict.fromkeys(ANONYMOUS))
+        now = self.form.state()  # the cleared walk-in fields are not unsaved changes
+        self._initial.update({k: now[k] for k in ANONYMOUS})
         self._show_person()
         self._fill_history()
         self.result_consultation_id = self.consultation_id
@@ -874,8 +449,6 @@ class PersonPickerDialog(QDialog):
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from oma_desktop.ui.atencion.page import PersonSearchPanel
-
         self.person_id: str | None = None
         self.setWindowTitle(_("Link to a person"))
         self.panel = PersonSearchPanel(ctx, self, limit=30, picking=True)
@@ -904,7 +477,7 @@ class PersonPickerDialog(QDialog):
         self.resize(860, 460)
         self.search_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def _on_current(self, person_id: object) -> None:
+    def _on_current(self, person_id: Any) -> None:
         self.choose_button.setEnabled(bool(person_id))
 
     def _choose(self, person_id: str) -> None:

@@ -30,9 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from oma_desktop.core.catalogs import Catalogs
-from oma_desktop.i18n import _, country_name, current_language, format_date, ngettext
+from oma_desktop.i18n import _, country_name, format_date, ngettext
+from oma_desktop.services.casas import casa_names
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.duplicates import Candidate
+from oma_desktop.services.history import document_label
 from oma_desktop.services.persons import PersonInput
 
 SAME = "same"
@@ -40,20 +42,9 @@ OTHER = "other"
 BACK = "back"
 
 
-def document_text(catalogs: Catalogs, doc_type: str | None, number: str | None) -> str:
-    """``Pasaporte 123456`` with the document type's label (the code if unknown)."""
-    if not doc_type:
-        return number or ""
-    try:
-        name = catalogs.document_type(doc_type).label(current_language())
-    except KeyError:
-        name = doc_type
-    return f"{name} {number}".strip() if number else name
-
-
 def _candidate_document(catalogs: Catalogs, text: str) -> str:
     doc_type, _sep, number = text.partition(" ")
-    return document_text(catalogs, doc_type, number)
+    return document_label(catalogs, doc_type, number)
 
 
 def typed_summary(catalogs: Catalogs, data: PersonInput) -> str:
@@ -73,7 +64,7 @@ def typed_summary(catalogs: Catalogs, data: PersonInput) -> str:
     if data.nationality:
         parts.append(country_name(data.nationality))
     parts += [
-        document_text(catalogs, d.doc_type, d.number) for d in data.documents if d.number.strip()
+        document_label(catalogs, d.doc_type, d.number) for d in data.documents if d.number.strip()
     ]
     return " · ".join(p for p in parts if p)
 
@@ -176,7 +167,7 @@ class DuplicatesDialog(QDialog):
         table.setTabKeyNavigation(False)
         table.setWordWrap(True)
         table.verticalHeader().setVisible(False)
-        casas = {r["id"]: r["name"] for r in self.ctx.session.store.rows("SELECT id, name FROM casa")}
+        casas = casa_names(self.ctx.session)
         for row, cand in enumerate(self.candidates):
             values = [
                 cand.full_name,

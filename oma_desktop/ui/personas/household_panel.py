@@ -8,6 +8,7 @@ them. A new person has no tab content yet: the household is set after saving.
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -33,6 +34,7 @@ from oma_desktop.services.context import AppContext
 from oma_desktop.services.households import (
     add_member,
     ensure_household,
+    household_name,
     household_of,
     members,
     remove_member,
@@ -197,8 +199,7 @@ class AddMemberDialog(QDialog):
         household_id = household_of(self.ctx.session, person_id)
         if not household_id:
             return ""
-        row = self.ctx.session.store.get("household", household_id)
-        name = str(row["name"]) if row and not row["deleted"] else ""
+        name = household_name(self.ctx.session, household_id)
         self._households[person_id] = name
         return name
 
@@ -309,8 +310,8 @@ class HouseholdPanel(QWidget):
             ))
             self._update_buttons()
             return
-        row_data = self.ctx.session.store.get("household", self.household_id)
-        self.title_label.setText(f"<b>{row_data['name'] if row_data else ''}</b>")
+        name = html.escape(household_name(self.ctx.session, self.household_id))
+        self.title_label.setText(f"<b>{name}</b>")
         for member in members(self.ctx.session, self.household_id):
             name = member.full_name
             if member.person_id == self.person_id:

@@ -1,9 +1,16 @@
 """The person record: register someone new or edit their record (issue #3, items 2, 3, 8, 9).
 
-``PersonDialog(ctx, parent, person_id=None, initial_text="")`` is opened with ``exec()``
-by the Atención and Personas pages. When it is accepted, ``result_person_id`` is the
-saved person, or the existing person the clerk recognised in the duplicates check
-(``chose_existing`` is then True and nothing new was written).
+``PersonDialog(ctx, parent, person_id=None, initial_text="")`` is opened with ``open()``
+or ``exec()`` by the Atención and Personas pages. When it is accepted,
+``result_person_id`` is the saved person, or the existing person the clerk recognised in
+the duplicates check (``chose_existing`` is then True and nothing new was written).
+
+The person field table (``core.fields.PERSON_FIELDS``) drives the form: which widget
+each field gets, its caption and required mark, the tab and box it sits in, the Tab
+order, loading, reading, the dirty check and where each error is shown; the history tab
+reads ``services.history``. This module lays the boxes out and adds what ties fields
+together (the approximate age instead of the birth date, WhatsApp same as the phone, the
+issuing country a document type implies).
 
 Keyboard first: Tab follows the visual order, every label has a mnemonic (Alt+letter)
 for its field, Alt+1…Alt+6 switch tabs, Ctrl+S saves, Esc closes (asking before
@@ -15,10 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
@@ -48,33 +55,24 @@ from PySide6.QtWidgets import (
 )
 
 from oma_desktop.core.errors import OmaError, ValidationError
-from oma_desktop.core.names import name_groups, nice_case, split_full_name
-from oma_desktop.core.text import fold, normalize_phone
-from oma_desktop.core.vocab import (
-    MIGRATORY_STATUS,
-    REGULARIZATION_STAGE,
-    RELATIONSHIPS,
-    SEX,
-    VULNERABILITIES,
-    WG_DOMAINS,
-    WG_LEVELS,
+from oma_desktop.core.fields import (
+    DOCUMENT_FIELDS,
+    GROUPS,
+    NO_DOCUMENT,
+    PERSON_FIELDS,
+    PERSON_TABS,
     field_label,
-    label,
+    on_tab,
+    read,
+    write,
 )
-from oma_desktop.i18n import (
-    _,
-    countries,
-    country_name,
-    current_language,
-    format_date,
-    format_datetime,
-    ngettext,
-)
-from oma_desktop.services.consultations import Change, history
+from oma_desktop.core.names import name_groups, nice_case, split_full_name
+from oma_desktop.core.text import normalize_phone
+from oma_desktop.i18n import _, format_datetime, ngettext
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.duplicates import Candidate, find_duplicates
+from oma_desktop.services.history import person_history
 from oma_desktop.services.persons import (
-    MAX_AGE,
     DocumentInput,
     PersonInput,
     age_on,
@@ -84,63 +82,22 @@ from oma_desktop.services.persons import (
     validate_person,
 )
 from oma_desktop.services.search import parse_query
-from oma_desktop.ui.personas.duplicates_dialog import (
-    OTHER,
-    SAME,
-    DuplicatesDialog,
-    document_text,
-)
+from oma_desktop.ui.personas.duplicates_dialog import OTHER, SAME, DuplicatesDialog
 from oma_desktop.ui.personas.household_panel import HouseholdPanel
-from oma_desktop.ui.widgets.forms import (
-    INVALID_STYLE,
-    CodeCombo,
-    DateField,
-    FieldErrors,
-    SearchableCombo,
-)
+from oma_desktop.ui.widgets.field_widgets import FieldForm, mnemonic_letter, plain, with_mnemonic
+from oma_desktop.ui.widgets.forms import INVALID_STYLE, CodeCombo, DateField, SearchableCombo
 
-DEFAULT_NATIONALITY = "VE"
-DEFAULT_DISTRICT = "150101"  # Cercado de Lima
-STATELESS = "XX"
-NO_DOCUMENT = "NINGUNO"
 DIALOG_SIZE = (1040, 680)
+TAB_PERSONAL, TAB_DOCUMENTS, TAB_RESIDENCE, TAB_DISABILITY, TAB_HOUSEHOLD, TAB_HISTORY = range(6)
 # documents usually issued by Peru / by Venezuela (the issuing country is filled in for them)
 PERUVIAN_DOCUMENTS = frozenset({"DNI", "CE", "PTP", "CPP", "CSR"})
 VENEZUELAN_DOCUMENTS = frozenset({"CEDULA_VE"})
-DOCUMENT_FIELDS = ("doc_type", "number", "issuing_country", "issue_date", "expiry_date")
-
-TAB_PERSONAL, TAB_DOCUMENTS, TAB_RESIDENCE, TAB_DISABILITY, TAB_HOUSEHOLD, TAB_HISTORY = range(6)
-
-# change-log fields that mean nothing to a clerk reading the history
-HIDDEN_HISTORY_FIELDS = frozenset(
-    {"created_at", "casa_id", "consent_date", "consent_recorded_by", "person_id"}
-)
-# history rows follow the order of the form
-_FIELD_ORDER = {name: i for i, name in enumerate((
-    "given_names", "paternal_surname", "maternal_surname", "sex", "gender_identity", "birth_date",
-    "birth_date_estimated", "nationality", "phone", "whatsapp", "consent_register", "consent_refer",
-    "consent_contact", "notes", "doc_type", "number", "issuing_country", "issue_date", "expiry_date",
-    "district_ubigeo", "zone", "address_ref", "arrival_date", "migratory_status",
-    "regularization_stage", *(code for code, _text in WG_DOMAINS),
-    *(code for code, _text in VULNERABILITIES), "household_id", "deleted",
-))}
-_DATE_FIELDS = frozenset({"birth_date", "arrival_date", "issue_date", "expiry_date", "consent_date"})
-_FLAG_FIELDS = frozenset(
-    {"consent_register", "consent_refer", "consent_contact", "birth_date_estimated", "deleted"}
-    | {code for code, _text in VULNERABILITIES}
-)
+DOCUMENT_INPUTS = [s.name for s in on_tab(DOCUMENT_FIELDS, "documents")]
+# typed together: a birth date, or "does not know it" and an approximate age
+BIRTH = ("birth_date", "birth_date_estimated", "estimated_age")
+# fields whose widget attribute has another name (the form's historic API)
+ATTRIBUTES = {"district_ubigeo": "district", "birth_date_estimated": "birth_unknown"}
 _MOBILE = re.compile(r"9\d{8}")
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    change: Change
-    title: str  # "Datos modificados", "Documento agregado"...
-    subject: str  # the document it is about, or ""
-
-
-def bad_date_message() -> str:
-    return _("Write a valid date (day/month/year).")
 
 
 # --- initial text from the search box -------------------------------------------------------
@@ -162,20 +119,15 @@ def split_initial_text(text: str) -> Prefill:
 
     Names are read by :func:`oma_desktop.core.names.split_full_name` (``Pérez Quispe,
     José Luis``; ``José Luis Pérez Quispe``; capitals or a frequent given name mark which
-    end holds the surnames), the same rules as the spreadsheet import. A single word is taken as the
-    paternal surname (what clerks usually search for). A chunk with digits is a document
-    number, or a phone when it is a Peruvian mobile number (9 digits starting with 9).
+    end holds the surnames), the same rules as the spreadsheet import. A single word is
+    taken as the paternal surname (what clerks usually search for). A chunk with digits is
+    a document number, or a phone when it is a Peruvian mobile number (9 digits from 9).
     """
     text = text.strip()
     if not text:
         return Prefill()
-    name_chunks = []
-    for chunk in text.split():
-        if any(ch.isdigit() for ch in chunk):
-            name_chunks.append(" ")
-        else:
-            name_chunks.append(chunk)
-    names = " ".join(name_chunks).strip(" ,;")
+    chunks = [" " if any(ch.isdigit() for ch in chunk) else chunk for chunk in text.split()]
+    names = " ".join(chunks).strip(" ,;")
     document = phone = ""
     for number in parse_query(text).numbers:
         digits = normalize_phone(number) if number.isdigit() else ""
@@ -197,35 +149,7 @@ def split_initial_text(text: str) -> Prefill:
     )
 
 
-# --- small helpers ---------------------------------------------------------------------------
-
-
-def with_mnemonic(text: str, used: set[str]) -> str:
-    """``text`` with ``&`` before a letter not in ``used`` (word starts first), marking it used."""
-    if "&" in text:
-        return text
-    starts = [i for i, ch in enumerate(text) if ch.isalpha() and (i == 0 or not text[i - 1].isalnum())]
-    others = [i for i, ch in enumerate(text) if ch.isalpha() and i not in starts]
-    for i in starts + others:
-        ch = text[i].lower()
-        if ch.isascii() and ch not in used:
-            used.add(ch)
-            return f"{text[:i]}&{text[i:]}"
-    return text
-
-
-def mnemonic_letter(text: str) -> str:
-    index = text.find("&")
-    return text[index + 1].lower() if 0 <= index < len(text) - 1 else ""
-
-
-def plain(text: str) -> str:
-    """Label text without mnemonic marks or the required-field asterisk."""
-    return text.replace("&", "").removesuffix(" *").strip()
-
-
-def _translated(vocabulary: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(code, _(text)) for code, text in vocabulary]
+# --- layout helpers --------------------------------------------------------------------------
 
 
 def _hint_label(text: str) -> QLabel:
@@ -245,7 +169,7 @@ class _FormGrid(QGridLayout):
         self.setHorizontalSpacing(10)
         self._row = 0
 
-    def add(self, caption: QLabel | None, field: QWidget | QLayout, error: QLabel | None = None) -> None:
+    def add(self, caption: QWidget | None, field: QWidget | QLayout, error: QLabel | None = None) -> None:
         if caption is not None:
             self.addWidget(caption, self._row, 0)
         if isinstance(field, QLayout):
@@ -257,9 +181,12 @@ class _FormGrid(QGridLayout):
             self.addWidget(error, self._row, 1)
             self._row += 1
 
-    def add_full(self, widget: QWidget) -> None:
-        """A widget across both columns (an explanation above the fields)."""
-        self.addWidget(widget, self._row, 0, 1, 2)
+    def add_full(self, widget: QWidget | QLayout) -> None:
+        """Across both columns (a check box, an explanation)."""
+        if isinstance(widget, QLayout):
+            self.addLayout(widget, self._row, 0, 1, 2)
+        else:
+            self.addWidget(widget, self._row, 0, 1, 2)
         self._row += 1
 
 
@@ -291,60 +218,42 @@ class DocumentRow:
     """The widgets of one document in the documents grid (inputs, then their errors)."""
 
     def __init__(self, dialog: PersonDialog, doc: DocumentInput | None = None) -> None:
-        catalogs = dialog.ctx.catalogs
-        lang = current_language()
         self.dialog = dialog
         self.doc_id = doc.id if doc else None
-        self.doc_type = CodeCombo(
-            [(d.code, d.label(lang)) for d in catalogs.document_types], empty_label=_("Choose…")
-        )
+        self.form = FieldForm(DOCUMENT_FIELDS, dialog.ctx.catalogs)
+        self.form.build(DOCUMENT_INPUTS)
+        self.errors = self.form.errors
+        self.error_labels = self.form.error_labels
+        self.doc_type = cast(CodeCombo, self.form["doc_type"])
+        self.number = cast(QLineEdit, self.form["number"])
+        self.issuing_country = cast(SearchableCombo, self.form["issuing_country"])
+        self.issue_date = cast(DateField, self.form["issue_date"])
+        self.expiry_date = cast(DateField, self.form["expiry_date"])
         self.doc_type.setMinimumContentsLength(26)
-        self.doc_type.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.number = QLineEdit()
-        self.number.setMaxLength(20)
-        self.number.setMinimumWidth(dialog.fontMetrics().horizontalAdvance("0" * 14) + 16)
-        self.issuing_country = SearchableCombo(dialog.country_items)
         self.issuing_country.setMinimumContentsLength(14)
-        self.issuing_country.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.issue_date = DateField()
-        self.expiry_date = DateField()
+        for combo in (self.doc_type, self.issuing_country):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.number.setMinimumWidth(dialog.fontMetrics().horizontalAdvance("0" * 14) + 16)
         for date in (self.issue_date, self.expiry_date):
             date.setFixedWidth(dialog.date_width)
         self.remove_button = QPushButton(_("Remove"))
         self.remove_button.setAutoDefault(False)
-        self.errors = FieldErrors()
-        self.error_labels = {key: self.errors.make_label(key, self.widget(key)) for key in DOCUMENT_FIELDS}
         if doc is not None:
-            self.doc_type.set_value(doc.doc_type)
-            self.number.setText(doc.number)
-            self.issuing_country.set_value(doc.issuing_country or None)
-            self.issue_date.set_value(doc.issue_date)
-            self.expiry_date.set_value(doc.expiry_date)
+            self.form.load({name: read(doc, self.form.specs[name]) for name in DOCUMENT_INPUTS})
         self.doc_type.currentIndexChanged.connect(lambda _i: self._type_changed())
         self._type_changed(fill_country=False)
 
-    def widget(self, key: str) -> QWidget:
-        return {
-            "doc_type": self.doc_type,
-            "number": self.number,
-            "issuing_country": self.issuing_country,
-            "issue_date": self.issue_date,
-            "expiry_date": self.expiry_date,
-        }[key]
-
     def inputs(self) -> list[QWidget]:
-        return [*(self.widget(k) for k in DOCUMENT_FIELDS), self.remove_button]
+        return [*self.form.chain(), self.remove_button]
 
     def all_widgets(self) -> list[QWidget]:
         return [*self.inputs(), *self.error_labels.values()]
 
     def set_position(self, index: int) -> None:
         n = index + 1
-        for key in DOCUMENT_FIELDS:
-            self.widget(key).setAccessibleName(
-                _("{field}, document {n}").format(field=field_label(key), n=n)
+        for name in DOCUMENT_INPUTS:
+            self.form[name].setAccessibleName(
+                _("{field}, document {n}").format(field=field_label(name, "document"), n=n)
             )
         self.remove_button.setAccessibleName(_("Remove document {n}").format(n=n))
 
@@ -353,15 +262,12 @@ class DocumentRow:
         none = code == NO_DOCUMENT
         for widget in (self.number, self.issuing_country, self.issue_date, self.expiry_date):
             widget.setEnabled(not none)
-        placeholder = ""
         try:
             pattern = self.dialog.ctx.catalogs.document_type(code).number_pattern
         except KeyError:
             pattern = ""
-        match = re.fullmatch(r"\\d\{(\d+)\}", pattern)
-        if match:
-            placeholder = _("{n} digits").format(n=match.group(1))
-        self.number.setPlaceholderText(placeholder)
+        digits = re.fullmatch(r"\\d\{(\d+)\}", pattern)
+        self.number.setPlaceholderText(_("{n} digits").format(n=digits.group(1)) if digits else "")
         if fill_country and not none and not self.issuing_country.currentText().strip():
             country = ""
             if code in PERUVIAN_DOCUMENTS:
@@ -374,23 +280,21 @@ class DocumentRow:
                 self.issuing_country.set_value(country)
 
     def is_blank(self) -> bool:
-        return not (
-            self.doc_type.value()
-            or self.number.text().strip()
-            or self.issuing_country.currentText().strip()
-            or self.issue_date.text().strip()
-            or self.expiry_date.text().strip()
-        )
+        typed = [self.number, self.issue_date, self.expiry_date, self.issuing_country.lineEdit()]
+        return not self.doc_type.value() and not any(w.text().strip() for w in typed if w)
 
     def state(self) -> tuple[Any, ...]:
-        return (
-            self.doc_id,
-            self.doc_type.value(),
-            self.number.text(),
-            self.issuing_country.currentText(),
-            self.issue_date.text(),
-            self.expiry_date.text(),
-        )
+        return (self.doc_id, *self.form.state().values())
+
+    def value(self) -> tuple[DocumentInput, dict[str, str]]:
+        """The typed document, and what could not be read (keyed by field name)."""
+        doc = DocumentInput(doc_type=self.doc_type.value(), id=self.doc_id)
+        if doc.doc_type == NO_DOCUMENT:
+            return doc, {}
+        values, problems = self.form.read(DOCUMENT_INPUTS[1:])
+        for name, value in values.items():
+            write(doc, self.form.specs[name], value)
+        return doc, problems
 
 
 # --- the dialog ------------------------------------------------------------------------------
@@ -400,6 +304,28 @@ class PersonDialog(QDialog):
     """Register a new person (``person_id`` None) or edit one; see the module docstring."""
 
     person_saved = Signal(str)
+    # widgets built from the field table, under the names callers know them by
+    given_names: QLineEdit
+    paternal_surname: QLineEdit
+    maternal_surname: QLineEdit
+    sex: CodeCombo
+    gender_identity: QLineEdit
+    birth_date: DateField
+    birth_unknown: QCheckBox
+    estimated_age: QSpinBox
+    nationality: SearchableCombo
+    phone: QLineEdit
+    whatsapp: QLineEdit
+    consent_register: QCheckBox
+    consent_refer: QCheckBox
+    consent_contact: QCheckBox
+    notes: QPlainTextEdit
+    district: SearchableCombo
+    zone: QLineEdit
+    address_ref: QLineEdit
+    arrival_date: DateField
+    migratory_status: CodeCombo
+    regularization_stage: CodeCombo
 
     def __init__(
         self,
@@ -414,25 +340,24 @@ class PersonDialog(QDialog):
         self.result_person_id: str | None = None
         self.chose_existing = False
         self.duplicates_dialog: DuplicatesDialog | None = None
-        self.errors = FieldErrors()
         self.document_rows: list[DocumentRow] = []
-        self._fields: dict[str, QWidget] = {}  # bound person fields, in visual order
         self._used_rows: list[DocumentRow] = []
-        self._loaded: PersonInput | None = None
-        self.country_items = [*countries(), (STATELESS, _("Stateless"))]
         self.date_width = self.fontMetrics().horizontalAdvance("00/00/00000") + 40
-
         self.save_text = _("&Save")
         self._reserved = {mnemonic_letter(self.save_text)}
 
+        self.form = FieldForm(PERSON_FIELDS, ctx.catalogs)
+        self.errors = self.form.errors
+        self._build_fields()
+
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName(_("Sections of the record"))
-        self.tabs.addTab(self._build_personal(), _("Personal details"))
-        self.tabs.addTab(self._build_documents(), _("Documents"))
-        self.tabs.addTab(self._build_residence(), _("Residence and migratory situation"))
-        self.tabs.addTab(self._build_disability(), _("Disability and vulnerability"))
+        builders = (self._build_personal, self._build_documents, self._build_residence,
+                    self._build_disability)
+        for (_key, title), build in zip(PERSON_TABS, builders, strict=True):
+            self.tabs.addTab(build(), _(title))
         self.household = HouseholdPanel(ctx, person_id)
-        self.tabs.addTab(self.household, field_label("household_id"))
+        self.tabs.addTab(self.household, _("Household"))
         self.history_tree: QTreeWidget | None = None
         if person_id is not None:
             self.tabs.addTab(self._build_history(), _("History"))
@@ -447,8 +372,6 @@ class PersonDialog(QDialog):
         self.summary_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
         self.summary_label.setVisible(False)
         self.summary_label.setAccessibleName(_("Error message"))
-        required = _hint_label(_("* Required"))
-
         self.save_button = QPushButton(self.save_text)
         self.cancel_button = QPushButton(_("Cancel"))
         self.save_button.setDefault(True)
@@ -462,7 +385,7 @@ class PersonDialog(QDialog):
         self.save_shortcut.activated.connect(self.save)
 
         bottom = QHBoxLayout()
-        bottom.addWidget(required)
+        bottom.addWidget(_hint_label(_("* Required")))
         bottom.addWidget(self.summary_label, 1)
         bottom.addStretch(0)
         bottom.addWidget(self.save_button)
@@ -473,12 +396,9 @@ class PersonDialog(QDialog):
 
         if person_id is None:
             self.setWindowTitle(_("Register a person"))
-            self.nationality.set_value(DEFAULT_NATIONALITY)
-            self.district.set_value(DEFAULT_DISTRICT)
             self._prefill(split_initial_text(initial_text))
         else:
-            self._loaded = load_person(ctx.session, person_id)
-            self.set_values(self._loaded)
+            self.set_values(load_person(ctx.session, person_id))
             self.setWindowTitle(_("Person record: {name}").format(name=self._full_name()))
         if not self.document_rows:
             self.add_document_row(focus=False)
@@ -493,132 +413,113 @@ class PersonDialog(QDialog):
         self.given_names.setFocus()
         self._initial_state = self.state()
 
-    # --- building ---------------------------------------------------------------------
+    # --- building -----------------------------------------------------------------------
 
-    def _caption(self, text: str, buddy: QWidget, used: set[str], required: bool = False) -> QLabel:
-        """A label with a mnemonic for ``buddy``, whose accessible name becomes ``text``."""
-        caption = QLabel(with_mnemonic(text, used) + (" *" if required else ""))
-        caption.setBuddy(buddy)
-        buddy.setAccessibleName(text)
-        return caption
-
-    def _field(
-        self,
-        grid: _FormGrid,
-        used: set[str],
-        key: str,
-        widget: QWidget,
-        field: QWidget | QLayout | None = None,
-        text: str | None = None,
-        required: bool = False,
-    ) -> None:
-        caption = self._caption(text or field_label(key), widget, used, required)
-        error = self.errors.make_label(key, widget)
-        self._fields[key] = widget
-        grid.add(caption, field if field is not None else widget, error)
-
-    def _checkbox(self, text: str, used: set[str]) -> QCheckBox:
-        box = QCheckBox(with_mnemonic(text, used))
-        box.setAccessibleName(text)
-        return box
-
-    def _build_personal(self) -> QWidget:
-        used = set(self._reserved)
-        self.given_names = QLineEdit()
-        self.paternal_surname = QLineEdit()
-        self.maternal_surname = QLineEdit()
-        for edit in (self.given_names, self.paternal_surname, self.maternal_surname):
-            edit.setMaxLength(80)
-        self.sex = CodeCombo(_translated(SEX), empty_label=_("Choose…"))
-        self.gender_identity = QLineEdit()
-        self.gender_identity.setPlaceholderText(_("Only if the person states it"))
-        self.birth_date = DateField()
-        self.birth_date.setFixedWidth(self.date_width)
+    def _build_fields(self) -> None:
+        """Every person field typed on the form, with the attribute names callers know."""
+        typed = [s.name for s in PERSON_FIELDS if s.tab and s.tab != "documents"]
+        quiet = {*BIRTH[1:], *(s.name for s in PERSON_FIELDS if s.group == "vulnerability")}
+        self.form.build(n for n in typed if n not in quiet)
+        self.form.build((n for n in typed if n in quiet), error_lines=False)
+        for name, widget in self.form.widgets.items():
+            setattr(self, ATTRIBUTES.get(name, name), widget)
+        self.wg = {s.name: cast(CodeCombo, self.form[s.name]) for s in PERSON_FIELDS if s.group == "wg"}
+        self.vulnerabilities = {
+            s.name: cast(QCheckBox, self.form[s.name])
+            for s in PERSON_FIELDS if s.group == "vulnerability"
+        }
+        self.whatsapp_same = QCheckBox()
         self.age_label = QLabel()
         self.age_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("000 años") + 8)
-        self.birth_unknown = QCheckBox()
-        self.estimated_age = QSpinBox()
-        self.estimated_age.setRange(0, MAX_AGE)
         self.estimated_age.setSuffix(" " + _("years"))
-        self.estimated_age.setValue(30)
         self.estimated_age.setEnabled(False)
-        self.nationality = SearchableCombo(self.country_items)
-
-        identity = QGroupBox(_("Identity"))
-        grid = _FormGrid()
-        self._field(grid, used, "given_names", self.given_names, required=True)
-        self._field(grid, used, "paternal_surname", self.paternal_surname, required=True)
-        self._field(grid, used, "maternal_surname", self.maternal_surname)
-        self._field(grid, used, "sex", self.sex, _row_layout(self.sex, 1), required=True)
-        self._field(grid, used, "gender_identity", self.gender_identity)
-        self._field(
-            grid, used, "birth_date", self.birth_date,
-            _row_layout(self.birth_date, self.age_label, 1),
-        )
-        self.birth_unknown.setText(with_mnemonic(_("Does not know the exact date"), used))
-        self.birth_unknown.setAccessibleName(plain(self.birth_unknown.text()))
-        age_caption = self._caption(_("Approximate age"), self.estimated_age, used)
-        grid.add(None, _row_layout(self.birth_unknown, 1, age_caption, self.estimated_age))
-        self._field(grid, used, "nationality", self.nationality, required=True)
-        identity.setLayout(grid)
-
-        self.phone = QLineEdit()
-        self.phone.setPlaceholderText(_("Mobile: 9 digits"))
-        self.whatsapp = QLineEdit()
-        self.whatsapp_same = QCheckBox()
-        for edit in (self.phone, self.whatsapp):
-            edit.setMaxLength(20)
-        contact = QGroupBox(_("Contact"))
-        grid = _FormGrid()
-        self._field(grid, used, "phone", self.phone)
-        self._field(grid, used, "whatsapp", self.whatsapp)
-        self.whatsapp_same.setText(with_mnemonic(_("Same number as the phone"), used))
-        self.whatsapp_same.setAccessibleName(plain(self.whatsapp_same.text()))
-        grid.add(None, self.whatsapp_same)
-        contact.setLayout(grid)
-
-        consent = QGroupBox(_("Consent"))
-        box = QVBoxLayout(consent)
-        self.consent_register = self._checkbox(
-            _("The person agrees to have their data registered") + " *", used
-        )
-        self.consent_register.setAccessibleName(_("The person agrees to have their data registered"))
-        box.addWidget(self.consent_register)
-        box.addWidget(_hint_label(_("Required. Without it, record only an anonymous consultation.")))
-        consent_error = self.errors.make_label("consent_register", self.consent_register)
-        self._fields["consent_register"] = self.consent_register
-        box.addWidget(consent_error)
-        self.consent_refer = self._checkbox(_("Agrees to be referred to other institutions"), used)
-        self.consent_contact = self._checkbox(_("Agrees to be contacted by phone or WhatsApp"), used)
-        box.addWidget(self.consent_refer)
-        box.addWidget(self.consent_contact)
-
-        self.notes = QPlainTextEdit()
-        self.notes.setTabChangesFocus(True)
-        self.notes.setMinimumHeight(60)
-        notes_caption = self._caption(field_label("notes"), self.notes, used)
-        self._fields["notes"] = self.notes
-        notes_error = self.errors.make_label("notes", self.notes)
-
-        right = QVBoxLayout()
-        right.addWidget(contact)
-        right.addWidget(consent)
-        right.addWidget(notes_caption)
-        right.addWidget(self.notes, 1)
-        right.addWidget(notes_error)
-
-        page = QWidget()
-        columns = QHBoxLayout(page)
-        left = QVBoxLayout()
-        left.addWidget(identity)
-        left.addStretch(1)
-        columns.addLayout(left, 11)
-        columns.addLayout(right, 9)
-
+        for name in ("birth_date", "arrival_date"):
+            self.form[name].setFixedWidth(self.date_width)
+        for name in ("district_ubigeo", "migratory_status", "regularization_stage"):
+            self.form[name].setMinimumWidth(300)
+        for combo in self.wg.values():
+            combo.setMinimumWidth(220)
         self.birth_date.textChanged.connect(lambda _t: self._update_age_label())
         self.birth_unknown.toggled.connect(self._birth_unknown_toggled)
         self.phone.textChanged.connect(self._sync_whatsapp)
         self.whatsapp_same.toggled.connect(self._whatsapp_same_toggled)
+
+    def _grid(
+        self, names: Sequence[str], used: set[str],
+        custom: dict[str, Callable[[_FormGrid], None]] | None = None, intro: str = "",
+    ) -> _FormGrid:
+        """The rows of ``names``: caption | field, error underneath; check boxes across.
+
+        ``custom`` lays out some fields itself (by name); ``intro`` is a hint on top."""
+        grid = _FormGrid()
+        form = self.form
+        if intro:
+            grid.add_full(_hint_label(intro))
+        for name in names:
+            if custom and name in custom:
+                custom[name](grid)
+                continue
+            widget = form[name]
+            caption = form.caption(name, used)
+            error = form.error_labels.get(name)
+            if isinstance(widget, QCheckBox):
+                grid.add_full(widget)
+                hint = form.specs[name].hint
+                if hint:
+                    grid.add_full(_hint_label(_(hint)))
+                if error is not None:
+                    grid.add_full(error)
+            elif isinstance(widget, QComboBox | DateField) and not isinstance(widget, SearchableCombo):
+                grid.add(caption, _row_layout(widget, 1), error)
+            else:
+                grid.add(caption, widget, error)
+        return grid
+
+    def _group(
+        self, tab: str, group: str, used: set[str], intro: str = "",
+        **custom: Callable[[_FormGrid], None],
+    ) -> QGroupBox:
+        """A box of the field table's group ``group`` (see :meth:`_grid`)."""
+        names = [s.name for s in on_tab(PERSON_FIELDS, tab, group)]
+        box = QGroupBox(_(GROUPS[group]))
+        box.setLayout(self._grid(names, used, custom, intro))
+        return box
+
+    def _build_personal(self) -> QWidget:
+        used = set(self._reserved)
+        form = self.form
+
+        def birth(grid: _FormGrid) -> None:
+            caption = form.caption("birth_date", used)
+            grid.add(caption, _row_layout(self.birth_date, self.age_label, 1),
+                     form.error_labels["birth_date"])
+            form.caption("birth_date_estimated", used)
+            age_caption = form.caption("estimated_age", used)
+            grid.add(None, _row_layout(self.birth_unknown, 1, age_caption, self.estimated_age))
+
+        def whatsapp(grid: _FormGrid) -> None:
+            grid.add(form.caption("whatsapp", used), self.whatsapp, form.error_labels["whatsapp"])
+            self.whatsapp_same.setText(with_mnemonic(_("Same number as the phone"), used))
+            self.whatsapp_same.setAccessibleName(plain(self.whatsapp_same.text()))
+            grid.add(None, self.whatsapp_same)
+
+        identity = self._group("personal", "identity", used, birth_date=birth,
+                               birth_date_estimated=lambda _g: None, estimated_age=lambda _g: None)
+        contact = self._group("personal", "contact", used, whatsapp=whatsapp)
+        consent = self._group("personal", "consent", used)
+        right = QVBoxLayout()
+        right.addWidget(contact)
+        right.addWidget(consent)
+        right.addWidget(form.caption("notes", used))
+        right.addWidget(self.notes, 1)
+        right.addWidget(form.error_labels["notes"])
+        left = QVBoxLayout()
+        left.addWidget(identity)
+        left.addStretch(1)
+        page = QWidget()
+        columns = QHBoxLayout(page)
+        columns.addLayout(left, 11)
+        columns.addLayout(right, 9)
         return _scrolling(page)
 
     def _build_documents(self) -> QWidget:
@@ -629,10 +530,8 @@ class PersonDialog(QDialog):
         self.documents_grid = QGridLayout()
         self.documents_grid.setHorizontalSpacing(8)
         self.documents_grid.setVerticalSpacing(2)
-        headers = [field_label(k) for k in DOCUMENT_FIELDS]
-        for column, text in enumerate(headers):
-            header = QLabel(f"<b>{text}</b>")
-            self.documents_grid.addWidget(header, 0, column)
+        for column, name in enumerate(DOCUMENT_INPUTS):
+            self.documents_grid.addWidget(QLabel(f"<b>{field_label(name, 'document')}</b>"), 0, column)
         for column, stretch in enumerate((5, 2, 2, 0, 0, 0)):
             self.documents_grid.setColumnStretch(column, stretch)
         content = QWidget()
@@ -656,86 +555,33 @@ class PersonDialog(QDialog):
 
     def _build_residence(self) -> QWidget:
         used = set(self._reserved)
-        districts = sorted(
-            self.ctx.catalogs.districts,
-            key=lambda d: fold(d.label(current_language())),
-        )
-        items = [
-            (d.ubigeo, d.label() if d.province != "Callao" or d.name == "Callao" else f"{d.name} (Callao)")
-            for d in districts
-        ]
-        self.district = SearchableCombo(items)
-        self.zone = QLineEdit()
-        self.zone.setPlaceholderText(_("E.g. human settlement, urbanisation or sector"))
-        self.address_ref = QLineEdit()
-        self.address_ref.setPlaceholderText(_("E.g. behind the market, blue door"))
-        self.arrival_date = DateField()
-        self.arrival_date.setFixedWidth(self.date_width)
-        self.migratory_status = CodeCombo(_translated(MIGRATORY_STATUS), empty_label=_("Not recorded"))
-        self.regularization_stage = CodeCombo(
-            _translated(REGULARIZATION_STAGE), empty_label=_("Not recorded")
-        )
-
-        residence = QGroupBox(_("Residence"))
-        grid = _FormGrid()
-        self._field(grid, used, "district_ubigeo", self.district, _row_layout(self.district, 1))
-        self._field(grid, used, "zone", self.zone)
-        self._field(grid, used, "address_ref", self.address_ref)
-        residence.setLayout(grid)
-
-        migration = QGroupBox(field_label("migratory_status"))
-        grid = _FormGrid()
-        self._field(grid, used, "arrival_date", self.arrival_date, _row_layout(self.arrival_date, 1))
-        self._field(
-            grid, used, "migratory_status", self.migratory_status,
-            _row_layout(self.migratory_status, 1),
-        )
-        self._field(
-            grid, used, "regularization_stage", self.regularization_stage,
-            _row_layout(self.regularization_stage, 1),
-        )
-        migration.setLayout(grid)
-        for combo in (self.district, self.migratory_status, self.regularization_stage):
-            combo.setMinimumWidth(300)
-
         page = QWidget()
+        page.setMaximumWidth(760)
         layout = QVBoxLayout(page)
-        layout.addWidget(residence)
-        layout.addWidget(migration)
+        layout.addWidget(self._group("residence", "residence", used))
+        layout.addWidget(self._group("residence", "migration", used))
         layout.addStretch(1)
         wrapper = QWidget()
         outer = QHBoxLayout(wrapper)
-        page.setMaximumWidth(760)
         outer.addWidget(page, 1)
         outer.addStretch(0)
         return _scrolling(wrapper)
 
     def _build_disability(self) -> QWidget:
         used = set(self._reserved)
-        wg_box = QGroupBox(_("Washington Group questions (disability)"))
-        grid = _FormGrid()
-        grid.add_full(_hint_label(_(
+        wg_box = self._group("disability", "wg", used, intro=_(
             "Ask: “Do you have difficulty…?” and choose the answer. Leave “Not asked” "
             "when the question was not asked."
-        )))
-        self.wg: dict[str, CodeCombo] = {}
-        for code, text in WG_DOMAINS:
-            combo = CodeCombo(_translated(WG_LEVELS), empty_label=_("Not asked"))
-            combo.setMinimumWidth(220)
-            self.wg[code] = combo
-            self._field(grid, used, code, combo, _row_layout(combo, 1), text=_(text))
-        wg_box.setLayout(grid)
+        ))
 
-        vuln_box = QGroupBox(_("Vulnerability situations"))
+        vuln_box = QGroupBox(_(GROUPS["vulnerability"]))
         vuln_grid = QGridLayout(vuln_box)
-        self.vulnerabilities: dict[str, QCheckBox] = {}
-        half = (len(VULNERABILITIES) + 1) // 2
-        for i, (code, text) in enumerate(VULNERABILITIES):
-            box = self._checkbox(_(text), used)
-            self.vulnerabilities[code] = box
-            vuln_grid.addWidget(box, i % half, i // half)
-        first = next(iter(self.vulnerabilities.values()))
-        self._fields["vulnerabilities"] = first
+        boxes = list(self.vulnerabilities)
+        half = (len(boxes) + 1) // 2
+        for i, name in enumerate(boxes):
+            self.form.caption(name, used)
+            vuln_grid.addWidget(self.vulnerabilities[name], i % half, i // half)
+        first = self.vulnerabilities[boxes[0]]
         vuln_grid.addWidget(self.errors.make_label("vulnerabilities", first), half, 0, 1, 2)
         vuln_grid.setColumnStretch(2, 1)
 
@@ -755,8 +601,7 @@ class PersonDialog(QDialog):
         tree.setAlternatingRowColors(True)
         tree.setUniformRowHeights(True)
         header = tree.header()
-        metrics = tree.fontMetrics()
-        header.resizeSection(0, metrics.horizontalAdvance("00/00/0000 00:00") + 48)
+        header.resizeSection(0, tree.fontMetrics().horizontalAdvance("00/00/0000 00:00") + 48)
         header.resizeSection(1, 150)
         header.resizeSection(2, 400)
         header.setStretchLastSection(True)
@@ -820,124 +665,63 @@ class PersonDialog(QDialog):
         return " ".join(p.strip() for p in parts if p.strip())
 
     def _prefill(self, prefill: Prefill) -> None:
-        self.given_names.setText(prefill.given_names)
-        self.paternal_surname.setText(prefill.paternal_surname)
-        self.maternal_surname.setText(prefill.maternal_surname)
-        self.phone.setText(prefill.phone)
+        self.form.load({"given_names": prefill.given_names, "paternal_surname": prefill.paternal_surname,
+                        "maternal_surname": prefill.maternal_surname, "phone": prefill.phone})
         if prefill.document_number:
             self.add_document_row(DocumentInput(number=prefill.document_number), focus=False)
 
     def set_values(self, data: PersonInput) -> None:
         """Show ``data`` in the form (edit mode)."""
-        for name in ("given_names", "paternal_surname", "maternal_surname", "gender_identity",
-                     "phone", "zone", "address_ref"):
-            getattr(self, name).setText(getattr(data, name))
-        same = bool(data.whatsapp) and normalize_phone(data.whatsapp) == normalize_phone(data.phone)
-        self.whatsapp.setText(data.whatsapp)
-        self.whatsapp_same.setChecked(same)
-        self.sex.set_value(data.sex)
+        self.form.load({
+            name: read(data, spec) for name, spec in self.form.specs.items()
+            if name in self.form.widgets and name not in BIRTH
+        })
+        self.whatsapp_same.setChecked(
+            bool(data.whatsapp) and normalize_phone(data.whatsapp) == normalize_phone(data.phone)
+        )
         if data.birth_date is None and data.estimated_age is not None:
             self.estimated_age.setValue(data.estimated_age)
             self.birth_unknown.setChecked(True)
         else:
             self.birth_date.set_value(data.birth_date)
-        self.nationality.set_value(data.nationality or None)
-        self.consent_register.setChecked(data.consent_register)
-        self.consent_refer.setChecked(data.consent_refer)
-        self.consent_contact.setChecked(data.consent_contact)
-        self.notes.setPlainText(data.notes)
-        self.district.set_value(data.district_ubigeo or None)
-        self.arrival_date.set_value(data.arrival_date)
-        self.migratory_status.set_value(data.migratory_status)
-        self.regularization_stage.set_value(data.regularization_stage)
-        for code, combo in self.wg.items():
-            level = data.wg.get(code)
-            combo.set_value("" if level is None else str(level))
-        for code, box in self.vulnerabilities.items():
-            box.setChecked(code in data.vulnerabilities)
         for doc in data.documents:
             self.add_document_row(doc, focus=False)
 
     def gather(self) -> tuple[PersonInput, dict[str, str]]:
         """The typed person, and the problems found before the service validates it
         (text that is not a date, a country or district not in the list)."""
-        errors: dict[str, str] = {}
-
-        def date_of(widget: DateField, key: str) -> dt.date | None:
-            try:
-                return widget.value()
-            except ValueError:
-                errors[key] = bad_date_message()
-                return None
-
-        data = PersonInput(
-            given_names=self.given_names.text(),
-            paternal_surname=self.paternal_surname.text(),
-            maternal_surname=self.maternal_surname.text(),
-            sex=self.sex.value(),
-            gender_identity=self.gender_identity.text(),
-            nationality=self.nationality.value(),
-            phone=self.phone.text(),
-            whatsapp=self.phone.text() if self.whatsapp_same.isChecked() else self.whatsapp.text(),
-            district_ubigeo=self.district.value(),
-            zone=self.zone.text(),
-            address_ref=self.address_ref.text(),
-            migratory_status=self.migratory_status.value(),
-            regularization_stage=self.regularization_stage.value(),
-            consent_register=self.consent_register.isChecked(),
-            consent_refer=self.consent_refer.isChecked(),
-            consent_contact=self.consent_contact.isChecked(),
-            notes=self.notes.toPlainText(),
-        )
+        names = [n for n in self.form.widgets if n not in BIRTH]
+        values, errors = self.form.read(names)
+        data = PersonInput()
+        for name, value in values.items():
+            write(data, self.form.specs[name], value)
+        if self.whatsapp_same.isChecked():
+            data.whatsapp = data.phone
         if self.birth_unknown.isChecked():
             data.estimated_age = self.estimated_age.value()
         else:
-            data.birth_date = date_of(self.birth_date, "birth_date")
-        data.arrival_date = date_of(self.arrival_date, "arrival_date")
-        if self.district.currentText().strip() and not data.district_ubigeo:
-            errors["district_ubigeo"] = _("Choose a district from the list.")
-        data.wg = {code: int(combo.value()) for code, combo in self.wg.items() if combo.value()}
-        data.vulnerabilities = {code for code, box in self.vulnerabilities.items() if box.isChecked()}
+            birth, problem = self.form.read(["birth_date"])
+            data.birth_date = birth["birth_date"]
+            errors.update(problem)
         self._used_rows = []
         for row in self.document_rows:
             if row.is_blank():
                 continue
+            doc, problems = row.value()
             key = f"documents.{len(data.documents)}"
-            doc_type = row.doc_type.value()
-            none = doc_type == NO_DOCUMENT
-            doc = DocumentInput(doc_type=doc_type, id=row.doc_id)
-            if not none:
-                doc.number = row.number.text()
-                doc.issuing_country = row.issuing_country.value()
-                if row.issuing_country.currentText().strip() and not doc.issuing_country:
-                    errors[f"{key}.issuing_country"] = _("Choose a country from the list.")
-                doc.issue_date = date_of(row.issue_date, f"{key}.issue_date")
-                doc.expiry_date = date_of(row.expiry_date, f"{key}.expiry_date")
+            errors.update({f"{key}.{name}": message for name, message in problems.items()})
             data.documents.append(doc)
             self._used_rows.append(row)
         return data, errors
 
     def state(self) -> tuple[Any, ...]:
         """Everything typed, to tell whether the form was modified."""
-        texts = (
-            self.given_names, self.paternal_surname, self.maternal_surname, self.gender_identity,
-            self.birth_date, self.phone, self.whatsapp, self.zone, self.address_ref,
-            self.arrival_date,
-        )
-        combos = (
-            self.sex, self.nationality, self.district, self.migratory_status,
-            self.regularization_stage, *self.wg.values(),
-        )
-        checks = (
-            self.birth_unknown, self.whatsapp_same, self.consent_register, self.consent_refer,
-            self.consent_contact, *self.vulnerabilities.values(),
-        )
+        typed = self.form.state()
+        if not self.birth_unknown.isChecked():
+            typed.pop("estimated_age")  # only read when the birth date is not known
         return (
-            tuple(w.text() for w in texts),
-            tuple(w.currentText() for w in combos),
-            tuple(w.isChecked() for w in checks),
-            self.estimated_age.value() if self.birth_unknown.isChecked() else None,
-            self.notes.toPlainText(),
+            typed,
+            self.whatsapp_same.isChecked(),
             tuple(row.state() for row in self.document_rows if row.doc_id or not row.is_blank()),
         )
 
@@ -946,12 +730,15 @@ class PersonDialog(QDialog):
 
     # --- reactions ----------------------------------------------------------------------
 
-    def _update_age_label(self) -> None:
+    def _typed_age(self) -> int | None:
         try:
             birth = self.birth_date.value()
         except ValueError:
-            birth = None
-        age = age_on(birth, dt.date.today()) if birth else None
+            return None
+        return age_on(birth, dt.date.today()) if birth else None
+
+    def _update_age_label(self) -> None:
+        age = self._typed_age()
         self.age_label.setText(
             "" if age is None or age < 0 else ngettext("{n} year", "{n} years", age).format(n=age)
         )
@@ -960,14 +747,10 @@ class PersonDialog(QDialog):
         self.birth_date.setEnabled(not checked)
         self.estimated_age.setEnabled(checked)
         self.age_label.setVisible(not checked)
-        if checked:
-            try:
-                birth = self.birth_date.value()
-            except ValueError:
-                birth = None
-            age = age_on(birth, dt.date.today()) if birth else None
-            if age is not None and 0 <= age <= MAX_AGE:
-                self.estimated_age.setValue(age)
+        age = self._typed_age()
+        spin = self.estimated_age
+        if checked and age is not None and spin.minimum() <= age <= spin.maximum():
+            spin.setValue(age)
 
     def _sync_whatsapp(self, text: str) -> None:
         if self.whatsapp_same.isChecked():
@@ -989,20 +772,18 @@ class PersonDialog(QDialog):
                 return
 
     def focus_chain(self) -> list[QWidget]:
-        """Every input in visual order (the Tab order)."""
-        chain: list[QWidget] = [
-            self.given_names, self.paternal_surname, self.maternal_surname, self.sex,
-            self.gender_identity, self.birth_date, self.birth_unknown, self.estimated_age,
-            self.nationality, self.phone, self.whatsapp, self.whatsapp_same,
-            self.consent_register, self.consent_refer, self.consent_contact, self.notes,
-        ]
-        for row in self.document_rows:
-            chain += row.inputs()
-        chain.append(self.add_document_button)
-        chain += [self.district, self.zone, self.address_ref, self.arrival_date,
-                  self.migratory_status, self.regularization_stage]
-        chain += list(self.wg.values())
-        chain += list(self.vulnerabilities.values())
+        """Every input in visual order (the Tab order): the field table's order, tab by tab."""
+        chain: list[QWidget] = []
+        for key, _title in PERSON_TABS:
+            if key == "documents":
+                for row in self.document_rows:
+                    chain += row.inputs()
+                chain.append(self.add_document_button)
+                continue
+            for name in (s.name for s in on_tab(PERSON_FIELDS, key)):
+                chain += self.form.chain([name])
+                if name == "whatsapp":
+                    chain.append(self.whatsapp_same)
         if self.household.table is not None:
             chain += [self.household.table, self.household.add_button, self.household.remove_button]
         if self.history_tree is not None:
@@ -1022,8 +803,7 @@ class PersonDialog(QDialog):
             return
         data, errors = self.gather()
         used_rows = list(self._used_rows)
-        service_errors = validate_person(data, self.ctx.catalogs)
-        errors = {**service_errors, **errors}
+        errors = {**validate_person(data, self.ctx.catalogs), **errors}
         if errors:
             self.show_errors(errors, used_rows)
             return
@@ -1033,9 +813,7 @@ class PersonDialog(QDialog):
             if candidates:
                 self._ask_about_duplicates(data, candidates, used_rows)
                 return
-            self._register(data, used_rows)
-        else:
-            self._update(data, used_rows)
+        self._write(data, used_rows)
 
     def _ask_about_duplicates(
         self, data: PersonInput, candidates: Sequence[Candidate], used_rows: list[DocumentRow]
@@ -1055,34 +833,24 @@ class PersonDialog(QDialog):
             self.chose_existing = True
             self.accept()
         elif dialog.choice == OTHER:
-            self._register(data, used_rows)
+            self._write(data, used_rows)
         else:
             self.given_names.setFocus()
 
-    def _register(self, data: PersonInput, used_rows: list[DocumentRow]) -> None:
+    def _write(self, data: PersonInput, used_rows: list[DocumentRow]) -> None:
+        """One service call, one transaction: the new person, or the fields that changed."""
         try:
-            person_id = register_person(self.ctx.session, data)
+            if self.person_id is None:
+                person_id = register_person(self.ctx.session, data)
+            else:
+                update_person(self.ctx.session, self.person_id, data)
+                person_id = self.person_id
         except ValidationError as exc:
             self.show_errors(exc.fields, used_rows)
             return
         except OmaError as exc:
             QMessageBox.warning(self, _("The person could not be saved"), str(exc))
             return
-        self._saved(person_id)
-
-    def _update(self, data: PersonInput, used_rows: list[DocumentRow]) -> None:
-        assert self.person_id is not None
-        try:
-            update_person(self.ctx.session, self.person_id, data)
-        except ValidationError as exc:
-            self.show_errors(exc.fields, used_rows)
-            return
-        except OmaError as exc:
-            QMessageBox.warning(self, _("The person could not be saved"), str(exc))
-            return
-        self._saved(self.person_id)
-
-    def _saved(self, person_id: str) -> None:
         self.result_person_id = person_id
         self.chose_existing = False
         self._initial_state = self.state()
@@ -1122,14 +890,16 @@ class PersonDialog(QDialog):
         self.clear_errors()
         person_errors = {k: v for k, v in errors.items() if not k.startswith("documents.")}
         unbound = [person_errors[k] for k in self.errors.show(person_errors)]
-        invalid: list[QWidget] = [w for k, w in self._fields.items() if k in person_errors]
+        invalid: list[QWidget] = [w for k, w in self.form.widgets.items() if k in person_errors]
+        if "vulnerabilities" in person_errors:
+            invalid.append(next(iter(self.vulnerabilities.values())))
         claimed: set[str] = set(person_errors)
         for index, row in enumerate(used_rows):
             prefix = f"documents.{index}."
             mine = {k[len(prefix):]: v for k, v in errors.items() if k.startswith(prefix)}
             claimed |= {prefix + k for k in mine}
             unbound += [mine[k] for k in row.errors.show(mine)]
-            invalid += [row.widget(k) for k in DOCUMENT_FIELDS if k in mine]
+            invalid += [row.form[k] for k in DOCUMENT_INPUTS if k in mine]
         unbound += [v for k, v in errors.items() if k not in claimed]
         tabs_with_errors = sorted({self.tab_of(w) for w in invalid} - {-1})
         warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
@@ -1155,11 +925,9 @@ class PersonDialog(QDialog):
         if index >= 0:
             self.tabs.setCurrentIndex(index)
             page = self.tabs.widget(index)
-            areas: list[QScrollArea] = []
+            areas = page.findChildren(QScrollArea) if page is not None else []
             if isinstance(page, QScrollArea):
                 areas = [page]
-            elif page is not None:
-                areas = page.findChildren(QScrollArea)
             for area in areas:
                 if area.isAncestorOf(widget):
                     area.ensureWidgetVisible(widget)
@@ -1167,92 +935,23 @@ class PersonDialog(QDialog):
 
     # --- history ------------------------------------------------------------------------
 
-    def describe_value(self, name: str, value: Any) -> str:
-        """A logged value as a clerk reads it: labels instead of codes, dates as dd/mm/aaaa."""
-        if value is None or value == "":
-            return _("(empty)")
-        if name in _FLAG_FIELDS:
-            return _("Yes") if value else _("No")
-        if name in _DATE_FIELDS:
-            try:
-                return format_date(str(value))
-            except ValueError:
-                return str(value)
-        if name in ("nationality", "issuing_country", "anon_nationality"):
-            return country_name(str(value))
-        if name == "district_ubigeo":
-            try:
-                return self.ctx.catalogs.district(str(value)).label()
-            except KeyError:
-                return str(value)
-        if name == "household_id":
-            row = self.ctx.session.store.get("household", str(value))
-            return str(row["name"]) if row else str(value)
-        if name == "doc_type":
-            return document_text(self.ctx.catalogs, str(value), None)
-        vocabularies = {"sex": SEX, "migratory_status": MIGRATORY_STATUS,
-                        "regularization_stage": REGULARIZATION_STAGE, "relationship": RELATIONSHIPS}
-        if name in vocabularies:
-            return label(vocabularies[name], str(value))
-        if name.startswith("wg_"):
-            return label(WG_LEVELS, str(value))
-        return str(value)
-
-    def history_entries(self) -> list[HistoryEntry]:
-        """The logged writes to the person and their documents, newest first."""
-        if self.person_id is None:
-            return []
-        titles = {"create": _("Registered"), "update": _("Details changed"), "tombstone": _("Deleted")}
-        entries = [
-            HistoryEntry(c, titles.get(c.kind, c.kind), "")
-            for c in history(self.ctx.session, self.person_id)
-        ]
-        doc_titles = {"create": _("Document added"), "update": _("Document changed"),
-                      "tombstone": _("Document removed")}
-        for doc in self.ctx.session.store.rows(
-            "SELECT id, doc_type, number FROM document WHERE person_id = ?", [self.person_id]
-        ):
-            name = document_text(self.ctx.catalogs, doc["doc_type"], doc["number"])
-            entries += [
-                HistoryEntry(c, doc_titles.get(c.kind, c.kind), name)
-                for c in history(self.ctx.session, doc["id"])
-            ]
-        # newest first; the registration goes below the documents written with it
-        entries.sort(
-            key=lambda e: (e.change.when, not (e.change.kind == "create" and not e.subject)),
-            reverse=True,
-        )
-        return entries
-
-    @staticmethod
-    def history_fields(change: Change) -> list[tuple[str, Any]]:
-        """The fields of a change worth showing, in the order of the form."""
-        fields = [
-            (name, value) for name, value in change.fields.items()
-            if name not in HIDDEN_HISTORY_FIELDS
-            and not (change.kind == "create" and value in (None, "", 0))
-            and not (change.kind == "tombstone" and name == "deleted")
-        ]
-        return sorted(fields, key=lambda f: _FIELD_ORDER.get(f[0], len(_FIELD_ORDER)))
-
     def refresh_history(self) -> None:
+        """The person's history (``services.history``): one line per change, its fields below."""
         tree = self.history_tree
-        if tree is None:
+        if tree is None or self.person_id is None:
             return
         tree.clear()
-        for entry in self.history_entries():
+        for entry in person_history(self.ctx.session, self.person_id):
             change = entry.change
-            fields = self.history_fields(change)
-            if change.kind == "update" and not fields:
-                continue  # only bookkeeping fields changed
             summary = entry.subject
-            if change.kind == "create" and not entry.subject:
-                summary = ngettext("{n} field", "{n} fields", len(fields)).format(n=len(fields))
+            if change.kind == "create" and change.entity == "person":
+                n = len(entry.fields)
+                summary = ngettext("{n} field", "{n} fields", n).format(n=n)
             top = QTreeWidgetItem([format_datetime(change.when), change.user, entry.title, summary])
             top.setToolTip(3, summary)
-            for name, value in fields:
-                text = self.describe_value(name, value)
-                child = QTreeWidgetItem(top, ["", "", field_label(name), text])
-                child.setToolTip(3, text)
+            for field in entry.fields:
+                child = QTreeWidgetItem(top, ["", "", field.label, field.text])
+                child.setToolTip(3, field.text)
             tree.addTopLevelItem(top)
             top.setExpanded(True)
+
