@@ -21,6 +21,7 @@ message, the form switches to the tab of the first error and keeps everything ty
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ from oma_desktop.core.fields import (
 from oma_desktop.core.names import name_groups, nice_case, split_full_name
 from oma_desktop.core.text import normalize_phone
 from oma_desktop.i18n import _, format_datetime, ngettext
+from oma_desktop.logs import log_exception
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.duplicates import Candidate, find_duplicates
 from oma_desktop.services.history import person_history
@@ -87,6 +89,7 @@ from oma_desktop.ui.personas.household_panel import HouseholdPanel
 from oma_desktop.ui.widgets.field_widgets import FieldForm, mnemonic_letter, plain, with_mnemonic
 from oma_desktop.ui.widgets.forms import INVALID_STYLE, CodeCombo, DateField, SearchableCombo
 
+log = logging.getLogger(__name__)
 DIALOG_SIZE = (1040, 680)
 TAB_PERSONAL, TAB_DOCUMENTS, TAB_RESIDENCE, TAB_DISABILITY, TAB_HOUSEHOLD, TAB_HISTORY = range(6)
 # documents usually issued by Peru / by Venezuela (the issuing country is filled in for them)
@@ -849,6 +852,7 @@ class PersonDialog(QDialog):
             self.show_errors(exc.fields, used_rows)
             return
         except OmaError as exc:
+            log_exception(log, "the person could not be saved", exc)
             QMessageBox.warning(self, _("The person could not be saved"), str(exc))
             return
         self.result_person_id = person_id
