@@ -81,6 +81,7 @@ def open_context(
     try:
         user_id = ensure_installation(store, catalogs, casa, mode)
         actor = actor_for(store, user_id)
+        store.take_changes()  # setting up the installation is no screen's news
     except BaseException:
         store.close()
         raise
