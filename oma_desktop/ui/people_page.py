@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from oma_desktop.i18n import _
 from oma_desktop.services.context import AppContext
+from oma_desktop.ui.changes import PERSON_ENTITIES, subscribe
 from oma_desktop.ui.widgets.person_page import PersonPageBase, action_button, shortcut
 
 KEY_EDIT_PERSON = "Ctrl+E"
@@ -39,6 +40,13 @@ class PeoplePage(PersonPageBase):
         right_layout.addLayout(buttons)
         self._layout(right)
         self.shortcuts[KEY_EDIT_PERSON] = shortcut(self, KEY_EDIT_PERSON, self.edit_person)
+        subscribe(self, ctx.session, PERSON_ENTITIES, self.reload)
+
+    def reload(self, _changed: frozenset[str] = frozenset()) -> None:
+        """Records changed (a background import, another page): show them as they are now."""
+        self.panel.refresh()
+        self.summary.refresh()
+        self._update_buttons()
 
     def _update_buttons(self) -> None:
         super()._update_buttons()
