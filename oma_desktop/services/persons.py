@@ -9,29 +9,28 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.errors import ValidationError
-from oma_desktop.core.store import Writer
-from oma_desktop.core.text import normalize_document_number, normalize_phone
-from oma_desktop.core.vocab import (
-    MIGRATORY_STATUS,
-    REGULARIZATION_STAGE,
-    SEX,
-    VULNERABILITIES,
-    WG_DOMAINS,
-    codes,
+from oma_desktop.core.fields import (
+    DOCUMENT_FIELDS,
+    MAX_AGE,
+    NO_DOCUMENT,
+    PERSON_FIELDS,
+    FieldSpec,
+    read,
+    validate,
 )
+from oma_desktop.core.store import Writer
+from oma_desktop.core.text import normalize_document_number
+from oma_desktop.core.vocab import VULNERABILITIES, WG_DOMAINS, codes
 from oma_desktop.i18n import _, current_language
 from oma_desktop.services.session import Session
 
 log = logging.getLogger(__name__)
 
-MAX_AGE = 110
-_PHONE_OK = re.compile(r"\d{6,15}")
 
 PERSON_TEXT_FIELDS = (
     "given_names", "paternal_surname", "maternal_surname", "gender_identity",
@@ -96,59 +95,44 @@ def age_on(birth: dt.date | str | None, today: dt.date) -> int | None:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
+def _typed_values(data: object, table: tuple[FieldSpec, ...]) -> dict[str, Any]:
+    """The stored fields an input dataclass carries, by name."""
+    return {
+        spec.name: read(data, spec)
+        for spec in table
+        if spec.tab and spec.stored and (spec.container or hasattr(data, spec.name))
+    }
+
+
 def validate_person(
     data: PersonInput, catalogs: Catalogs, today: dt.date | None = None
 ) -> dict[str, str]:
-    """Field name -> Spanish message for every problem; empty when the person can be saved."""
+    """Field name -> Spanish message for every problem; empty when the person can be saved.
+
+    Each field's own rules come from the field table (``core.fields.PERSON_FIELDS``); the
+    rules that tie fields together are here.
+    """
     today = today or dt.date.today()
-    errors: dict[str, str] = {}
-    if not data.given_names.strip():
-        errors["given_names"] = _("Write the given names.")
-    if not data.paternal_surname.strip() and not data.maternal_surname.strip():
-        errors["paternal_surname"] = _("Write at least one surname.")
-    if data.sex not in codes(SEX):
-        errors["sex"] = _("Choose the sex (or “Not stated”).")
+    errors = validate(PERSON_FIELDS, _typed_values(data, PERSON_FIELDS), catalogs,
+                      dt.datetime.combine(today, dt.time()))
     if data.birth_date is not None:
-        if data.birth_date > today:
-            errors["birth_date"] = _("The birth date cannot be in the future.")
-        elif (age_on(data.birth_date, today) or 0) > MAX_AGE:
+        if "birth_date" not in errors and (age_on(data.birth_date, today) or 0) > MAX_AGE:
             errors["birth_date"] = _("Check the birth date: the age would be over {max} years.").format(
                 max=MAX_AGE
             )
     elif data.estimated_age is not None and not 0 <= data.estimated_age <= MAX_AGE:
         errors["birth_date"] = _("The estimated age must be between 0 and {max}.").format(max=MAX_AGE)
-    if not data.nationality:
-        errors["nationality"] = _("Choose the nationality (or “Stateless”).")
-    for name in ("phone", "whatsapp"):
-        value = getattr(data, name).strip()
-        if value and not _PHONE_OK.fullmatch(normalize_phone(value)):
-            errors[name] = _("Write only the digits of the number (9 for a mobile phone).")
-    if data.district_ubigeo:
-        try:
-            catalogs.district(data.district_ubigeo)
-        except KeyError:
-            errors["district_ubigeo"] = _("Choose a district from the list.")
-    if data.arrival_date is not None:
-        if data.arrival_date > today:
-            errors["arrival_date"] = _("The arrival date cannot be in the future.")
-        elif data.birth_date is not None and data.arrival_date < data.birth_date:
-            errors["arrival_date"] = _("The arrival date is before the birth date.")
-    if data.migratory_status and data.migratory_status not in codes(MIGRATORY_STATUS):
-        errors["migratory_status"] = _("Choose a migratory situation from the list.")
-    if data.regularization_stage and data.regularization_stage not in codes(REGULARIZATION_STAGE):
-        errors["regularization_stage"] = _("Choose a regularisation stage from the list.")
-    for key, level in data.wg.items():
-        if key not in codes(WG_DOMAINS) or (level is not None and level not in (0, 1, 2, 3)):
-            errors[key] = _("Choose one of the four answers.")
+    if (
+        "arrival_date" not in errors and data.arrival_date is not None
+        and data.birth_date is not None and data.arrival_date < data.birth_date
+    ):
+        errors["arrival_date"] = _("The arrival date is before the birth date.")
+    for key in set(data.wg) - set(codes(WG_DOMAINS)):
+        errors[key] = _("Choose one of the four answers.")
     unknown = data.vulnerabilities - set(codes(VULNERABILITIES))
     if unknown:
         errors["vulnerabilities"] = _("Unknown vulnerability: {codes}.").format(
             codes=", ".join(sorted(unknown))
-        )
-    if not data.consent_register:
-        errors["consent_register"] = _(
-            "Without consent to register, personal data cannot be saved. "
-            "Record an anonymous quick consultation instead."
         )
     for i, doc in enumerate(data.documents):
         errors.update(_validate_document(doc, i, catalogs))
@@ -157,14 +141,14 @@ def validate_person(
 
 def _validate_document(doc: DocumentInput, index: int, catalogs: Catalogs) -> dict[str, str]:
     key = f"documents.{index}"
-    try:
-        kind = catalogs.document_type(doc.doc_type)
-    except KeyError:
-        return {f"{key}.doc_type": _("Choose the document type.")}
-    errors: dict[str, str] = {}
+    own = validate(DOCUMENT_FIELDS, _typed_values(doc, DOCUMENT_FIELDS), catalogs)
+    if "doc_type" in own:
+        return {f"{key}.doc_type": own["doc_type"]}
+    if doc.doc_type == NO_DOCUMENT:
+        return {}
+    errors = {f"{key}.{name}": message for name, message in own.items()}
+    kind = catalogs.document_type(doc.doc_type)
     number = normalize_document_number(doc.number)
-    if kind.code == "NINGUNO":
-        return errors
     if not number:
         errors[f"{key}.number"] = _("Write the document number.")
     elif not kind.matches(number):

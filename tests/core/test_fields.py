@@ -203,3 +203,16 @@ def test_only_the_given_fields_are_checked() -> None:
 def test_emptiness() -> None:
     assert is_empty("  ") and is_empty(None) and is_empty([]) and is_empty(False)
     assert not is_empty(0) and not is_empty("0") and not is_empty(["X"])
+
+
+def test_the_person_service_validates_with_the_table() -> None:
+    from oma_desktop.services.persons import validate_person
+
+    data = PersonInput(given_names="A" * 81, paternal_surname="Rojas", sex="F", nationality="VE",
+                       consent_register=True, wg={"wg_seeing": 5, "wg_flying": 1}, zone="z" * 121)
+    assert validate_person(data, load_catalogs(), NOW.date()) == {
+        "given_names": "«Nombres» puede tener como máximo 80 caracteres; tiene 81.",
+        "zone": "«Sector o zona» puede tener como máximo 120 caracteres; tiene 121.",
+        "wg_seeing": "Elija una de las cuatro respuestas.",
+        "wg_flying": "Elija una de las cuatro respuestas.",
+    }
