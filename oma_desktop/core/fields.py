@@ -356,6 +356,15 @@ def write(record: object, field: FieldSpec, value: Any) -> None:
         box[field.name] = value
 
 
+def typed_values(record: object, table: Iterable[FieldSpec]) -> dict[str, Any]:
+    """The stored fields typed on a form that an input dataclass carries, by name."""
+    return {
+        field.name: read(record, field)
+        for field in table
+        if field.tab and field.stored and (field.container or hasattr(record, field.name))
+    }
+
+
 def code_text(field: FieldSpec, value: Any) -> str:
     """A stored code as the vocabulary writes it (WG levels are stored as integers)."""
     return "" if value is None else str(value)

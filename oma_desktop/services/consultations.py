@@ -1,4 +1,5 @@
-"""Record a consultation (atención), a quick anonymous walk-in, edits with history."""
+"""Record a consultation (atención), a quick anonymous walk-in, edits (their history is
+read by ``services.history``)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oma_desktop.core.catalogs import Catalogs
-from oma_desktop.core.clock import to_datetime
 from oma_desktop.core.errors import ValidationError
-from oma_desktop.core.vocab import CHANNELS, SEX, codes
+from oma_desktop.core.fields import CONSULTATION_FIELDS, typed_values, validate
 from oma_desktop.i18n import _
 from oma_desktop.services.session import Session
 
-FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+ANONYMOUS_FIELDS = ("anon_sex", "anon_age", "anon_nationality")
 
 
 @dataclass
@@ -41,31 +41,22 @@ class ConsultationInput:
 def validate_consultation(
     data: ConsultationInput, catalogs: Catalogs | None = None, now: dt.datetime | None = None
 ) -> dict[str, str]:
-    now = now or dt.datetime.now()
-    errors: dict[str, str] = {}
-    if data.occurred_at is None:
-        errors["occurred_at"] = _("Write the date and time of the consultation.")
-    elif data.occurred_at > now + FUTURE_TOLERANCE:
-        errors["occurred_at"] = _("The consultation cannot be in the future.")
-    if data.channel not in codes(CHANNELS):
-        errors["channel"] = _("Choose how the person was attended.")
-    if not data.topics:
-        errors["topics"] = _("Choose at least one topic.")
-    elif catalogs is not None:
-        unknown = [t for t in data.topics if t not in {x.code for x in catalogs.topics}]
-        if unknown:
-            errors["topics"] = _("Unknown topic: {codes}.").format(codes=", ".join(unknown))
+    """Field name -> Spanish message for every problem; empty when it can be saved.
+
+    Each field's own rules come from ``core.fields.CONSULTATION_FIELDS`` (the walk-in's
+    sex, age and nationality only for an anonymous consultation); the follow-up date
+    cannot come before the consultation.
+    """
+    values = typed_values(data, CONSULTATION_FIELDS)
+    if not data.anonymous:
+        values = {k: v for k, v in values.items() if k not in ANONYMOUS_FIELDS}
+    errors = validate(CONSULTATION_FIELDS, values, catalogs, now or dt.datetime.now())
     if (
         data.follow_up_date is not None
         and data.occurred_at is not None
         and data.follow_up_date < data.occurred_at.date()
     ):
         errors["follow_up_date"] = _("The follow-up date is before the consultation.")
-    if data.anonymous:
-        if data.anon_sex and data.anon_sex not in codes(SEX):
-            errors["anon_sex"] = _("Choose the sex (or “Not stated”).")
-        if data.anon_age is not None and not 0 <= data.anon_age <= 110:
-            errors["anon_age"] = _("The estimated age must be between 0 and {max}.").format(max=110)
     return errors
 
 
@@ -158,32 +149,3 @@ def load_consultation(session: Session, consultation_id: str) -> ConsultationInp
         anon_age=row["anon_age"],
         anon_nationality=row["anon_nationality"] or "",
     )
-
-
-@dataclass(frozen=True)
-class Change:
-    """One logged write to a record, for the history shown on screen."""
-
-    when: dt.datetime
-    user: str
-    kind: str
-    fields: dict[str, Any]
-
-
-def history(session: Session, entity_id: str) -> list[Change]:
-    """Every logged write to ``entity_id``, newest first, with the user's display name."""
-    rows = session.store.rows(
-        "SELECT c.hlc, c.kind, c.fields, coalesce(u.display_name, c.user_id) AS user"
-        " FROM change_log c LEFT JOIN app_user u ON u.id = c.user_id"
-        " WHERE c.entity_id = ? ORDER BY c.hlc DESC",
-        [entity_id],
-    )
-    return [
-        Change(
-            when=to_datetime(r["hlc"]).astimezone().replace(tzinfo=None),
-            user=r["user"],
-            kind=r["kind"],
-            fields=json.loads(r["fields"]),
-        )
-        for r in rows
-    ]

@@ -19,8 +19,7 @@ from oma_desktop.core.fields import (
     MAX_AGE,
     NO_DOCUMENT,
     PERSON_FIELDS,
-    FieldSpec,
-    read,
+    typed_values,
     validate,
 )
 from oma_desktop.core.store import Writer
@@ -95,15 +94,6 @@ def age_on(birth: dt.date | str | None, today: dt.date) -> int | None:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def _typed_values(data: object, table: tuple[FieldSpec, ...]) -> dict[str, Any]:
-    """The stored fields an input dataclass carries, by name."""
-    return {
-        spec.name: read(data, spec)
-        for spec in table
-        if spec.tab and spec.stored and (spec.container or hasattr(data, spec.name))
-    }
-
-
 def validate_person(
     data: PersonInput, catalogs: Catalogs, today: dt.date | None = None
 ) -> dict[str, str]:
@@ -113,7 +103,7 @@ def validate_person(
     rules that tie fields together are here.
     """
     today = today or dt.date.today()
-    errors = validate(PERSON_FIELDS, _typed_values(data, PERSON_FIELDS), catalogs,
+    errors = validate(PERSON_FIELDS, typed_values(data, PERSON_FIELDS), catalogs,
                       dt.datetime.combine(today, dt.time()))
     if data.birth_date is not None:
         if "birth_date" not in errors and (age_on(data.birth_date, today) or 0) > MAX_AGE:
@@ -141,7 +131,7 @@ def validate_person(
 
 def _validate_document(doc: DocumentInput, index: int, catalogs: Catalogs) -> dict[str, str]:
     key = f"documents.{index}"
-    own = validate(DOCUMENT_FIELDS, _typed_values(doc, DOCUMENT_FIELDS), catalogs)
+    own = validate(DOCUMENT_FIELDS, typed_values(doc, DOCUMENT_FIELDS), catalogs)
     if "doc_type" in own:
         return {f"{key}.doc_type": own["doc_type"]}
     if doc.doc_type == NO_DOCUMENT:

@@ -1,27 +1,18 @@
-"""A person's timeline: consultations, documents, household and changes, newest first."""
+"""A person's timeline: consultations, documents, household and changes, newest first.
+
+The changes come from ``services.history`` (the same reading as the person form's history).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 from oma_desktop.core.catalogs import Catalogs
-from oma_desktop.core.clock import to_datetime
-from oma_desktop.core.vocab import (
-    CHANNELS,
-    RELATIONSHIPS,
-    document_short_label,
-    field_label,
-    label,
-)
-from oma_desktop.i18n import _, current_language, format_date
+from oma_desktop.core.vocab import CHANNELS, RELATIONSHIPS, document_short_label, label
+from oma_desktop.i18n import _, format_date
+from oma_desktop.services.history import person_history, topic_names
 from oma_desktop.services.session import Session
-
-# fields that are noise in a human-readable history
-_HIDDEN_FIELDS = frozenset(
-    {"created_at", "casa_id", "consent_date", "consent_recorded_by", "household_id"}
-)
 
 
 @dataclass(frozen=True)
@@ -34,19 +25,9 @@ class TimelineEntry:
     ref_id: str
 
 
-def _local(hlc: int) -> dt.datetime:
-    return to_datetime(hlc).astimezone().replace(tzinfo=None)
-
-
 def topic_labels(catalogs: Catalogs, topics_json: str) -> str:
-    lang = current_language()
-    names = []
-    for code in json.loads(topics_json or "[]"):
-        try:
-            names.append(catalogs.topic(code).label(lang))
-        except KeyError:
-            names.append(code)
-    return ", ".join(names)
+    """Topic labels of a consultation's JSON list of codes (see ``services.history``)."""
+    return topic_names(catalogs, topics_json)
 
 
 def person_timeline(session: Session, person_id: str) -> list[TimelineEntry]:
@@ -74,61 +55,31 @@ def person_timeline(session: Session, person_id: str) -> list[TimelineEntry]:
             user=users.get(c["staff_user_id"] or "", c["staff_user_id"] or ""),
             ref_id=c["id"],
         ))
-    doc_ids = {}
-    for d in store.rows(
-        "SELECT d.id, d.doc_type, d.number, d.expiry_date, d.deleted FROM document d"
-        " WHERE d.person_id = ?",
-        [person_id],
-    ):
-        doc_ids[d["id"]] = d
-    member_ids = {
-        r["id"]: r
-        for r in store.rows(
-            "SELECT id, relationship, household_id FROM household_member WHERE person_id = ?",
-            [person_id],
-        )
-    }
-    ids = [person_id, *doc_ids, *member_ids]
-    marks = ",".join("?" * len(ids))
-    for op in store.rows(
-        "SELECT entity, entity_id, kind, hlc, user_id, fields FROM change_log"
-        f" WHERE entity_id IN ({marks}) ORDER BY hlc",
-        ids,
-    ):
-        when = _local(op["hlc"])
-        user = users.get(op["user_id"], str(op["user_id"]))
-        fields = json.loads(op["fields"])
-        if op["entity"] == "person":
-            if op["kind"] == "create":
-                created = fields.get("created_at")
-                registered = dt.datetime.fromisoformat(created) if created else when
-                entries.append(
-                    TimelineEntry(registered, "registered", _("Registered"), "", user, person_id)
-                )
-            else:
-                shown = [field_label(f) for f in fields if f not in _HIDDEN_FIELDS]
-                if shown:
-                    entries.append(TimelineEntry(
-                        when, "change", _("Details changed"), ", ".join(shown), user, person_id
-                    ))
-        elif op["entity"] == "document":
-            d = doc_ids[op["entity_id"]]
-            what = f"{document_short_label(d['doc_type'], catalogs)} {d['number']}"
-            if op["kind"] == "create":
-                title = _("Document added")
-                if d["expiry_date"]:
-                    what += " — " + _("expires {date}").format(date=format_date(d["expiry_date"]))
-            elif op["kind"] == "tombstone":
-                title = _("Document removed")
-            else:
-                title = _("Document changed")
-            entries.append(TimelineEntry(when, "document", title, what, user, op["entity_id"]))
-        elif op["entity"] == "household_member":
-            m = member_ids[op["entity_id"]]
-            title = _("Left the household") if op["kind"] == "tombstone" else _("Household")
+    for entry in person_history(session, person_id):
+        change, record = entry.change, entry.record
+        if change.entity == "person":
+            if change.kind == "create":
+                created = change.fields.get("created_at")
+                registered = dt.datetime.fromisoformat(created) if created else change.when
+                entries.append(TimelineEntry(
+                    registered, "registered", entry.title, "", change.user, person_id
+                ))
+            elif entry.fields:
+                entries.append(TimelineEntry(
+                    change.when, "change", entry.title, ", ".join(f.label for f in entry.fields),
+                    change.user, person_id,
+                ))
+        elif change.entity == "document":
+            what = f"{document_short_label(record['doc_type'], catalogs)} {record['number']}"
+            if change.kind == "create" and record["expiry_date"]:
+                what += " — " + _("expires {date}").format(date=format_date(record["expiry_date"]))
             entries.append(TimelineEntry(
-                when, "household", title, label(RELATIONSHIPS, m["relationship"]), user,
-                m["household_id"],
+                change.when, "document", entry.title, what, change.user, change.entity_id
+            ))
+        elif change.entity == "household_member":
+            entries.append(TimelineEntry(
+                change.when, "household", entry.title, label(RELATIONSHIPS, record["relationship"]),
+                change.user, str(record["household_id"]),
             ))
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries

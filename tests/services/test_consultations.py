@@ -12,7 +12,6 @@ from oma_desktop.core.actor import Actor
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.services.consultations import (
     ConsultationInput,
-    history,
     link_to_person,
     load_consultation,
     record_consultation,
@@ -21,6 +20,7 @@ from oma_desktop.services.consultations import (
     validate_consultation,
 )
 from oma_desktop.services.context import AppContext
+from oma_desktop.services.history import record_history as history
 from oma_desktop.services.persons import PersonInput, register_person
 
 NOW = dt.datetime(2026, 11, 27, 11, 30)
