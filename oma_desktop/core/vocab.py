@@ -101,62 +101,6 @@ def codes(vocabulary: Vocabulary) -> tuple[str, ...]:
     return tuple(code for code, _text in vocabulary)
 
 
-# Field labels, shared by forms, history and the import dialog.
-FIELD_LABELS: dict[str, str] = {
-    "given_names": N_("Given names"),
-    "paternal_surname": N_("Paternal surname"),
-    "maternal_surname": N_("Maternal surname"),
-    "sex": N_("Sex"),
-    "gender_identity": N_("Gender identity"),
-    "birth_date": N_("Birth date"),
-    "birth_date_estimated": N_("Estimated birth date"),
-    "nationality": N_("Nationality"),
-    "phone": N_("Phone"),
-    "whatsapp": N_("WhatsApp"),
-    "district_ubigeo": N_("District"),
-    "zone": N_("Sector or zone"),
-    "address_ref": N_("Address reference"),
-    "arrival_date": N_("Arrival in Peru"),
-    "migratory_status": N_("Migratory situation"),
-    "regularization_stage": N_("Regularisation stage"),
-    "household_id": N_("Household"),
-    "consent_register": N_("Consent to register"),
-    "consent_refer": N_("Consent to refer"),
-    "consent_contact": N_("Consent to be contacted"),
-    "consent_date": N_("Consent date"),
-    "consent_recorded_by": N_("Consent recorded by"),
-    "notes": N_("Notes"),
-    "deleted": N_("Deleted"),
-    "doc_type": N_("Document type"),
-    "number": N_("Number"),
-    "issuing_country": N_("Issuing country"),
-    "issue_date": N_("Issue date"),
-    "expiry_date": N_("Expiry date"),
-    "occurred_at": N_("Date and time"),
-    "casa_id": N_("Casa vecinal"),
-    "staff_user_id": N_("Attended by"),
-    "channel": N_("Channel"),
-    "topics": N_("Topics"),
-    "summary": N_("What was asked"),
-    "actions": N_("What was done"),
-    "outcome": N_("Outcome"),
-    "follow_up_date": N_("Follow-up date"),
-    "follow_up_done": N_("Follow-up done"),
-    "person_id": N_("Person"),
-    "relationship": N_("Relationship"),
-    "anon_sex": N_("Sex"),
-    "anon_age": N_("Approximate age"),
-    "anon_nationality": N_("Nationality"),
-    **dict(WG_DOMAINS),
-    **dict(VULNERABILITIES),
-}
-
-
-def field_label(name: str) -> str:
-    text = FIELD_LABELS.get(name)
-    return _(text) if text else name
-
-
 # document types whose code is not what a clerk would write in a narrow column
 _SHORT_DOCUMENT_LABELS = {"CEDULA_VE": N_("Venezuelan ID")}
 

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from oma_desktop.core.errors import ValidationError
-from oma_desktop.core.vocab import RELATIONSHIPS, SEX, field_label, label
+from oma_desktop.core.fields import field_label
+from oma_desktop.core.vocab import RELATIONSHIPS, SEX, label
 from oma_desktop.i18n import _, ngettext
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.households import (

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from oma_desktop import i18n
+from oma_desktop.core.fields import field_label
 from oma_desktop.core.vocab import (
     MIGRATORY_STATUS,
     REGULARIZATION_STAGE,
@@ -38,7 +39,6 @@ from oma_desktop.core.vocab import (
     WG_DOMAINS,
     codes,
     document_short_label,
-    field_label,
     label,
 )
 from oma_desktop.i18n import _, ngettext
