@@ -45,8 +45,8 @@ RUNS = 5
 MARKER = "OMA_WINDOW_SHOWN"
 STAMP = "bench-stamp.json"
 START_TIMEOUT_S = 300
-ENTITY_TABLES = ("casa", "app_user", "household", "person", "household_member", "document",
-                 "consultation")
+ENTITY_TABLES = ("casa", "app_user", "installation", "household", "person", "household_member",
+                 "document", "consultation")
 
 # The floor for start-up: the same wait-until-exposed logic as oma_desktop.ui.app, around an
 # empty main window.
@@ -440,6 +440,86 @@ def save_person_ms(bench: Bench) -> float:
 @figure("save_consultation_ms", "ms", floor=lambda b: _bare_insert_ms(b, 14))
 def save_consultation_ms(bench: Bench) -> float:
     return statistics.median(_save_samples(bench)["consultation"])
+
+
+APPLY_OPS = 50_000
+
+
+@functools.cache
+def _ops_to_apply(bench: Bench) -> list[tuple[object, ...]]:
+    """The first operations the demo build wrote (creates before what refers to them)."""
+    from oma_desktop.core.oplog import SELECT_OPS
+
+    conn = sqlite3.connect(f"file:{bench.data_dir / 'oma.sqlite3'}?mode=ro", uri=True)
+    try:
+        return conn.execute(f"{SELECT_OPS} ORDER BY rowid LIMIT ?", [APPLY_OPS]).fetchall()
+    finally:
+        conn.close()
+
+
+def _bare_apply_s(bench: Bench) -> float:
+    """Bare sqlite3: insert the same operations into a plain table, one transaction."""
+    rows = _ops_to_apply(bench)
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        conn = sqlite3.connect(Path(tmp) / "floor.sqlite3")
+        try:
+            conn.execute(f"CREATE TABLE t ({', '.join(f'c{i}' for i in range(len(rows[0])))})")
+            start = time.perf_counter()
+            conn.executemany(f"INSERT INTO t VALUES ({', '.join('?' * len(rows[0]))})", rows)
+            conn.commit()
+            return time.perf_counter() - start
+        finally:
+            conn.close()
+
+
+@figure("apply_50k_ops_s", "s", floor=_bare_apply_s)
+def apply_50k_ops_s(bench: Bench) -> float:
+    """Store.apply() of 50,000 operations from another database into a new one (stored
+    verbatim, folded, guarded, search index updated), in one transaction."""
+    from oma_desktop.core.oplog import Operation
+    from oma_desktop.core.store import open_store
+
+    ops = [Operation.from_row(r) for r in _ops_to_apply(bench)]
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        store = open_store(Path(tmp) / "hq.sqlite3")
+        try:
+            start = time.perf_counter()
+            store.apply(ops)
+            return time.perf_counter() - start
+        finally:
+            store.close()
+
+
+def _bare_read_all_s(bench: Bench) -> float:
+    """Bare sqlite3: read every change-log operation and every record once."""
+    conn = sqlite3.connect(f"file:{bench.data_dir / 'oma.sqlite3'}?mode=ro", uri=True)
+    try:
+        start = time.perf_counter()
+        for table in (*ENTITY_TABLES, "change_log"):
+            for _row in conn.execute(f"SELECT * FROM {table}"):
+                pass
+        return time.perf_counter() - start
+    finally:
+        conn.close()
+
+
+@figure("check_s", "s", floor=_bare_read_all_s)
+def check_s(bench: Bench) -> float:
+    """``oma-desktop check`` on the demo: file integrity, links, guards, sequences and the
+    fold of every record from its operations."""
+    from oma_desktop.core.store import open_store
+    from oma_desktop.services.integrity import run_checks
+
+    store = open_store(_scratch(bench) / "oma.sqlite3", create=False)
+    try:
+        start = time.perf_counter()
+        failed = [r.key for r in run_checks(store) if not r.ok]
+        seconds = time.perf_counter() - start
+    finally:
+        store.close()
+    if failed:
+        raise RuntimeError(f"check failed on the demo database: {failed}")
+    return seconds
 
 
 # --- running ------------------------------------------------------------------------------
