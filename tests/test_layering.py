@@ -135,7 +135,7 @@ def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_the_layer_contracts_hold() -> None:
     result = _lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 kept, 0 broken" in result.stdout
+    assert "5 kept, 0 broken" in result.stdout
 
 
 def test_the_contracts_fail_on_a_screen_that_imports_the_store(tmp_path: Path) -> None:
@@ -150,3 +150,17 @@ def test_the_contracts_fail_on_a_screen_that_imports_the_store(tmp_path: Path) -
         result.stdout
     )
     assert "oma_desktop.ui.sneaky_screen -> oma_desktop.core.store" in result.stdout
+
+
+def test_the_person_screens_may_not_import_atencion(tmp_path: Path) -> None:
+    """The search panel, page base and topic picker live in ui/widgets: no import circle."""
+    shutil.copytree(PKG, tmp_path / "oma_desktop", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "oma_desktop" / "ui" / "personas" / "shortcut.py").write_text(
+        "from oma_desktop.ui.atencion.page import AttentionPage\n", encoding="utf-8"
+    )
+    result = _lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "the person screens never import Atención (what both use lives in ui/widgets) BROKEN" in (
+        result.stdout
+    )
