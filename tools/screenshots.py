@@ -87,7 +87,7 @@ def main() -> int:
     person.hide()  # close() would ask whether to discard what was typed
 
     people = window.show_page("people")
-    busiest = ctx.store.scalar(
+    busiest = ctx.session.store.scalar(
         "SELECT person_id FROM consultation WHERE person_id IS NOT NULL"
         " GROUP BY person_id ORDER BY count(*) DESC LIMIT 1"
     )
