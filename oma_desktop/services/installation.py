@@ -124,7 +124,7 @@ def change_casa(session: Session, casa: str, reason: str) -> dict[str, object]:
     if casa == store.casa_id:
         return {}
     previous = store.casa_id
-    with store.transaction(session.actor.user_id) as tx:
+    with session.transaction() as tx:
         changed = tx.update(
             "installation", store.installation_id,
             {"casa_id": casa, "note": reason.strip()},
