@@ -162,3 +162,32 @@ def test_a_full_disk_while_applying_changes_nothing_and_says_so(tmp_path: Path) 
     finally:
         src.close()
         target.close()
+
+
+def test_two_processes_writing_at_once_keep_the_log_whole(tmp_path: Path) -> None:
+    """Two programs on one database: each transaction waits its turn, sequences and clocks
+    stay unique, and every record is still the fold of its operations."""
+    path = tmp_path / "oma.sqlite3"
+    _source(path).close()
+    script = textwrap.dedent(f"""
+        import sys
+        from oma_desktop.core.store import open_store
+        s = open_store({str(path)!r})
+        for n in range(150):
+            with s.transaction(sys.argv[1]) as tx:
+                pid = tx.create("person", {{"given_names": sys.argv[1], "created_at": "2026"}})
+                tx.update("person", pid, {{"notes": str(n)}})
+        s.close()
+    """)
+    children = [subprocess.Popen([sys.executable, "-c", script, name]) for name in ("a", "b")]
+    assert [child.wait(timeout=120) for child in children] == [0, 0]
+    from oma_desktop.services.integrity import run_checks
+
+    store = open_store(path)
+    try:
+        assert [r.key for r in run_checks(store) if not r.ok] == []
+        assert store.scalar("SELECT count(*) FROM person WHERE given_names IN ('a', 'b')") == 300
+        hlcs = [r[0] for r in store.conn.execute("SELECT hlc FROM change_log")]
+        assert len(hlcs) == len(set(hlcs))
+    finally:
+        store.close()
