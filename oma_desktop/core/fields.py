@@ -406,6 +406,12 @@ def _message(msgid: str, field: FieldSpec, fallback: str, **values: Any) -> str:
     return _(msgid or fallback).format(field=field.shown_label, **values)
 
 
+def not_in_list_message(field: FieldSpec) -> str:
+    """What to say when the text typed in a list's box names none of its items."""
+    return _message(field.invalid_message, field, N_("Choose “{field}” from the list."),
+                    codes="", max=field.maximum)
+
+
 def check(
     field: FieldSpec,
     value: Any,
@@ -423,8 +429,7 @@ def check(
         return _("“{field}” can have at most {n} characters; it has {count}.").format(
             field=field.shown_label, n=field.max_length, count=len(value.strip())
         )
-    invalid = _message(field.invalid_message, field, N_("Choose “{field}” from the list."),
-                       max=field.maximum, codes="")
+    invalid = not_in_list_message(field)
     if field.pattern and isinstance(value, str):
         plain = normalize_phone(value) if field.name in ("phone", "whatsapp") else value.strip()
         if not re.fullmatch(field.pattern, plain):

@@ -20,11 +20,13 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics, QKeySequence, QPalette, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDateTimeEdit,
     QDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QPlainTextEdit,
     QPushButton,
@@ -146,7 +148,7 @@ class ConsultationDialog(QDialog):
         used: set[str] = set()
         # the widgets by the names the rest of the app (and its tests) know them by
         self.anon_sex_combo = cast(CodeCombo, form["anon_sex"])
-        self.anon_age_edit = form["anon_age"]
+        self.anon_age_edit = cast(QLineEdit, form["anon_age"])
         self.anon_nationality_combo = cast(SearchableCombo, form["anon_nationality"])
         self.topics = cast(TopicPicker, form["topics"])
         self.topic_filter, self.topic_view = self.topics.filter_edit, self.topics.view
@@ -154,7 +156,7 @@ class ConsultationDialog(QDialog):
         self.actions_edit = cast(QPlainTextEdit, form["actions"])
         self.outcome_edit = cast(QPlainTextEdit, form["outcome"])
         self.follow_up_edit = cast(DateField, form["follow_up_date"])
-        self.date_edit = form["occurred_at"]
+        self.date_edit = cast(QDateTimeEdit, form["occurred_at"])
         self.channel_combo = cast(CodeCombo, form["channel"])
         self.casa_combo = cast(CodeCombo, form["casa_id"])
         self.staff_combo = cast(CodeCombo, form["staff_user_id"])

@@ -42,7 +42,14 @@ from PySide6.QtWidgets import (
 )
 
 from oma_desktop.core.catalogs import Catalogs
-from oma_desktop.core.fields import STATELESS, FieldSpec, Kind, code_text, code_value
+from oma_desktop.core.fields import (
+    STATELESS,
+    FieldSpec,
+    Kind,
+    code_text,
+    code_value,
+    not_in_list_message,
+)
 from oma_desktop.core.text import fold
 from oma_desktop.i18n import _, countries, current_language
 from oma_desktop.ui.widgets.forms import CodeCombo, DateField, FieldErrors, SearchableCombo
@@ -168,10 +175,7 @@ def widget_value(spec: FieldSpec, widget: QWidget) -> Any:
     if isinstance(widget, SearchableCombo):
         code = widget.value()
         if widget.currentText().strip() and not code:
-            raise ValueError(
-                _(spec.invalid_message or "Choose “{field}” from the list.").format(
-                    field=spec.shown_label)
-            )
+            raise ValueError(not_in_list_message(spec))
         return code
     if isinstance(widget, CodeCombo):
         return code_value(spec, widget.value())
@@ -310,7 +314,10 @@ class FieldForm:
         return widget.view if isinstance(widget, TopicPicker) else widget
 
     def caption(self, name: str, used: set[str], *, mark_required: bool = True) -> QLabel:
-        """The label of ``name`` with a mnemonic not in ``used``; its buddy is the field."""
+        """The label of ``name`` with a mnemonic not in ``used``; its buddy is the field.
+
+        A check box is its own caption: it gets the text, and an empty label is returned.
+        """
         spec = self.specs[name]
         widget = self.widgets[name]
         text = with_mnemonic(spec.shown_label, used)
