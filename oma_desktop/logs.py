@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import re
+import sys
 import traceback
 from pathlib import Path
 
@@ -77,8 +78,11 @@ class DataFolderLogHandler(logging.handlers.RotatingFileHandler):
             path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", delay=True
         )
         self._pending: list[logging.LogRecord] = []
+        self.unusable = False
 
     def emit(self, record: logging.LogRecord) -> None:
+        if self.unusable:
+            return
         if self.stream is None and not self._folder_ready():
             if len(self._pending) < PENDING_LIMIT:
                 self._pending.append(record)
@@ -87,6 +91,15 @@ class DataFolderLogHandler(logging.handlers.RotatingFileHandler):
         for earlier in pending:
             super().emit(earlier)
         super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A log file that cannot be opened or written (a read-only or full data folder)
+        means no log file, not a traceback on the console for every line."""
+        if isinstance(sys.exc_info()[1], OSError):
+            self.unusable = True
+            self._pending = []
+            return
+        super().handleError(record)
 
     def _folder_ready(self) -> bool:
         logs = Path(self.baseFilename).parent

@@ -97,6 +97,20 @@ def test_an_unwritable_log_folder_does_not_stop_the_app(
     assert capsys.readouterr().err == ""
 
 
+def test_a_log_file_that_cannot_be_opened_is_given_up_quietly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The data folder exists but its log file cannot be opened (a read-only folder or
+    disk behaves the same): no traceback on the console for every line."""
+    folder = tmp_path / "datos"
+    (folder / "logs" / "oma-desktop.log").mkdir(parents=True)  # opening it fails
+    setup_logging(folder / "logs")
+    for n in range(3):
+        logging.getLogger("oma_desktop.test").warning("line %d", n)
+    shutdown_logging()
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize(
     ("text", "hidden"),
     [

@@ -218,6 +218,9 @@ def translate_error(exc: BaseException, path: Path | str) -> OmaError | None:
             ).format(path=path)
         )
     if primary == _CANTOPEN:
+        if path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+            # WAL needs to create its -wal and -shm files beside the database
+            return _read_only(path)
         return CannotOpenDatabaseError(
             _(
                 "The database {path} cannot be opened: its folder does not exist or cannot "

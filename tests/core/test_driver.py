@@ -209,6 +209,21 @@ def test_missing_folder_says_cannot_open(tmp_path: Path) -> None:
     assert "la carpeta" in str(info.value)
 
 
+def test_a_read_only_folder_says_read_only_not_missing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WAL cannot create its side files in a read-only folder; SQLite only says it cannot
+    open the file. (A real read-only mount needs privileges the tests do not have.)"""
+    path = tmp_path / "oma.sqlite3"
+    path.mkdir()  # a genuine "unable to open database file"
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != tmp_path)
+    with pytest.raises(ReadOnlyError) as info:
+        driver.connect(path)
+    assert "solo lectura" in str(info.value)
+    monkeypatch.undo()
+    with pytest.raises(CannotOpenDatabaseError):
+        driver.connect(path)
+
+
 def test_programming_errors_are_not_translated(conn: driver.Connection, db_path: Path) -> None:
     """A bug must reach the error dialog as itself, with its traceback."""
     with pytest.raises(driver.OperationalError) as syntax:
