@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from oma_desktop.core.text import normalize_document_number, normalize_phone
+from oma_desktop.core.text import document_number_key, normalize_document_number, normalize_phone
 
 Derive = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
 def _document(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {"number_norm": normalize_document_number(str(row.get("number") or ""))}
+    number = str(row.get("number") or "")
+    return {"number_norm": normalize_document_number(number),
+            "number_key": document_number_key(number)}
 
 
 def person_search_name(row: Mapping[str, Any]) -> str:
@@ -35,6 +37,6 @@ def _person(row: Mapping[str, Any]) -> dict[str, Any]:
 
 # entity -> (derived column names, function computing them from the full row)
 DERIVED: dict[str, tuple[tuple[str, ...], Derive]] = {
-    "document": (("number_norm",), _document),
+    "document": (("number_norm", "number_key"), _document),
     "person": (("search_name", "search_phones"), _person),
 }

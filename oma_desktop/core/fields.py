@@ -291,6 +291,16 @@ HOUSEHOLD_MEMBER_FIELDS: tuple[FieldSpec, ...] = (
               catalog="households", history=False),
     FieldSpec("person_id", N_("Person"), Kind.REFERENCE, Privacy.PERSONAL, catalog="persons",
               history=False),
+    # a member recorded inline, without a person record of their own (person_id empty)
+    _text("given_names", N_("Given names"), "", "", max_length=80),
+    _text("paternal_surname", N_("Paternal surname"), "", "", max_length=80),
+    _text("maternal_surname", N_("Maternal surname"), "", "", max_length=80),
+    FieldSpec("sex", N_("Sex"), Kind.CODE, Privacy.PERSONAL, vocabulary=SEX,
+              invalid_message=_SEX_MESSAGE),
+    FieldSpec("birth_date", N_("Birth date"), Kind.DATE, Privacy.PERSONAL, not_future=True,
+              future_message=N_("The birth date cannot be in the future.")),
+    FieldSpec("birth_date_estimated", N_("Does not know the exact date"), Kind.BOOL,
+              Privacy.PERSONAL, history_label=N_("Estimated birth date")),
     FieldSpec("deleted", N_("Deleted"), Kind.BOOL, Privacy.PUBLIC),
 )
 

@@ -18,8 +18,11 @@ from oma_desktop.core.schema import (
     install_guards_sql,
 )
 
-# The tables of schema 1 and 2 (migration 3 added ``installation``).
-_V1_TABLES = tuple(t for t in ENTITY_TABLES if t != "installation")
+# The tables of schema 1 and 2 (migration 3 added ``installation``, 4 the last two).
+_V1_TABLES = tuple(
+    t for t in ENTITY_TABLES if t not in ("installation", "follow_up_call", "duplicate_review")
+)
+_V3_TABLES = (*_V1_TABLES[:2], "installation", *_V1_TABLES[2:])
 
 
 def _v1_guard_triggers_sql(table: str) -> str:
@@ -322,10 +325,95 @@ CREATE TABLE installation (
             [op_id, casa],
         )
     conn.executescript(CHANGE_LOG_TRIGGERS_SQL)
-    for table in ENTITY_TABLES:
+    for table in _V3_TABLES:
         conn.executescript(install_guards_sql(conn, table))
     # existing casa rows are refolded over the seed (keeping any local rename)
-    apply_operations(conn, seed, schema_version=3)
+    apply_operations(conn, seed, schema_version=3, tables=_V3_TABLES)
+
+
+def _v4_front_desk_day(conn: driver.Connection) -> None:
+    """A real day at the desk (issue #7).
+
+    * ``document.number_key``: documents compare by their digits without leading zeros
+      (derived, recomputed here, not logged);
+    * ``follow_up_call``: one row per follow-up call (result and note), so Seguimiento is a
+      call list with its history;
+    * ``household_member`` may be recorded inline (names, sex, birth date or age) without a
+      person record of its own (``person_id`` NULL) until it becomes one;
+    * ``duplicate_review``: probable duplicates from an import, waiting for a coordinator
+      to say "misma persona" or "otra persona".
+    """
+    from oma_desktop.core.text import document_number_key
+
+    conn.create_function("oma_document_number_key", 1, document_number_key)
+    conn.executescript(
+        """
+ALTER TABLE document ADD COLUMN number_key TEXT NOT NULL DEFAULT '';
+UPDATE document SET number_key = oma_document_number_key(number);
+CREATE INDEX document_number_key ON document (number_key) WHERE number_key <> '';
+
+CREATE TABLE follow_up_call (
+    id TEXT PRIMARY KEY,
+    casa_id TEXT NOT NULL REFERENCES casa (id),
+    person_id TEXT REFERENCES person (id),
+    consultation_id TEXT REFERENCES consultation (id),
+    document_id TEXT REFERENCES document (id),
+    staff_user_id TEXT,
+    called_at TEXT NOT NULL,
+    result TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    next_date TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+CREATE INDEX follow_up_call_consultation ON follow_up_call (consultation_id, called_at)
+    WHERE consultation_id IS NOT NULL;
+CREATE INDEX follow_up_call_document ON follow_up_call (document_id, called_at)
+    WHERE document_id IS NOT NULL;
+CREATE INDEX follow_up_call_person ON follow_up_call (person_id) WHERE person_id IS NOT NULL;
+
+CREATE TABLE household_member_v4 (
+    id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL REFERENCES household (id),
+    person_id TEXT REFERENCES person (id),
+    relationship TEXT NOT NULL DEFAULT '',
+    given_names TEXT NOT NULL DEFAULT '',
+    paternal_surname TEXT NOT NULL DEFAULT '',
+    maternal_surname TEXT NOT NULL DEFAULT '',
+    sex TEXT,
+    birth_date TEXT,
+    birth_date_estimated INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+INSERT INTO household_member_v4 (id, household_id, person_id, relationship, deleted, last_op_id)
+    SELECT id, household_id, person_id, relationship, deleted, last_op_id FROM household_member;
+DROP TABLE household_member;
+ALTER TABLE household_member_v4 RENAME TO household_member;
+CREATE INDEX household_member_household ON household_member (household_id);
+CREATE INDEX household_member_person ON household_member (person_id)
+    WHERE person_id IS NOT NULL;
+
+CREATE TABLE duplicate_review (
+    id TEXT PRIMARY KEY,
+    casa_id TEXT NOT NULL REFERENCES casa (id),
+    source TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL,
+    candidates TEXT NOT NULL DEFAULT '[]',
+    status TEXT NOT NULL DEFAULT 'pending',
+    person_id TEXT REFERENCES person (id),
+    resolved_by TEXT,
+    resolved_at TEXT,
+    created_at TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+CREATE INDEX duplicate_review_pending ON duplicate_review (created_at)
+    WHERE status = 'pending' AND deleted = 0;
+"""
+    )
+    for table in ("document", "household_member", "follow_up_call", "duplicate_review"):
+        conn.executescript(install_guards_sql(conn, table))
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -333,6 +421,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "person search: full-text names, phones", _v2_person_search),
     Migration(3, "sync-ready change log: base versions, seed records, fold guards",
               _v3_sync_ready),
+    Migration(4, "front-desk day: document keys, follow-up calls, inline household members,"
+                 " duplicates to review", _v4_front_desk_day),
 )
 
 

@@ -96,7 +96,7 @@ class OperationError(ValueError):
 
 
 def check_operation(op: Operation, schema_version: int, columns: Mapping[str, set[str]]) -> None:
-    if op.entity not in ENTITY_TABLES:
+    if op.entity not in columns:
         raise OperationError(f"operation {op.op_id}: unknown entity {op.entity!r}")
     if op.kind not in OP_KINDS:
         raise OperationError(f"operation {op.op_id}: unknown kind {op.kind!r}")
@@ -113,13 +113,14 @@ def check_operation(op: Operation, schema_version: int, columns: Mapping[str, se
 class Folder:
     """Applies folds to the tables of one open connection (inside the caller's transaction)."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, tables: Sequence[str] = ENTITY_TABLES) -> None:
         self.conn = conn
+        self.tables = tuple(tables)
         self.columns: dict[str, set[str]] = {
-            t: {name for name, _d in logged_columns(conn, t)} for t in ENTITY_TABLES
+            t: {name for name, _d in logged_columns(conn, t)} for t in self.tables
         }
         self._all_columns: dict[str, list[str]] = {
-            t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in ENTITY_TABLES
+            t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in self.tables
         }
 
     def ops_of(self, entity: str, entity_id: str) -> list[Operation]:
@@ -181,14 +182,19 @@ class ApplyResult:
     entities: frozenset[str]
 
 
-def apply_operations(conn: Any, ops: Iterable[Operation], schema_version: int) -> ApplyResult:
+def apply_operations(
+    conn: Any,
+    ops: Iterable[Operation],
+    schema_version: int,
+    tables: Sequence[str] = ENTITY_TABLES,
+) -> ApplyResult:
     """Store operations verbatim and fold them into their records.
 
     Runs inside the caller's transaction, with foreign keys deferred to its commit (an
     operation may arrive before the record it refers to). An operation already held is
     skipped if identical and refused if its content differs (a forged or corrupted copy).
     """
-    folder = Folder(conn)
+    folder = Folder(conn, tables)
     touched: dict[str, set[str]] = {}
     applied = skipped = max_hlc = 0
     conn.execute("PRAGMA defer_foreign_keys = ON")
@@ -209,7 +215,7 @@ def apply_operations(conn: Any, ops: Iterable[Operation], schema_version: int) -
         touched.setdefault(op.entity, set()).add(op.entity_id)
         max_hlc = max(max_hlc, op.hlc)
         applied += 1
-    for entity in ENTITY_TABLES:
+    for entity in folder.tables:
         for entity_id in sorted(touched.get(entity, ())):
             folder.refold(entity, entity_id)
     return ApplyResult(applied, skipped, max_hlc, frozenset(touched))

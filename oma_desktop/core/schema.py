@@ -37,6 +37,8 @@ ENTITY_TABLES: tuple[str, ...] = (
     "household_member",
     "document",
     "consultation",
+    "follow_up_call",
+    "duplicate_review",
 )
 
 # Columns managed by the store itself, never written by callers.

@@ -27,6 +27,19 @@ def normalize_document_number(number: str) -> str:
     return _DOC_STRIP.sub("", number).upper()
 
 
+def document_number_key(number: str) -> str:
+    """What two document numbers are compared by: their digits, without leading zeros.
+
+    ``V-14.567.890``, ``14567890`` and ``014567890`` are one number whatever the document
+    type or country, so a cédula typed without its ``V`` or a carné without its leading
+    zeros still finds the person. A number without digits keeps its letters.
+    """
+    digits = _DIGITS.sub("", number).lstrip("0")
+    if digits:
+        return digits
+    return normalize_document_number(number) if not _DIGITS.sub("", number) else "0"
+
+
 def normalize_phone(phone: str) -> str:
     """Digits only, without Peru's +51 prefix for mobile numbers."""
     digits = _DIGITS.sub("", phone)
