@@ -77,6 +77,11 @@ def _data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data_dir) if args.data_dir else default_data_dir()
 
 
+def _program(args: argparse.Namespace) -> str:
+    """How this command is named to a program refused the same data folder."""
+    return _("the command «oma-desktop {command}»").format(command=args.command)
+
+
 def _progress(done: int, total: int, label: str) -> None:
     pct = 100 * done // max(total, 1)
     print(f"\r{label}: {pct:3d} %", end="" if done < total else "\n", flush=True)
@@ -111,7 +116,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from oma_desktop.services.context import open_context
     from oma_desktop.services.integrity import run_checks
 
-    ctx = open_context(_data_dir(args), casa=args.casa)
+    ctx = open_context(_data_dir(args), casa=args.casa, program=_program(args))
     try:
         results = run_checks(ctx.session.store)
     finally:
@@ -155,7 +160,7 @@ def cmd_import_persons(args: argparse.Namespace) -> int:
             print(problem)
         print(_("Nothing was imported: rename the column headers of the list and try again."))
         return 1
-    ctx = open_context(_data_dir(args), casa=args.casa)
+    ctx = open_context(_data_dir(args), casa=args.casa, program=_program(args))
     try:
         plan = plan_import(ctx.session, table, mapping, consent_confirmed=args.consent)
         for line in plan.summary_lines():
@@ -189,7 +194,7 @@ def cmd_set_casa(args: argparse.Namespace) -> int:
     from oma_desktop.services.context import open_context
     from oma_desktop.services.installation import change_casa
 
-    ctx = open_context(_data_dir(args))
+    ctx = open_context(_data_dir(args), program=_program(args))
     try:
         previous = ctx.session.casa_id
         if not change_casa(ctx.session, args.code, args.reason):
@@ -207,7 +212,7 @@ def cmd_casa(args: argparse.Namespace) -> int:
     from oma_desktop.services.casas import list_casas, update_casa
     from oma_desktop.services.context import open_context
 
-    ctx = open_context(_data_dir(args))
+    ctx = open_context(_data_dir(args), program=_program(args))
     try:
         if args.code and (args.name is not None or args.address is not None):
             try:

@@ -40,7 +40,6 @@ from oma_desktop.core.oplog import (
 from oma_desktop.core.schema import ENTITY_TABLES, SYSTEM_COLUMNS
 from oma_desktop.i18n import _
 
-BUSY_TIMEOUT_MS = 10_000
 _BATCH = 5_000
 
 Row = dict[str, Any]
@@ -87,9 +86,9 @@ class _ScriptConnection:
         return getattr(self._conn, name)
 
 
-def _connect(path: Path, key: str | bytes | None) -> driver.Connection:
+def _connect(path: Path, key: str | bytes | None, busy_timeout_ms: int) -> driver.Connection:
     try:
-        return driver.connect(path, key)
+        return driver.connect(path, key, busy_timeout_ms=busy_timeout_ms)
     except DamagedDatabaseError as exc:
         raise StoreError(
             _(
@@ -505,6 +504,7 @@ def open_store(
     backup_dir: Path | None = None,
     migrations: tuple[Migration, ...] = MIGRATIONS,
     wall: Callable[[], int] = wall_ms,
+    busy_timeout_ms: int = driver.BUSY_TIMEOUT_MS,
 ) -> Store:
     """Open the database at ``path``: the only way the app opens one.
 
@@ -516,7 +516,7 @@ def open_store(
         if not create:
             raise StoreError(_("The database {path} does not exist.").format(path=path))
         path.parent.mkdir(parents=True, exist_ok=True)
-    conn = _connect(path, key)
+    conn = _connect(path, key, busy_timeout_ms)
     try:
         migrate(conn, path, backup_dir or path.parent / "backups", migrations)
     except BaseException:

@@ -14,7 +14,10 @@ from pathlib import Path
 
 from oma_desktop.core.actor import Actor
 from oma_desktop.core.catalogs import Catalogs, load_catalogs
+from oma_desktop.core.driver import BUSY_TIMEOUT_MS
+from oma_desktop.core.folder_lock import FolderLock
 from oma_desktop.core.store import Store, open_store
+from oma_desktop.i18n import _
 from oma_desktop.paths import DataPaths
 from oma_desktop.services.installation import (  # noqa: F401  (re-exported)
     DEFAULT_USERNAME,
@@ -34,6 +37,7 @@ class AppContext:
     catalogs: Catalogs
     actor: Actor
     _session: Session = field(repr=False)
+    _lock: FolderLock | None = field(default=None, repr=False)
 
     @property
     def session(self) -> Session:
@@ -52,7 +56,11 @@ class AppContext:
         return Session(store=store, catalogs=self.catalogs, actor=self.actor)
 
     def close(self) -> None:
-        self._session.close()
+        try:
+            self._session.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
 
 
 def actor_for(store: Store, user_id: str) -> Actor:
@@ -72,18 +80,34 @@ def open_context(
     casa: str | None = None,
     mode: str | None = None,
     key: str | bytes | None = None,
+    program: str | None = None,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
 ) -> AppContext:
-    """Open (creating if needed) the data folder ``data_dir``."""
+    """Open (creating if needed) the data folder ``data_dir``.
+
+    The folder is locked for this program (``program`` names it for whoever is refused)
+    until :meth:`AppContext.close`: a second program on the same folder is refused with
+    :class:`~oma_desktop.core.folder_lock.FolderInUseError`. ``busy_timeout_ms`` is how
+    long the GUI thread's connection waits for a lock held by a program outside the app
+    before saying so (the GUI passes a short one: a frozen window is worse than a message).
+    """
     catalogs = load_catalogs()
     validate_identity(catalogs, casa, mode)  # before anything is written
     paths = DataPaths(Path(data_dir)).ensure()
-    store = open_store(paths.database, key=key, backup_dir=paths.backups)
+    lock = FolderLock(paths.root, program or _("OMA Desktop")).acquire()
+    try:
+        store = open_store(paths.database, key=key, backup_dir=paths.backups,
+                           busy_timeout_ms=busy_timeout_ms)
+    except BaseException:
+        lock.release()
+        raise
     try:
         user_id = ensure_installation(store, catalogs, casa, mode)
         actor = actor_for(store, user_id)
         store.take_changes()  # setting up the installation is no screen's news
     except BaseException:
         store.close()
+        lock.release()
         raise
     return AppContext(
         paths=paths,
@@ -92,4 +116,5 @@ def open_context(
         catalogs=catalogs,
         actor=actor,
         _session=Session(store=store, catalogs=catalogs, actor=actor),
+        _lock=lock,
     )

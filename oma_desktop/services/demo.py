@@ -1061,7 +1061,7 @@ def build_demo(
     total = CONSULTATIONS_PER_PERSON * persons if consultations is None else consultations
     if total < 0:
         raise OmaError(_("The number of consultations cannot be negative."))
-    ctx = open_context(data_dir, casa=casa)
+    ctx = open_context(data_dir, casa=casa, program=_("the demo-data builder"))
     try:
         store = ctx.session.store
         existing = int(store.scalar("SELECT count(*) FROM person") or 0)

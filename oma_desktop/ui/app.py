@@ -29,6 +29,9 @@ from oma_desktop.ui.qt_i18n import install_qt_translator
 
 ORGANIZATION_DOMAIN = "munlima.gob.pe"
 WINDOW_SHOWN_MARKER = "OMA_WINDOW_SHOWN"
+# how long a save on the GUI thread waits for a program outside the app that locks the
+# database, before the clerk is told (instead of a window frozen for the full 10 s)
+GUI_BUSY_TIMEOUT_MS = 2_000
 log = logging.getLogger(__name__)
 
 
@@ -61,7 +64,8 @@ def run_gui(
     app = application()
     install_qt_translator(app, i18n.setup(lang))
     try:
-        ctx = open_context(data_dir, casa=casa)
+        ctx = open_context(data_dir, casa=casa, program=_("the OMA Desktop window"),
+                           busy_timeout_ms=GUI_BUSY_TIMEOUT_MS)
     except OmaError as exc:
         log_exception(log, "cannot start", exc)
         _report_startup_error(str(exc), smoke_test)
