@@ -243,7 +243,8 @@ def test_esc_asks_before_discarding(qtbot: QtBot, dialog: ConsultationDialog, ct
     qtbot.keyClick(dialog.summary_edit, Qt.Key.Key_Escape)
     assert dialog.isVisible()
     assert dialog.message_label.text() == (
-        "Hay cambios sin guardar. Pulse Esc otra vez para descartarlos, o Ctrl+S para guardar."
+        "Hay cambios sin guardar: pulse Esc o Cancelar otra vez para descartarlos, "
+        "o Ctrl+S para guardar."
     )
     keys(qtbot, dialog.summary_edit, " más")  # typing again disarms the second Esc
     assert not dialog.message_label.isVisible()
@@ -263,9 +264,9 @@ def test_enter_in_a_field_never_saves(qtbot: QtBot, dialog: ConsultationDialog, 
 
 def test_anonymous_quick_consultation(qtbot: QtBot, ctx: AppContext) -> None:
     dialog = _open(qtbot, ConsultationDialog(ctx, None, anonymous=True))
-    assert dialog.windowTitle() == "Consulta rápida"
+    assert dialog.windowTitle() == "Atención anónima"
     assert dialog.anonymous_note.isVisible()
-    assert dialog.anonymous_note.text() == "Consulta rápida: no se registran datos personales."
+    assert dialog.anonymous_note.text() == "Atención anónima: no se registran datos personales."
     assert not dialog.person_label.isVisible()
     assert focused() is dialog.anon_sex_combo
     press(qtbot, Qt.Key.Key_H)  # "Hombre"

@@ -54,6 +54,7 @@ from oma_desktop.services.search import hit_for_person
 from oma_desktop.services.staff import staff_choices
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.models.person_search_model import document_text
+from oma_desktop.ui.widgets.discard import DiscardGuard
 from oma_desktop.ui.widgets.field_widgets import FieldForm
 from oma_desktop.ui.widgets.forms import INVALID_STYLE, CodeCombo, DateField, SearchableCombo
 from oma_desktop.ui.widgets.person_search import PersonSearchPanel
@@ -107,7 +108,7 @@ class ConsultationDialog(QDialog):
         self.ctx = ctx
         self.consultation_id = consultation_id
         self.result_consultation_id: str | None = None
-        self._discard_armed = False
+        self.discard = DiscardGuard(lambda text: self._show_message(text, warning=True))
         self._loaded: ConsultationInput | None = None
         if consultation_id is not None:
             self._loaded = load_consultation(ctx.session, consultation_id)
@@ -394,18 +395,11 @@ class ConsultationDialog(QDialog):
     # --- cancelling -----------------------------------------------------------------
 
     def _on_changed(self, *_args: object) -> None:
-        if self._discard_armed:
-            self._discard_armed = False
-            self._show_message("")
+        self.discard.disarm()
 
     def reject(self) -> None:
-        """Esc: close at once if nothing changed; otherwise warn first, close on the second Esc."""
-        if self.is_dirty() and not self._discard_armed:
-            self._discard_armed = True
-            self._show_message(
-                _("There are unsaved changes. Press Esc again to discard them, or Ctrl+S to save."),
-                warning=True,
-            )
+        """Esc: close at once if nothing changed; otherwise warn first (``DiscardGuard``)."""
+        if self.is_dirty() and not self.discard.confirm():
             return
         super().reject()
 
