@@ -117,7 +117,16 @@ class DocumentType:
     notes: str = ""
 
     def label(self, lang: str = "es") -> str:
-        return _pick(lang, self.name_es, self.name_en)
+        """The name with its acronym, as clerks know the cards: ``Carné de extranjería (CE)``."""
+        name = _pick(lang, self.name_es, self.name_en)
+        if self.is_acronym and f"({self.code})" not in name:
+            name = f"{name} ({self.code})"
+        return name
+
+    @property
+    def is_acronym(self) -> bool:
+        """``DNI``, ``CE``, ``PTP``, ``CPP``, ``CSR``: the code is what is printed on the card."""
+        return len(self.code) <= 4 and self.code.isalpha() and self.code.isupper()
 
     @property
     def has_pattern(self) -> bool:

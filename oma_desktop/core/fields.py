@@ -157,7 +157,7 @@ PERSON_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("birth_date_estimated", N_("Does not know the exact date"), Kind.BOOL,
               Privacy.PERSONAL, _P, "identity", history_label=N_("Estimated birth date")),
     FieldSpec("estimated_age", N_("Approximate age"), Kind.NUMBER, Privacy.PERSONAL, _P,
-              "identity", stored=False, history=False, minimum=0, maximum=MAX_AGE, default=30),
+              "identity", stored=False, history=False, minimum=0, maximum=MAX_AGE),  # empty: never assumed
     FieldSpec("nationality", N_("Nationality"), Kind.CATALOG, Privacy.PERSONAL, _P, "identity",
               catalog="countries", default="VE", required=True,
               required_message=N_("Choose the nationality (or “Stateless”)."),

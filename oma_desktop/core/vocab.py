@@ -6,12 +6,13 @@ released; add new codes, don't rename old ones.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from oma_desktop.i18n import N_, _, current_language
 
 if TYPE_CHECKING:
-    from oma_desktop.core.catalogs import Catalogs
+    from oma_desktop.core.catalogs import Catalogs, DocumentType
 
 Vocabulary = tuple[tuple[str, str], ...]
 
@@ -119,3 +120,21 @@ def document_short_label(code: str | None, catalogs: Catalogs | None = None) -> 
         except KeyError:
             pass
     return code.capitalize()
+
+
+def document_format_message(kind: DocumentType) -> str:
+    """What a number of ``kind`` looks like, said as a clerk checks it: ``Un DNI tiene 8 dígitos``.
+
+    Read from the catalog's pattern (``\\d{8}``, ``[A-Z0-9]{1,12}``); any other pattern falls
+    back to naming the document.
+    """
+    short = kind.code if len(kind.code) <= 4 else kind.label(current_language()).lower()
+    digits = re.fullmatch(r"\\d\{(\d+)\}", kind.number_pattern)
+    if digits:
+        return _("A {document} has {n} digits; check the number.").format(
+            document=short, n=int(digits.group(1)))
+    upto = re.fullmatch(r"\[A-Z0-9\]\{1,(\d+)\}", kind.number_pattern)
+    if upto:
+        return _("A {document} has at most {n} letters and digits; check the number.").format(
+            document=short, n=int(upto.group(1)))
+    return _("The number does not have the format of a {document}.").format(document=short)

@@ -24,8 +24,8 @@ from oma_desktop.core.fields import (
 )
 from oma_desktop.core.store import Writer
 from oma_desktop.core.text import normalize_document_number
-from oma_desktop.core.vocab import VULNERABILITIES, WG_DOMAINS, codes
-from oma_desktop.i18n import _, current_language
+from oma_desktop.core.vocab import VULNERABILITIES, WG_DOMAINS, codes, document_format_message
+from oma_desktop.i18n import _
 from oma_desktop.services.session import Session
 
 log = logging.getLogger(__name__)
@@ -142,9 +142,7 @@ def _validate_document(doc: DocumentInput, index: int, catalogs: Catalogs) -> di
     if not number:
         errors[f"{key}.number"] = _("Write the document number.")
     elif not kind.matches(number):
-        errors[f"{key}.number"] = _("The number does not have the format of a {document}.").format(
-            document=kind.label(current_language())
-        )
+        errors[f"{key}.number"] = document_format_message(kind)
     if doc.issue_date and doc.expiry_date and doc.expiry_date < doc.issue_date:
         errors[f"{key}.expiry_date"] = _("The expiry date is before the issue date.")
     return errors

@@ -131,7 +131,7 @@ def test_document_types(cat: Catalogs) -> None:
         "OTRO": False,
         "NINGUNO": False,
     }
-    assert cat.document_type("CE").label("es") == "Carné de extranjería"
+    assert cat.document_type("CE").label("es") == "Carné de extranjería (CE)"
     assert cat.document_type("NINGUNO").label("es_PE") == "Sin documento"
     assert cat.document_type("NINGUNO").label("en_US") == "No document"
 

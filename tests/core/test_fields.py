@@ -142,8 +142,7 @@ def test_read_and_write_an_input_dataclass() -> None:
         ("migratory_status", "turista", "Elija una situación migratoria de la lista."),
         ("wg_seeing", 7, "Elija una de las cuatro respuestas."),
         ("consent_register", False, "Sin consentimiento para el registro no se pueden guardar "
-                                    "datos personales. Registre en su lugar una consulta rápida "
-                                    "anónima."),
+                                    "datos personales. Registre en su lugar una atención anónima."),
         ("given_names", "x" * 81, "«Nombres» puede tener como máximo 80 caracteres; tiene 81."),
     ],
 )

@@ -163,7 +163,7 @@ def test_values_as_a_clerk_reads_them(ctx: AppContext) -> None:
     assert text("person", "wg_seeing", 0) == "Sin dificultad"
     assert text("person", "vuln_homeless", 1) == "Sí"
     assert text("person", "consent_contact", 0) == "No"
-    assert text("document", "doc_type", "CE") == "Carné de extranjería"
+    assert text("document", "doc_type", "CE") == "Carné de extranjería (CE)"
     assert text("consultation", "occurred_at", "2026-11-02T10:00") == "02/11/2026 10:00"
     assert text("consultation", "casa_id", "CV1") == "Casa Vecinal 1"
     assert text("consultation", "staff_user_id", ctx.user_id) == "Recepción"

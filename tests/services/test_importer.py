@@ -409,8 +409,7 @@ def test_rows_with_errors_have_spanish_messages(ctx: AppContext) -> None:
         "Fila 5: «Arequipa» no es un distrito de Lima ni del Callao (escríbalo como en la lista, "
         "p. ej. San Juan de Lurigancho)."]
     assert _messages(plan, 6) == [
-        "Fila 6, columna «N° documento»: El número no tiene el formato de: "
-        "Documento Nacional de Identidad (DNI)."]
+        "Fila 6, columna «N° documento»: Un DNI tiene 8 dígitos; revise el número."]
     assert _messages(plan, 7) == [
         "Fila 7, columna «Fecha de nacimiento»: La fecha de nacimiento no puede ser futura."]
     assert _messages(plan, 8) == ["Fila 8, columna «Nombres»: Escriba los nombres."]

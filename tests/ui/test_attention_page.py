@@ -65,7 +65,7 @@ def _search(qtbot: QtBot, page: AttentionPage, text: str) -> None:
 def test_page_is_the_default_and_explains_itself(page: AttentionPage) -> None:
     assert page.search_edit.placeholderText() == "Buscar por nombres, apellidos, documento o teléfono"
     assert page.new_person_button.text() == "Nueva persona (Ctrl+N)"
-    assert page.quick_button.text() == "Consulta rápida (Ctrl+Shift+N)"
+    assert page.quick_button.text() == "Atención anónima (Ctrl+Shift+N)"
     assert page.new_consultation_button.text() == "Nueva atención (F2)"
     assert not page.new_consultation_button.isEnabled()
     assert page.count_label.text().startswith("Escriba para buscar.")
@@ -326,7 +326,7 @@ def test_quick_anonymous_consultation(qtbot: QtBot, ctx: AppContext, page: Atten
     assert (row["anon_sex"], row["anon_age"]) == ("F", 28)
     assert json.loads(row["topics"]) == ["ALIMENTACION"]
     assert ctx.session.store.scalar("SELECT count(*) FROM person") == 0
-    assert page.message_label.text() == "Consulta rápida guardada (sin datos personales)."
+    assert page.message_label.text() == "Atención anónima guardada (sin datos personales)."
 
 
 def test_household_member_link_shows_that_person(

@@ -6,7 +6,7 @@ import datetime as dt
 
 from kbd import keys
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QDateTimeEdit, QLineEdit, QPlainTextEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QDateTimeEdit, QLineEdit, QPlainTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from oma_desktop.core.catalogs import load_catalogs
@@ -42,7 +42,7 @@ def test_each_kind_gets_its_widget_with_the_spanish_name(qtbot: QtBot) -> None:
     expected = {
         "given_names": QLineEdit, "notes": QPlainTextEdit, "birth_date": DateField,
         "sex": CodeCombo, "nationality": SearchableCombo, "district_ubigeo": SearchableCombo,
-        "consent_register": QCheckBox, "estimated_age": QSpinBox, "wg_seeing": CodeCombo,
+        "consent_register": QCheckBox, "estimated_age": QLineEdit, "wg_seeing": CodeCombo,
     }
     for name, kind in expected.items():
         assert type(form[name]) is kind, name
@@ -50,7 +50,7 @@ def test_each_kind_gets_its_widget_with_the_spanish_name(qtbot: QtBot) -> None:
     assert form["wg_seeing"].accessibleName() == "Ver, aun usando anteojos"
     assert form["nationality"].currentText() == "Venezuela"  # the spec's default
     assert form["district_ubigeo"].currentText() == "Cercado de Lima"
-    assert form["estimated_age"].value() == 30
+    assert form["estimated_age"].text() == ""  # no age is assumed
     assert form["sex"].currentText() == "Elija…"
     assert form["phone"].placeholderText() == "Celular: 9 dígitos"
     assert form["given_names"].maxLength() == 80

@@ -252,6 +252,28 @@ def test_approximate_age_instead_of_the_birth_date(
     assert age_on(person["birth_date"], dt.date.today()) == 45
 
 
+def test_no_approximate_age_is_assumed_until_the_clerk_types_one(
+    qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext
+) -> None:
+    dialog = make_dialog()
+    fill_minimum(dialog, qtbot)
+    assert dialog.estimated_age.text() == ""
+    dialog.birth_unknown.setFocus()
+    qtbot.keyClick(focused(), Qt.Key.Key_Space)
+    assert dialog.estimated_age.isEnabled() and dialog.estimated_age.text() == ""
+    save(qtbot, dialog)
+    assert dialog.isVisible() and count(ctx, "person") == 0
+    assert dialog.errors.message("birth_date") == (
+        "Escriba la edad aproximada, o desmarque “No conoce la fecha exacta”.")
+    # unticked again: saved without any birth date or age
+    dialog.birth_unknown.setFocus()
+    qtbot.keyClick(focused(), Qt.Key.Key_Space)
+    save(qtbot, dialog)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    person = ctx.session.store.get("person", dialog.result_person_id)
+    assert person["birth_date"] is None
+
+
 # --- validation -------------------------------------------------------------------------------
 
 
@@ -275,7 +297,7 @@ def test_invalid_fields_are_marked_beside_them_and_nothing_is_written(
         "sex": "Elija el sexo (o «No especificado»).",
         "phone": "Escriba solo los dígitos del número (9 para un celular).",
         "consent_register": "Sin consentimiento para el registro no se pueden guardar datos "
-                            "personales. Registre en su lugar una consulta rápida anónima.",
+                            "personales. Registre en su lugar una atención anónima.",
     }
     for key, message in expected.items():
         assert dialog.errors.message(key) == message, key
@@ -316,8 +338,7 @@ def test_a_document_error_shows_the_documents_tab(
 
     assert dialog.tabs.currentIndex() == TAB_DOCUMENTS
     assert focused() is row.number
-    assert row.errors.message("number") == (
-        "El número no tiene el formato de: Documento Nacional de Identidad (DNI).")
+    assert row.errors.message("number") == "Un DNI tiene 8 dígitos; revise el número."
     assert row.errors.is_marked("number")
     assert row.number.text() == "123"
     assert count(ctx, "person") == 0 and count(ctx, "document") == 0
@@ -482,7 +503,7 @@ def test_edit_mode_loads_the_record(
     assert (dialog.given_names.text(), dialog.paternal_surname.text(),
             dialog.maternal_surname.text()) == ("José Luis", "Pérez", "Quispe")
     assert dialog.sex.currentText() == "Hombre"
-    assert dialog.birth_unknown.isChecked() and dialog.estimated_age.value() == 40
+    assert dialog.birth_unknown.isChecked() and dialog.estimated_age.text() == "40"
     assert dialog.nationality.currentText() == "Venezuela"
     assert dialog.whatsapp_same.isChecked()
     assert dialog.district.currentText() == "San Juan de Lurigancho"

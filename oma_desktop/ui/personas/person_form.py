@@ -46,7 +46,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QStyle,
     QTabWidget,
     QTreeWidget,
@@ -59,6 +58,7 @@ from oma_desktop.core.errors import OmaError, ValidationError
 from oma_desktop.core.fields import (
     DOCUMENT_FIELDS,
     GROUPS,
+    MAX_AGE,
     NO_DOCUMENT,
     PERSON_FIELDS,
     PERSON_TABS,
@@ -232,7 +232,7 @@ class DocumentRow:
         self.issuing_country = cast(SearchableCombo, self.form["issuing_country"])
         self.issue_date = cast(DateField, self.form["issue_date"])
         self.expiry_date = cast(DateField, self.form["expiry_date"])
-        self.doc_type.setMinimumContentsLength(26)
+        self.doc_type.setMinimumContentsLength(37)  # "Carné de Permiso Temporal de Permanencia (CPP)"
         self.issuing_country.setMinimumContentsLength(14)
         for combo in (self.doc_type, self.issuing_country):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -315,7 +315,7 @@ class PersonDialog(QDialog):
     gender_identity: QLineEdit
     birth_date: DateField
     birth_unknown: QCheckBox
-    estimated_age: QSpinBox
+    estimated_age: QLineEdit
     nationality: SearchableCombo
     phone: QLineEdit
     whatsapp: QLineEdit
@@ -434,7 +434,7 @@ class PersonDialog(QDialog):
         self.whatsapp_same = QCheckBox()
         self.age_label = QLabel()
         self.age_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("000 años") + 8)
-        self.estimated_age.setSuffix(" " + _("years"))
+        self.estimated_age.setPlaceholderText(_("years"))
         self.estimated_age.setEnabled(False)
         for name in ("birth_date", "arrival_date"):
             self.form[name].setFixedWidth(self.date_width)
@@ -683,7 +683,7 @@ class PersonDialog(QDialog):
             bool(data.whatsapp) and normalize_phone(data.whatsapp) == normalize_phone(data.phone)
         )
         if data.birth_date is None and data.estimated_age is not None:
-            self.estimated_age.setValue(data.estimated_age)
+            self.estimated_age.setText(str(data.estimated_age))
             self.birth_unknown.setChecked(True)
         else:
             self.birth_date.set_value(data.birth_date)
@@ -700,8 +700,13 @@ class PersonDialog(QDialog):
             write(data, self.form.specs[name], value)
         if self.whatsapp_same.isChecked():
             data.whatsapp = data.phone
-        if self.birth_unknown.isChecked():
-            data.estimated_age = self.estimated_age.value()
+        if self.birth_unknown.isChecked():  # an age only when the clerk typed one
+            age, problem = self.form.read(["estimated_age"])
+            data.estimated_age = age["estimated_age"]
+            errors.update(problem)
+            if data.estimated_age is None:
+                errors["birth_date"] = _("Write the approximate age, or untick “{label}”.").format(
+                    label=_("Does not know the exact date"))
         else:
             birth, problem = self.form.read(["birth_date"])
             data.birth_date = birth["birth_date"]
@@ -751,9 +756,8 @@ class PersonDialog(QDialog):
         self.estimated_age.setEnabled(checked)
         self.age_label.setVisible(not checked)
         age = self._typed_age()
-        spin = self.estimated_age
-        if checked and age is not None and spin.minimum() <= age <= spin.maximum():
-            spin.setValue(age)
+        if checked and age is not None and 0 <= age <= MAX_AGE and not self.estimated_age.text():
+            self.estimated_age.setText(str(age))
 
     def _sync_whatsapp(self, text: str) -> None:
         if self.whatsapp_same.isChecked():
