@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.vocab import CHANNELS, RELATIONSHIPS, document_short_label, label
 from oma_desktop.i18n import _, format_date
+from oma_desktop.services.followup import calls_for_person, result_label
 from oma_desktop.services.history import person_history, topic_names
 from oma_desktop.services.session import Session
 
@@ -18,7 +19,7 @@ from oma_desktop.services.session import Session
 @dataclass(frozen=True)
 class TimelineEntry:
     when: dt.datetime
-    kind: str  # consultation | document | household | registered | change
+    kind: str  # consultation | call | document | household | registered | change
     title: str
     detail: str
     user: str
@@ -54,6 +55,19 @@ def person_timeline(session: Session, person_id: str) -> list[TimelineEntry]:
             detail=detail,
             user=users.get(c["staff_user_id"] or "", c["staff_user_id"] or ""),
             ref_id=c["id"],
+        ))
+    for call in calls_for_person(session, person_id):
+        detail = call.note
+        if call.next_date is not None:
+            detail = "; ".join(filter(None, [detail, _("call again on {date}").format(
+                date=format_date(call.next_date))]))
+        entries.append(TimelineEntry(
+            when=call.called_at,
+            kind="call",
+            title=_("Follow-up call: {result}").format(result=result_label(call.result)),
+            detail=detail,
+            user=call.staff_name,
+            ref_id=call.consultation_id or call.document_id or call.id,
         ))
     for entry in person_history(session, person_id):
         change, record = entry.change, entry.record
