@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QSettings, QSize, Qt, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -28,6 +29,7 @@ from oma_desktop.services.status import installation_facts
 from oma_desktop.ui.about import AboutDialog
 from oma_desktop.ui.changes import subscribe, watch_session
 from oma_desktop.ui.fonts import scaled
+from oma_desktop.ui.help import HelpKey, HelpWindow, section_for
 from oma_desktop.ui.pages import PAGES, PageSpec
 
 DEFAULT_SIZE = QSize(1280, 720)
@@ -44,6 +46,10 @@ class MainWindow(QMainWindow):
         self._specs = list(PAGES if pages is None else pages)
         self._pages: dict[str, QWidget] = {}
         self._about: AboutDialog | None = None
+        self.help_key = HelpKey(self)  # F1 in any window of the app, dialogs included
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.help_key)
         watch_session(ctx.session)  # every write of this window's session is broadcast
         self.setMinimumSize(MINIMUM_SIZE)
 
@@ -157,8 +163,12 @@ class MainWindow(QMainWindow):
             self.page_actions[spec.key] = action
 
         help_menu = bar.addMenu(_("&Help"))
+        self.help_action = QAction(_("&User guide"), self)
+        self.help_action.setShortcut(QKeySequence(Qt.Key.Key_F1))
+        self.help_action.triggered.connect(self.show_help)
+        help_menu.addAction(self.help_action)
+        help_menu.addSeparator()
         self.about_action = QAction(_("&About OMA Desktop"), self)
-        self.about_action.setShortcut(QKeySequence(Qt.Key.Key_F1))
         self.about_action.triggered.connect(self.show_about)
         help_menu.addAction(self.about_action)
 
@@ -207,7 +217,12 @@ class MainWindow(QMainWindow):
         result: QWidget | None = open_import_dialog(self.ctx, self)
         return result
 
-    # --- about ----------------------------------------------------------------------
+    # --- help and about ---------------------------------------------------------------
+
+    def show_help(self) -> HelpWindow:
+        """F1: the user guide at the part about the current page."""
+        return self.help_key.open(section_for(self))
+
 
     def show_about(self) -> AboutDialog:
         """Open the About dialog (window-modal, non-blocking) and return it."""
@@ -257,4 +272,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_window_state()
+        self.help_key.close()
         super().closeEvent(event)
