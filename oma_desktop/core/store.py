@@ -172,6 +172,7 @@ class Store:
         self._in_transaction = False
         self._changed: set[str] = set()
         self._schema_version = _user_version(conn)
+        self._writes_held: StoreError | None = None
 
     # --- reading -----------------------------------------------------------------
 
@@ -237,6 +238,7 @@ class Store:
         """One atomic unit of work; every write inside is logged, all or nothing."""
         if self._in_transaction:
             raise RuntimeError("nested Store.transaction()")
+        self._check_writable()
         origin = origin or self.local_origin()
         if not origin.installation or not origin.casa:
             raise StoreError(
@@ -270,6 +272,7 @@ class Store:
         """
         if self._in_transaction:
             raise RuntimeError("Store.apply() inside a transaction")
+        self._check_writable()
         self._in_transaction = True
         try:
             with driver.translating(self.path):
@@ -301,6 +304,24 @@ class Store:
         ops = [Operation.from_row(r) for r in self.conn.execute(sql, params)]
         ops.sort(key=lambda o: o.key)
         return ops
+
+    def hold_writes(self, reason: StoreError) -> None:
+        """Refuse every write with ``reason`` until :meth:`release_writes`.
+
+        Used while the file is being verified at start-up, and for good once it is found
+        damaged: nothing is written into a damaged database."""
+        self._writes_held = reason
+
+    def release_writes(self) -> None:
+        self._writes_held = None
+
+    @property
+    def writes_held(self) -> StoreError | None:
+        return self._writes_held
+
+    def _check_writable(self) -> None:
+        if self._writes_held is not None:
+            raise self._writes_held
 
     def _rollback(self) -> None:
         """Roll back the open transaction, if SQLite has not already done so."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from oma_desktop.core.actor import Actor
 from oma_desktop.core.catalogs import Catalogs, load_catalogs
 from oma_desktop.core.driver import BUSY_TIMEOUT_MS
+from oma_desktop.core.errors import StoreError
 from oma_desktop.core.folder_lock import FolderLock
 from oma_desktop.core.store import Store, open_store
 from oma_desktop.i18n import _
@@ -53,7 +54,17 @@ class AppContext:
 
         The caller closes it (``session.close()``) on the thread that used it."""
         store = open_store(self.database, key=self.key, create=False, backup_dir=self.paths.backups)
+        held = self._session.store.writes_held
+        if held is not None:  # a job may not write while (or once) the file is found damaged
+            store.hold_writes(held)
         return Session(store=store, catalogs=self.catalogs, actor=self.actor)
+
+    def hold_writes(self, reason: StoreError) -> None:
+        """Refuse writes with ``reason`` (see :meth:`Store.hold_writes`)."""
+        self._session.store.hold_writes(reason)
+
+    def release_writes(self) -> None:
+        self._session.store.release_writes()
 
     def close(self) -> None:
         try:

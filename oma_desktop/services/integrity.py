@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from oma_desktop.core import driver
+from oma_desktop.core.errors import DamagedDatabaseError, StoreError
 from oma_desktop.core.migrations import latest_version
 from oma_desktop.core.oplog import SELECT_OPS, Operation, derive, fold
 from oma_desktop.core.schema import (
@@ -22,6 +23,7 @@ from oma_desktop.core.schema import (
 )
 from oma_desktop.core.store import Store
 from oma_desktop.i18n import _, format_number
+from oma_desktop.services.session import Session
 
 MAX_EXAMPLES = 5
 
@@ -39,6 +41,19 @@ def _examples(items: list[str], total: int) -> str:
     if total > MAX_EXAMPLES:
         text += " …"
     return text
+
+
+def verify_file(session: Session) -> DamagedDatabaseError | None:
+    """The start-up check: ``PRAGMA quick_check`` of the whole file (run off the GUI
+    thread); the error to show and to refuse writes with, or None if the file is sound."""
+    result = check_file_integrity(session.store, quick=True)
+    return None if result.ok else DamagedDatabaseError(result.detail)
+
+
+def verifying_error() -> StoreError:
+    """What a save attempted while the start-up check runs is told."""
+    return StoreError(_("The database is being checked, which takes a few seconds after the "
+                        "program starts. Nothing was saved yet: try saving again in a moment."))
 
 
 def check_schema_version(store: Store) -> CheckResult:

@@ -18,7 +18,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from oma_desktop import APP_NAME, __version__, i18n
-from oma_desktop.core.errors import OmaError
+from oma_desktop.core.errors import DamagedDatabaseError, OmaError
 from oma_desktop.i18n import _
 from oma_desktop.logs import log_exception, setup_logging
 from oma_desktop.paths import DataPaths
@@ -91,9 +91,39 @@ def _run(app: QApplication, ctx: AppContext, exit_after_show: bool) -> int:
     install_exception_hook(app)
     window = MainWindow(ctx)
     window.show()
+    start_verification(window, ctx)
     if exit_after_show:
         QTimer.singleShot(0, lambda: _announce_when_exposed(window))
     return app.exec()
+
+
+def start_verification(window: QWidget, ctx: AppContext) -> None:
+    """Check the whole file off the GUI thread right after start-up.
+
+    Writes wait until it passes (a save tried meanwhile is told to try again in a moment);
+    a damaged file keeps them refused for good and the clerk is told what to do, so nothing
+    is written into a damaged database. Reading goes on, to look things up meanwhile.
+    """
+    from oma_desktop.services.integrity import verify_file, verifying_error
+    from oma_desktop.ui.tasks import run_job
+
+    ctx.hold_writes(verifying_error())
+
+    def done(damage: DamagedDatabaseError | None) -> None:
+        if damage is None:
+            ctx.release_writes()
+            return
+        log.error("start-up check found the database damaged")
+        ctx.hold_writes(damage)
+        box = QMessageBox(QMessageBox.Icon.Critical, _("The database is damaged"), str(damage),
+                          QMessageBox.StandardButton.Close, window)
+        box.setObjectName("damaged_database_message")
+        box.open()
+
+    def failed(exc: BaseException) -> None:
+        done(DamagedDatabaseError(str(exc)))
+
+    run_job(window, ctx, lambda session, _progress: verify_file(session), done, failed)
 
 
 def _announce_when_exposed(window: QWidget) -> None:
