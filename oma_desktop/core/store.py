@@ -212,6 +212,17 @@ class Store:
             [key, value],
         )
 
+    def delete_meta(self, key: str) -> None:
+        self.conn.execute("DELETE FROM meta WHERE key = ?", [key])
+
+    def meta_values(self, prefix: str) -> list[str]:
+        """The values of the local settings whose key starts with ``prefix``."""
+        rows = self.conn.execute(
+            "SELECT value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key",
+            [len(prefix), prefix],
+        )
+        return [str(r[0]) for r in rows]
+
     @property
     def installation_id(self) -> str:
         return self.meta("installation_id") or ""
@@ -517,6 +528,11 @@ class Writer:
         self.update(entity, entity_id, {"deleted": 1}, kind="tombstone")
 
 
+def _has_content(path: Path, suffix: str) -> bool:
+    side = path.with_name(path.name + suffix)
+    return side.exists() and side.stat().st_size > 0
+
+
 def open_store(
     path: Path | str,
     *,
@@ -533,6 +549,15 @@ def open_store(
     older database before it is migrated (default: ``backups/`` beside the file).
     """
     path = Path(path)
+    if path.exists() and path.stat().st_size == 0 and not _has_content(path, "-wal"):
+        raise StoreError(
+            _(
+                "The file {path} is empty (0 bytes): it may come from an interrupted copy or "
+                "a failing disk, so no new installation was created over it. Restore the "
+                "latest backup; if this is a new installation that was interrupted, delete "
+                "that empty file and open the program again."
+            ).format(path=path)
+        )
     if not path.exists():
         if not create:
             raise StoreError(_("The database {path} does not exist.").format(path=path))

@@ -48,6 +48,7 @@ from oma_desktop.i18n import _
 from oma_desktop.paths import resources_dir
 from oma_desktop.services.context import open_context
 from oma_desktop.services.installation import SYSTEM_USER
+from oma_desktop.services.jobs import job_marker
 
 Progress = Callable[[int, int, str], None]
 Record = dict[str, Any]
@@ -1078,23 +1079,25 @@ def build_demo(
         previous_cache = store.scalar("PRAGMA cache_size")
         store.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB while bulk loading
         try:
-            staff = gen.staff()
-            for casa_code in gen.casas:
-                mine = [s for s in staff if s.casa == casa_code]
-                origin = Origin(casa=casa_code, installation=demo_installation_id(casa_code))
-                with store.transaction(SYSTEM_USER, origin=origin) as tx:
-                    gen.stats.staff_users += tx.create_many("app_user", (
-                        {"id": s.id, "username": s.username, "display_name": s.display_name,
-                         "role": "recepcion", "casa_id": s.casa}
-                        for s in mine
-                    ))
-            units = _plan_units(gen, persons, staff)
-            _write_persons(store, gen, staff, units, counter)
-            _write_consultations(store, gen, staff, total, counter)
-            store.set_meta("demo_seed", str(seed))
-            store.conn.execute("PRAGMA analysis_limit = 1000")
-            store.conn.execute("ANALYZE")
-            store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # written in many transactions: an interruption leaves a mark for `check`
+            with job_marker(store, "demo", str(data_dir), keep_on_error=True):
+                staff = gen.staff()
+                for casa_code in gen.casas:
+                    mine = [s for s in staff if s.casa == casa_code]
+                    origin = Origin(casa=casa_code, installation=demo_installation_id(casa_code))
+                    with store.transaction(SYSTEM_USER, origin=origin) as tx:
+                        gen.stats.staff_users += tx.create_many("app_user", (
+                            {"id": s.id, "username": s.username, "display_name": s.display_name,
+                             "role": "recepcion", "casa_id": s.casa}
+                            for s in mine
+                        ))
+                units = _plan_units(gen, persons, staff)
+                _write_persons(store, gen, staff, units, counter)
+                _write_consultations(store, gen, staff, total, counter)
+                store.set_meta("demo_seed", str(seed))
+                store.conn.execute("PRAGMA analysis_limit = 1000")
+                store.conn.execute("ANALYZE")
+                store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             store.conn.execute(f"PRAGMA cache_size = {int(previous_cache)}")
         if progress is not None and counter.done < counter.total:

@@ -22,7 +22,7 @@ from oma_desktop.core.schema import (
     logged_columns,
 )
 from oma_desktop.core.store import Store
-from oma_desktop.i18n import _, format_number
+from oma_desktop.i18n import _, format_datetime, format_number
 from oma_desktop.services.session import Session
 
 MAX_EXAMPLES = 5
@@ -275,6 +275,29 @@ def check_fold(store: Store) -> CheckResult:
     )
 
 
+def check_unfinished_jobs(store: Store) -> CheckResult:
+    """Demo builds and imports that started but never finished (killed, power cut)."""
+    from oma_desktop.services.jobs import unfinished_jobs
+
+    title = _("Unfinished jobs")
+    messages = []
+    for job in unfinished_jobs(store):
+        started = format_datetime(job.started)
+        if job.kind == "demo":
+            messages.append(_("the demo data in {folder}, started on {started}, was left half "
+                              "made: delete that folder and create the demo data again").format(
+                folder=job.label, started=started))
+        else:
+            messages.append(_("the import of «{file}», started on {started}, did not finish "
+                              "and nothing of it was saved: import the list again").format(
+                file=job.label, started=started))
+    if not messages:
+        return CheckResult("jobs", title, True,
+                           _("Every demo build and import that started has finished."))
+    text = "; ".join(messages)
+    return CheckResult("jobs", title, False, text[:1].upper() + text[1:] + ".")
+
+
 def _safely(key: str, title: Callable[[], str], run: Callable[[], CheckResult]) -> CheckResult:
     try:
         return run()
@@ -299,6 +322,7 @@ def run_checks(store: Store, *, quick: bool = False) -> list[CheckResult]:
          lambda: check_change_log_coverage(store)),
         ("sequence", lambda: _("Change-log sequence"), lambda: check_sequences(store)),
         ("fold", lambda: _("Records match their operations"), lambda: check_fold(store)),
+        ("jobs", lambda: _("Unfinished jobs"), lambda: check_unfinished_jobs(store)),
     ]
     return [_safely(key, title, run) for key, title, run in checks]
 

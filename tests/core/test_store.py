@@ -346,3 +346,12 @@ def test_only_the_driver_imports_the_sqlite_binding() -> None:
         if path != root / "core" / "driver.py" and pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_an_empty_file_is_never_replaced_by_a_new_installation(tmp_path: Path) -> None:
+    path = tmp_path / "oma.sqlite3"
+    path.write_bytes(b"")
+    with pytest.raises(StoreError, match="está vacío"):
+        open_store(path)
+    assert path.read_bytes() == b""
+    assert not path.with_name("oma.sqlite3-wal").exists()

@@ -18,7 +18,8 @@ from oma_desktop.services.demo import build_demo
 from oma_desktop.services.integrity import CheckResult, run_checks
 
 TODAY = dt.date(2026, 11, 27)
-KEYS = ["schema_version", "integrity", "foreign_keys", "guards", "change_log", "sequence", "fold"]
+KEYS = ["schema_version", "integrity", "foreign_keys", "guards", "change_log", "sequence", "fold",
+        "jobs"]
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +226,34 @@ def test_cli_check_exit_codes(db_path: Path) -> None:
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "[ERROR]" in broken.stdout and "consultation" in broken.stdout
 
+
+
+def test_an_interrupted_demo_and_import_are_reported(tmp_path: Path) -> None:
+    import signal
+    import textwrap
+
+    folder = tmp_path / "demo"
+    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import datetime as dt, os, signal
+        from pathlib import Path
+        from oma_desktop.services import demo
+        real = demo._write_consultations
+        def killed(*args, **kwargs):  # the power goes off after the persons were written
+            os.kill(os.getpid(), signal.SIGKILL)
+        demo._write_consultations = killed
+        demo.build_demo(Path({str(folder)!r}), persons=30, seed=2, today=dt.date(2026, 11, 27))
+    """)], env={**os.environ, "OMA_LANG": "es"})
+    assert child.wait(timeout=120) == -signal.SIGKILL
+    store = open_store(folder / "oma.sqlite3", create=False)
+    try:
+        from oma_desktop.services.jobs import job_marker
+
+        with pytest.raises(ZeroDivisionError), job_marker(store, "import", "lista.xlsx"):
+            1 / 0  # noqa: B018  an all-or-nothing job that fails leaves no mark
+        results = {r.key: r for r in run_checks(store)}
+    finally:
+        store.close()
+    assert _failed(results) == {"jobs"}
+    detail = results["jobs"].detail
+    assert detail.startswith("Los datos de demostración en ") and str(folder) in detail
+    assert "quedaron a medias" in detail and "lista.xlsx" not in detail

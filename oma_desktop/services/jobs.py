@@ -1,0 +1,61 @@
+"""Long jobs that leave a mark until they finish (demo data, imports).
+
+A job writes a marker into the local ``meta`` table when it starts and removes it when it
+ends, whatever the outcome short of the process dying. A marker that is still there means
+the program was killed, the PC lost power or the disk failed while the job ran;
+``oma-desktop check`` reports it with what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from oma_desktop.core.ids import new_id
+from oma_desktop.core.store import Store
+
+PREFIX = "job:"
+KINDS = ("demo", "import")
+
+
+@dataclass(frozen=True)
+class UnfinishedJob:
+    kind: str  # demo | import
+    label: str  # what it worked on (a file name), for the message
+    started: dt.datetime
+
+
+@contextmanager
+def job_marker(
+    store: Store, kind: str, label: str = "", *, keep_on_error: bool = False
+) -> Iterator[None]:
+    """Mark ``kind`` as running on ``store`` for the duration of the block.
+
+    ``keep_on_error``: a job written in several transactions leaves its mark when it fails
+    half-way too (some of it was saved); an all-or-nothing job does not need to."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    key = PREFIX + new_id()
+    store.set_meta(key, json.dumps({
+        "kind": kind, "label": label,
+        "started": dt.datetime.now().isoformat(timespec="seconds"),
+    }, ensure_ascii=False))
+    try:
+        yield
+    except BaseException:
+        if not keep_on_error:
+            store.delete_meta(key)
+        raise
+    store.delete_meta(key)
+
+
+def unfinished_jobs(store: Store) -> list[UnfinishedJob]:
+    jobs = []
+    for value in store.meta_values(PREFIX):
+        data = json.loads(value)
+        jobs.append(UnfinishedJob(str(data["kind"]), str(data.get("label") or ""),
+                                  dt.datetime.fromisoformat(str(data["started"]))))
+    return sorted(jobs, key=lambda j: j.started)
