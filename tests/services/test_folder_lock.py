@@ -83,3 +83,26 @@ def test_the_window_is_refused_while_a_command_holds_the_folder(data_dir: Path) 
         ctx.close()
     assert result.returncode == 2
     assert "ya está en uso por el comando «oma-desktop import-persons»" in result.stderr
+
+
+def test_a_database_locked_by_an_outside_program_is_said_in_spanish(data_dir: Path) -> None:
+    """A backup or database tool holding the file: the GUI's short wait, then a message."""
+    import sqlite3
+
+    from oma_desktop.core.errors import DatabaseLockedError
+    from oma_desktop.services.casas import update_casa
+    from oma_desktop.ui.app import GUI_BUSY_TIMEOUT_MS
+
+    ctx = open_context(data_dir, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS)
+    outside = sqlite3.connect(data_dir / "oma.sqlite3", isolation_level=None)
+    try:
+        assert ctx.session.store.scalar("PRAGMA busy_timeout") == GUI_BUSY_TIMEOUT_MS
+        outside.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(DatabaseLockedError) as err:
+            update_casa(ctx.session, "CV2", name="Otra")
+        assert "Otro programa está usando la base de datos" in str(err.value)
+        outside.execute("ROLLBACK")
+        update_casa(ctx.session, "CV2", name="Otra")  # and it goes through afterwards
+    finally:
+        outside.close()
+        ctx.close()
