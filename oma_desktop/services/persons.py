@@ -26,6 +26,7 @@ from oma_desktop.core.store import Writer
 from oma_desktop.core.text import normalize_document_number
 from oma_desktop.core.vocab import VULNERABILITIES, WG_DOMAINS, codes, document_format_message
 from oma_desktop.i18n import _
+from oma_desktop.services.households import HouseholdChanges, check_changes, write_household_changes
 from oma_desktop.services.session import Session
 
 log = logging.getLogger(__name__)
@@ -201,14 +202,18 @@ def register_person(
     session: Session,
     data: PersonInput,
     today: dt.date | None = None,
+    household: HouseholdChanges | None = None,
 ) -> str:
-    """Validate and save a new person with their documents; returns the person id."""
+    """Validate and save a new person with their documents and the household members typed
+    with them (one transaction); returns the person id."""
     today = today or dt.date.today()
-    errors = validate_person(data, session.catalogs, today)
+    household = household or HouseholdChanges()
+    errors = {**validate_person(data, session.catalogs, today), **check_changes(household, today)}
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
     with session.transaction() as tx:
         person_id = write_new_person(session, tx, data, today)
+        write_household_changes(session, tx, person_id, household, today)
     log.info("person %s registered with %d documents", person_id, len(data.documents))
     return person_id
 
@@ -218,13 +223,16 @@ def update_person(
     person_id: str,
     data: PersonInput,
     today: dt.date | None = None,
+    household: HouseholdChanges | None = None,
 ) -> dict[str, Any]:
-    """Save edits; documents are matched by id (new ones created, missing ones tombstoned).
+    """Save edits; documents are matched by id (new ones created, missing ones tombstoned);
+    the household edits go in the same transaction.
 
-    Returns the person fields that changed (documents excluded).
+    Returns the person fields that changed (documents and household excluded).
     """
     today = today or dt.date.today()
-    errors = validate_person(data, session.catalogs, today)
+    household = household or HouseholdChanges()
+    errors = {**validate_person(data, session.catalogs, today), **check_changes(household, today)}
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
     store, user_id = session.store, session.user_id
@@ -262,6 +270,7 @@ def update_person(
                 tx.create("document", {"person_id": person_id, **values})
         for doc_id in set(existing) - kept:
             tx.tombstone("document", doc_id)
+        write_household_changes(session, tx, person_id, household, today)
     return changed
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from oma_desktop.services.context import AppContext
-from oma_desktop.services.households import add_member, ensure_household, members
+from oma_desktop.services.households import add_member, ensure_household, household_of, members
 from oma_desktop.services.persons import DocumentInput, PersonInput, age_on, register_person
 from oma_desktop.ui.personas import PersonDialog, split_initial_text
 from oma_desktop.ui.personas.duplicates_dialog import BACK, OTHER, SAME
@@ -37,7 +37,6 @@ from oma_desktop.ui.qt_i18n import install_qt_translator
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 ALT = Qt.KeyboardModifier.AltModifier
-REAL_QUESTION = QMessageBox.question
 BAD_DATE = "Escriba una fecha válida (día/mes/año)."
 
 MakeDialog = Callable[..., PersonDialog]
@@ -78,6 +77,8 @@ def _close_quietly(dialog: QWidget) -> None:
     assert isinstance(dialog, PersonDialog)
     if dialog.duplicates_dialog is not None:
         dialog.duplicates_dialog.done(0)
+    if dialog.same_person_dialog is not None:
+        dialog.same_person_dialog.done(0)
     dialog.done(0)
 
 
@@ -419,7 +420,48 @@ def test_duplicates_dialog_lists_the_candidate_with_reasons(
         "Es la &misma persona", "Es &otra persona: registrar", "&Volver al formulario"]
 
 
-def test_it_is_the_same_person_saves_nothing(
+def test_it_is_the_same_person_offers_the_typed_values_and_saves_only_the_ticked(
+    qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext
+) -> None:
+    existing = seed(ctx, phone="", migratory_status="")
+    dialog = _type_near_duplicate(qtbot, make_dialog)
+    dialog.duplicates_dialog.done(0)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: dialog.duplicates_dialog is None)
+    dialog.phone.clear()
+    qtbot.keyClicks(dialog.phone, "912345678")
+    dialog.nationality.set_value("CO")
+    save(qtbot, dialog)
+    duplicates = dialog.duplicates_dialog
+    assert duplicates is not None
+    qtbot.waitExposed(duplicates)
+    before = log_size(ctx)
+    qtbot.mouseClick(duplicates.same_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.same_person_dialog is not None)
+    offer = dialog.same_person_dialog
+    assert offer is not None
+    qtbot.waitExposed(offer)
+    assert offer.windowTitle() == "Misma persona: actualizar la ficha registrada"
+    table = offer.table
+    lines = {table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 2).text(),
+                                       table.item(r, 0).checkState())
+             for r in range(table.rowCount())}
+    assert lines == {
+        "Nacionalidad": ("Venezuela", "Colombia", Qt.CheckState.Unchecked),  # a replacement
+        "Teléfono": ("(vacío)", "912345678", Qt.CheckState.Checked),  # the record had none
+    }
+    assert dialog.isVisible() and log_size(ctx) == before  # nothing written yet
+    qtbot.mouseClick(offer.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert dialog.result_person_id == existing and dialog.chose_existing is True
+    assert count(ctx, "person") == 1
+    stored = ctx.session.store.get("person", existing)
+    assert stored["phone"] == "912345678" and stored["nationality"] == "VE"
+    assert log_size(ctx) == before + 1  # one operation: the ticked field, one transaction
+    assert dialog.outcome_message == (
+        "Se usó la ficha ya registrada de José Luis Pérez Quispe y se guardó en ella 1 cambio.")
+
+
+def test_same_person_unchanged_says_nothing_was_saved(
     qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext
 ) -> None:
     existing = seed(ctx)
@@ -428,11 +470,22 @@ def test_it_is_the_same_person_saves_nothing(
     duplicates = dialog.duplicates_dialog
     assert duplicates is not None
     qtbot.mouseClick(duplicates.same_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.same_person_dialog is not None)
+    offer = dialog.same_person_dialog
+    assert offer is not None
+    qtbot.waitExposed(offer)
+    assert not offer.table.isVisible() and not offer.save_button.isVisible()
+    assert offer.intro.text() == ("Lo que escribió coincide con la ficha registrada de José Luis "
+                                  "Pérez Quispe: no hay nada que actualizar.")
+    qtbot.mouseClick(offer.keep_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.isVisible())
     assert duplicates.choice == SAME
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.result_person_id == existing and dialog.chose_existing is True
     assert count(ctx, "person") == 1 and log_size(ctx) == before
+    assert dialog.outcome_message == (
+        "Se usó la ficha ya registrada de José Luis Pérez Quispe; no se guardó nada.")
+    assert "guardada" not in dialog.outcome_message
 
 
 def test_it_is_another_person_registers_the_new_one(
@@ -621,50 +674,21 @@ def test_escape_without_changes_closes_at_once(
     assert dialog.result() == QDialog.DialogCode.Rejected and dialog.result_person_id is None
 
 
-def test_escape_with_changes_asks_before_discarding(
-    qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+def test_escape_with_changes_warns_then_discards_like_the_consultation_form(
+    qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext
 ) -> None:
     dialog = make_dialog()
     qtbot.keyClicks(dialog.given_names, "Ana")
-    asked: list[str] = []
-    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
-
-    def question(parent: QWidget, title: str, text: str, *args: Any) -> QMessageBox.StandardButton:
-        asked.append(text)
-        return answers.pop(0)
-
-    monkeypatch.setattr(QMessageBox, "question", question)
     qtbot.keyClick(focused(), Qt.Key.Key_Escape)
-    assert asked == ["¿Descartar los cambios?"]
-    assert dialog.isVisible() and dialog.given_names.text() == "Ana"
+    warning = ("Hay cambios sin guardar: pulse Esc o Cancelar otra vez para descartarlos, "
+               "o Ctrl+S para guardar.")
+    assert dialog.isVisible() and dialog.summary_label.text() == warning
+    type_into(qtbot, dialog.given_names, " María")  # typed again: the next Esc warns again
+    qtbot.keyClick(focused(), Qt.Key.Key_Escape)
+    assert dialog.isVisible() and dialog.given_names.text() == "Ana María"
     qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
-    assert len(asked) == 2 and not dialog.isVisible()
-    assert count(ctx, "person") == 0
-
-
-# a real QMessageBox fixes its size when shown, which the offscreen plugin reports
-@pytest.mark.qt_log_ignore("^This plugin does not support propagateSizeHints")
-def test_the_discard_question_has_spanish_buttons(
-    qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    dialog = make_dialog()
-    qtbot.keyClicks(dialog.notes, "algo")
-    monkeypatch.setattr(QMessageBox, "question", REAL_QUESTION)
-    seen: dict[str, Any] = {}
-
-    def answer() -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, answer)
-            return
-        seen["text"] = box.text()
-        seen["buttons"] = sorted(b.text().replace("&", "") for b in box.buttons())
-        box.button(QMessageBox.StandardButton.Yes).click()
-
-    QTimer.singleShot(0, answer)
-    dialog.reject()
-    assert seen == {"text": "¿Descartar los cambios?", "buttons": ["No", "Sí"]}
     assert not dialog.isVisible()
+    assert count(ctx, "person") == 0
 
 
 # --- initial text ------------------------------------------------------------------------------
@@ -705,8 +729,8 @@ def test_initial_text_prefills_the_form(qtbot: QtBot, make_dialog: MakeDialog) -
 # --- household -----------------------------------------------------------------------------------
 
 
-def test_household_panel_adds_and_removes_a_member(
-    qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+def test_household_panel_adds_and_removes_a_member_with_the_form_save(
+    qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext
 ) -> None:
     head = seed(ctx)
     daughter = seed(ctx, given_names="Carla Valentina", birth_date=dt.date(2012, 8, 3), sex="F",
@@ -734,23 +758,36 @@ def test_household_panel_adds_and_removes_a_member(
     qtbot.mouseClick(search.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.add_dialog is None)
 
-    household_id = panel.household_id
+    assert panel.member_ids() == [daughter]
+    assert panel.table.item(0, 4).text() == "Por guardar"
+    assert panel.pending_label.text() == (
+        "Cambios del hogar pendientes de «Guardar»: 1 integrante por agregar.")
+    assert household_of(ctx.session, head) is None  # nothing written before Save
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    household_id = household_of(ctx.session, head)
     assert household_id is not None
     assert {(m.person_id, m.relationship) for m in members(ctx.session, household_id)} == {
         (head, "jefe_hogar"), (daughter, "hijo")}
+
+    again = make_dialog(person_id=head)
+    panel = again.household
     assert panel.member_ids() == [head, daughter]
-    assert panel.table is not None and panel.table.item(1, 1).text() == "Hijo/a"
+    assert panel.table.item(1, 1).text() == "Hijo/a"
     assert panel.table.item(0, 0).text() == "José Luis Pérez Quispe (esta persona)"
     assert "Hogar de José Luis Pérez" in panel.title_label.text()
-
-    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    panel.table.selectRow(0)
+    assert not panel.remove_button.isEnabled()  # the person is not taken out of their own home
     panel.table.selectRow(1)
     qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
     assert panel.member_ids() == [head]
-    assert [m.person_id for m in members(ctx.session, household_id)] == [head]
-    # household changes are not form changes: closing asks nothing
-    dialog.reject()
-    assert not dialog.isVisible()
+    assert [m.person_id for m in members(ctx.session, household_id)] == [head, daughter]
+    # Cancel (twice: the first warns) saves nothing
+    qtbot.mouseClick(again.cancel_button, Qt.MouseButton.LeftButton)
+    assert again.isVisible()
+    qtbot.mouseClick(again.cancel_button, Qt.MouseButton.LeftButton)
+    assert not again.isVisible()
+    assert [m.person_id for m in members(ctx.session, household_id)] == [head, daughter]
 
 
 def test_household_search_leaves_out_current_members(
@@ -772,12 +809,72 @@ def test_household_search_leaves_out_current_members(
     search.reject()
 
 
-def test_household_of_a_new_person_is_set_after_saving(make_dialog: MakeDialog) -> None:
+def test_a_new_person_is_registered_with_inline_members_in_one_save(
+    qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext
+) -> None:
     dialog = make_dialog()
-    assert dialog.household.table is None
-    assert dialog.household.title_label.text().startswith(
-        "El hogar se puede registrar después de guardar a la persona")
+    fill_minimum(dialog, qtbot)
     assert dialog.tabs.count() == 5  # no history for a person not saved yet
+    qtbot.keyClick(dialog, Qt.Key.Key_5, ALT)
+    panel = dialog.household
+    assert panel.title_label.text().startswith("¿Quién vive con la persona?")
+    assert focused() is panel.table or panel.isAncestorOf(focused())
+    # a child with an approximate age, typed with the keyboard
+    panel.given_names.setFocus()
+    type_text(qtbot, "Luciana")
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)  # Enter moves on, it never saves
+    assert focused() is panel.paternal_surname and count(ctx, "person") == 0
+    type_text(qtbot, "Mendoza")
+    panel.relationship.set_value("hijo")
+    panel.sex.set_value("F")
+    panel.birth_unknown.setChecked(True)
+    panel.estimated_age.setValue(4)
+    qtbot.mouseClick(panel.add_inline_button, Qt.MouseButton.LeftButton)
+    assert [panel.table.item(0, c).text() for c in range(5)] == [
+        "Luciana Mendoza", "Hijo/a", "~4 años", "Mujer", "Por guardar"]
+    assert panel.given_names.text() == "" and panel.paternal_surname.text() == "Mendoza"
+    # a second one typed but not added: Save adds it rather than losing it
+    qtbot.keyClicks(panel.given_names, "Mateo")
+    panel.relationship.set_value("hijo")
+    panel.sex.set_value("M")
+    qtbot.keyClicks(panel.birth_date, "02/03/2020")
+    before = count(ctx, "person")
+    last = ctx.session.store.scalar("SELECT max(rowid) FROM change_log")
+    save(qtbot, dialog)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert count(ctx, "person") == before + 1  # inline members are not persons
+    person_id = dialog.result_person_id
+    assert person_id is not None
+    household_id = household_of(ctx.session, person_id)
+    assert household_id is not None
+    listed = members(ctx.session, household_id)
+    assert [(m.full_name, m.relationship, m.inline) for m in listed] == [
+        ("Carla Andrea Mendoza", "jefe_hogar", False),
+        ("Mateo Mendoza", "hijo", True),  # older first
+        ("Luciana Mendoza", "hijo", True),
+    ]
+    assert listed[2].birth_date_estimated and not listed[1].birth_date_estimated
+    assert dialog.outcome_message == "Persona guardada, con 2 integrantes del hogar."
+    # one save: the person, the household and its three memberships, nothing else
+    ops = ctx.session.store.rows("SELECT entity FROM change_log WHERE rowid > ?", [last])
+    assert sorted(r["entity"] for r in ops) == [
+        "household", "household_member", "household_member", "household_member", "person"]
+
+
+def test_an_invalid_inline_member_is_marked_and_nothing_is_saved(
+    qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext
+) -> None:
+    dialog = make_dialog()
+    fill_minimum(dialog, qtbot)
+    panel = dialog.household
+    qtbot.keyClicks(panel.given_names, "Mateo")
+    before = log_size(ctx)
+    save(qtbot, dialog)
+    assert dialog.isVisible() and dialog.tabs.currentIndex() == TAB_HOUSEHOLD
+    assert panel.errors.message("paternal_surname") == "Escriba al menos un apellido."
+    assert panel.errors.message("relationship") == "Elija el parentesco de la lista."
+    assert dialog.summary_label.text() == "Revise el integrante del hogar que escribió, o bórrelo."
+    assert log_size(ctx) == before
 
 
 # --- layout and accessibility ------------------------------------------------------------------
@@ -798,7 +895,7 @@ def test_every_input_has_an_accessible_name_and_labels_have_buddies(
     for caption in captions:
         assert "&" in caption.text(), caption.text()
         assert caption.text().replace("&", "").removesuffix(" *") == caption.buddy().accessibleName()
-    assert dialog.save_button.text() == "&Guardar" and dialog.save_button.isDefault()
+    assert dialog.save_button.text() == "&Guardar" and not dialog.save_button.isDefault()
     # Alt + the underlined letter jumps to the field
     qtbot.keyClick(dialog, Qt.Key.Key_M, ALT)
     assert focused() is dialog.maternal_surname

@@ -2,7 +2,8 @@
 
 Lists the likely duplicates found by ``services.duplicates.find_duplicates`` beside what
 the clerk typed, with the reasons and the score, and lets the clerk decide. Nothing is
-merged: "Es la misma persona" opens the existing record (the typed data is not saved),
+merged: "Es la misma persona" opens the existing record with the typed values offered as
+changes to accept (``same_person_dialog``),
 "Es otra persona" registers the new one, "Volver al formulario" goes back with the form
 intact.
 
@@ -112,8 +113,7 @@ class DuplicatesDialog(QDialog):
 
         self.same_button = QPushButton(_("It is the &same person"))
         self.same_button.setToolTip(_(
-            "Nothing new is saved: the selected record is used. Update it there if "
-            "something changed."
+            "Uses the selected record; next you choose which typed details to save in it."
         ))
         self.other_button = QPushButton(_("It is &another person: register"))
         self.other_button.setToolTip(_("Registers the person you typed as a new record."))
@@ -126,7 +126,8 @@ class DuplicatesDialog(QDialog):
         self.other_button.clicked.connect(self.choose_other)
         self.back_button.clicked.connect(self.reject)
         self.help_label = QLabel(_(
-            "“It is the same person” uses the selected record and does not save what you typed."
+            "“It is the same person” uses the selected record, then shows what you typed "
+            "so you choose what to save in it."
         ))
         self.help_label.setWordWrap(True)
         self.help_label.setStyleSheet("color: #555555;")

@@ -13,8 +13,12 @@ together (the approximate age instead of the birth date, WhatsApp same as the ph
 issuing country a document type implies).
 
 Keyboard first: Tab follows the visual order, every label has a mnemonic (Alt+letter)
-for its field, Alt+1…Alt+6 switch tabs, Ctrl+S saves, Esc closes (asking before
-discarding changes). Invalid input is marked beside its field with the service's Spanish
+for its field, Alt+1…Alt+6 switch tabs, Ctrl+S saves; Enter never saves (in a one-line
+field it moves to the next field; on a button it presses it); Esc closes, and with unsaved
+changes warns first and closes on the second Esc (``ui.widgets.discard``, the same as the
+consultation form). Household members typed in the Hogar tab are saved with the person by
+the same Save, so Cancel saves nothing (the one exception, a member's own record, is
+confirmed and named). Invalid input is marked beside its field with the service's Spanish
 message, the form switches to the tab of the first error and keeps everything typed.
 """
 
@@ -29,9 +33,10 @@ from itertools import pairwise
 from typing import Any, cast
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QIcon, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -86,6 +91,8 @@ from oma_desktop.services.persons import (
 from oma_desktop.services.search import parse_query
 from oma_desktop.ui.personas.duplicates_dialog import OTHER, SAME, DuplicatesDialog
 from oma_desktop.ui.personas.household_panel import HouseholdPanel
+from oma_desktop.ui.personas.same_person_dialog import SamePersonDialog
+from oma_desktop.ui.widgets.discard import DiscardGuard
 from oma_desktop.ui.widgets.field_widgets import FieldForm, mnemonic_letter, plain, with_mnemonic
 from oma_desktop.ui.widgets.forms import INVALID_STYLE, CodeCombo, DateField, SearchableCombo
 
@@ -342,7 +349,11 @@ class PersonDialog(QDialog):
         self.person_id = person_id
         self.result_person_id: str | None = None
         self.chose_existing = False
+        self.outcome_message = ""  # what the save did, in a sentence for the calling page
+        self.saved_now: list[str] = []  # written on their own before Save (named on discard)
         self.duplicates_dialog: DuplicatesDialog | None = None
+        self.same_person_dialog: SamePersonDialog | None = None
+        self._candidates: list[Candidate] = []
         self.document_rows: list[DocumentRow] = []
         self._used_rows: list[DocumentRow] = []
         self.date_width = self.fontMetrics().horizontalAdvance("00/00/00000") + 40
@@ -359,12 +370,12 @@ class PersonDialog(QDialog):
                     self._build_disability)
         for (_key, title), build in zip(PERSON_TABS, builders, strict=True):
             self.tabs.addTab(build(), _(title))
-        self.household = HouseholdPanel(ctx, person_id)
+        self.household = HouseholdPanel(ctx, person_id, reserved=set(self._reserved))
+        self.household.saved_now.connect(self._saved_on_its_own)
         self.tabs.addTab(self.household, _("Household"))
         self.history_tree: QTreeWidget | None = None
         if person_id is not None:
             self.tabs.addTab(self._build_history(), _("History"))
-            self.household.changed.connect(self.refresh_history)
         for index in range(self.tabs.count()):
             self.tabs.setTabToolTip(index, f"Alt+{index + 1}")
             shortcut = QShortcut(QKeySequence(f"Alt+{index + 1}"), self)
@@ -377,7 +388,9 @@ class PersonDialog(QDialog):
         self.summary_label.setAccessibleName(_("Error message"))
         self.save_button = QPushButton(self.save_text)
         self.cancel_button = QPushButton(_("Cancel"))
-        self.save_button.setDefault(True)
+        for button in (self.save_button, self.cancel_button):
+            button.setAutoDefault(False)  # Enter in a field must never save (Ctrl+S does)
+        self.discard = DiscardGuard(self._say_warning)
         self.save_button.setToolTip(_("Save (Ctrl+S)"))
         self.cancel_button.setToolTip(_("Close without saving (Esc)"))
         self.save_button.clicked.connect(self.save)
@@ -731,6 +744,7 @@ class PersonDialog(QDialog):
             typed,
             self.whatsapp_same.isChecked(),
             tuple(row.state() for row in self.document_rows if row.doc_id or not row.is_blank()),
+            self.household.state(),
         )
 
     def is_modified(self) -> bool:
@@ -791,8 +805,7 @@ class PersonDialog(QDialog):
                 chain += self.form.chain([name])
                 if name == "whatsapp":
                     chain.append(self.whatsapp_same)
-        if self.household.table is not None:
-            chain += [self.household.table, self.household.add_button, self.household.remove_button]
+        chain += self.household.focus_chain()
         if self.history_tree is not None:
             chain.append(self.history_tree)
         return chain
@@ -806,7 +819,11 @@ class PersonDialog(QDialog):
 
     def save(self) -> None:
         """Validate; on errors mark them and stay. New persons go through the duplicates check."""
-        if self.duplicates_dialog is not None:
+        if self.duplicates_dialog is not None or self.same_person_dialog is not None:
+            return
+        if not self.household.entry_is_blank() and not self.household.add_inline():
+            self.tabs.setCurrentIndex(TAB_HOUSEHOLD)  # a member typed but not valid: say so there
+            self._say_warning(_("Check the household member you typed, or clear it."))
             return
         data, errors = self.gather()
         used_rows = list(self._used_rows)
@@ -826,6 +843,7 @@ class PersonDialog(QDialog):
         self, data: PersonInput, candidates: Sequence[Candidate], used_rows: list[DocumentRow]
     ) -> None:
         dialog = DuplicatesDialog(self.ctx, candidates, data, self)
+        self._candidates = list(candidates)
         self.duplicates_dialog = dialog
         dialog.finished.connect(lambda _code: self._duplicates_answered(dialog, data, used_rows))
         dialog.open()
@@ -836,21 +854,48 @@ class PersonDialog(QDialog):
         self.duplicates_dialog = None
         dialog.deleteLater()
         if dialog.choice == SAME and dialog.chosen_person_id:
-            self.result_person_id = dialog.chosen_person_id
-            self.chose_existing = True
-            self.accept()
+            self._offer_typed_values(dialog.chosen_person_id, data)
         elif dialog.choice == OTHER:
             self._write(data, used_rows)
         else:
             self.given_names.setFocus()
 
+    def _offer_typed_values(self, person_id: str, data: PersonInput) -> None:
+        """The existing record, with what was typed offered as changes to accept."""
+        name = next((c.full_name for c in self._candidates if c.person_id == person_id), "")
+        dialog = SamePersonDialog(self.ctx, person_id, name, data, self.household.changes(), self)
+        self.same_person_dialog = dialog
+        dialog.finished.connect(lambda _code: self._same_person_answered(dialog, name))
+        dialog.open()
+
+    def _same_person_answered(self, dialog: SamePersonDialog, name: str) -> None:
+        self.same_person_dialog = None
+        dialog.deleteLater()
+        if dialog.saved is None:  # back to the form, everything typed kept
+            self.given_names.setFocus()
+            return
+        if dialog.saved:
+            self.outcome_message = ngettext(
+                "The registered record of {name} was used and {n} change was saved in it.",
+                "The registered record of {name} was used and {n} changes were saved in it.",
+                dialog.saved,
+            ).format(name=name, n=dialog.saved)
+        else:
+            self.outcome_message = _(
+                "The registered record of {name} was used; nothing was saved."
+            ).format(name=name)
+        self.result_person_id = dialog.person_id
+        self.chose_existing = True
+        self.accept()
+
     def _write(self, data: PersonInput, used_rows: list[DocumentRow]) -> None:
         """One service call, one transaction: the new person, or the fields that changed."""
         try:
+            household = self.household.changes()
             if self.person_id is None:
-                person_id = register_person(self.ctx.session, data)
+                person_id = register_person(self.ctx.session, data, household=household)
             else:
-                update_person(self.ctx.session, self.person_id, data)
+                update_person(self.ctx.session, self.person_id, data, household=household)
                 person_id = self.person_id
         except ValidationError as exc:
             self.show_errors(exc.fields, used_rows)
@@ -861,29 +906,53 @@ class PersonDialog(QDialog):
             return
         self.result_person_id = person_id
         self.chose_existing = False
+        added = len(household.inline) + len(household.persons)
+        self.outcome_message = (
+            ngettext("Person saved, with {n} household member.",
+                     "Person saved, with {n} household members.", added).format(n=added)
+            if added else _("Person saved.")
+        )
         self._initial_state = self.state()
         self.person_saved.emit(person_id)
         self.accept()
 
     def reject(self) -> None:
-        """Esc, Cancelar or the window's close button: ask before discarding changes."""
-        if self.is_modified() and not self.confirm_discard():
+        """Esc, Cancelar or the window's close button: with unsaved changes, warn first and
+        discard on the second request (``ui.widgets.discard``, as the consultation form)."""
+        if self.is_modified() and not self.discard.confirm(self.state(), self.saved_now):
             return
         super().reject()
 
-    def confirm_discard(self) -> bool:
-        answer = QMessageBox.question(
-            self,
-            _("Unsaved changes"),
-            _("Discard the changes?"),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        return answer == QMessageBox.StandardButton.Yes
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter never saves: on a button it presses it, in a field it moves to the next."""
+        plain_enter = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain_enter:
+            widget = QApplication.focusWidget()
+            if isinstance(widget, QPushButton) and widget.isEnabled():
+                widget.click()
+            else:
+                self.focusNextChild()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _say_warning(self, text: str) -> None:
+        self.summary_label.setStyleSheet("color: #8a5300; font-weight: bold;")
+        self.summary_label.setText(text)
+        self.summary_label.setVisible(bool(text))
+
+    def _saved_on_its_own(self, what: str) -> None:
+        """Something the household tab wrote at once (after asking): say it, keep it listed."""
+        self.saved_now.append(what)
+        self.summary_label.setStyleSheet("color: #1b5e20; font-weight: bold;")
+        self.summary_label.setText(_("Saved now: {what}.").format(what=what))
+        self.summary_label.setVisible(True)
+        self.refresh_history()
 
     # --- errors -------------------------------------------------------------------------
 
     def clear_errors(self) -> None:
+        self.summary_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
         self.errors.clear()
         for row in self.document_rows:
             row.errors.clear()

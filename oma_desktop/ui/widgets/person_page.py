@@ -246,7 +246,10 @@ class PersonPageBase(QWidget):
         person_id = getattr(dialog, "result_person_id", None)
         if not person_id or not self.show_person(person_id):
             return
-        self._say(_("Person saved. Press {key} to record their consultation.").format(
+        outcome = getattr(dialog, "outcome_message", "")  # what the form did, said exactly
+        self._say(f"{outcome} " + _("Press {key} to record their consultation.").format(
+            key=key_text(KEY_NEW_CONSULTATION)) if outcome else
+            _("Person saved. Press {key} to record their consultation.").format(
             key=key_text(KEY_NEW_CONSULTATION)))
         self.new_consultation_button.setFocus(Qt.FocusReason.OtherFocusReason)
 

@@ -262,7 +262,7 @@ class PersonSummary(QWidget):
         today = today or dt.date.today()
         row = card.fields
         self._person_id = person_id
-        self._household_ids = [m.person_id for m in card.others]
+        self._household_ids = [m.person_id for m in card.others if m.person_id]
         self.name_label.setText(card.full_name)
         self.setAccessibleName(card.full_name)
         facts = [
@@ -342,11 +342,14 @@ class PersonSummary(QWidget):
             extra = [label(RELATIONSHIPS, m.relationship)]
             age = age_on(m.birth_date, today)
             if age is not None:
-                extra.append(ngettext("{n} year", "{n} years", age).format(n=age))
-            lines.append(
-                f"<a href='person:{html.escape(m.person_id)}'>{html.escape(m.full_name)}</a>"
-                f" ({html.escape(', '.join(e for e in extra if e))})"
-            )
+                years = ngettext("{n} year", "{n} years", age).format(n=age)
+                extra.append(f"~{years}" if m.birth_date_estimated else years)
+            if m.person_id is None:  # recorded inline: no record of their own to open
+                extra.append(_("no own record"))
+                name = html.escape(m.full_name)
+            else:
+                name = f"<a href='person:{html.escape(m.person_id)}'>{html.escape(m.full_name)}</a>"
+            lines.append(f"{name} ({html.escape(', '.join(e for e in extra if e))})")
         return "<br>".join(lines)
 
     def _fill_extended(self, row: Mapping[str, Any]) -> None:
