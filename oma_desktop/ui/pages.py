@@ -74,6 +74,10 @@ PAGES: tuple[PageSpec, ...] = (
           N_("Register the attention given to a migrant neighbour: who came, what they "
              "asked about and what was done."),
           factory=lazy("oma_desktop.ui.atencion.page:AttentionPage")),
+    _spec("today", N_("Today"), Icon.SP_FileDialogListView, 9,
+          N_("The attentions given today at this casa, with counts by topic and staff member, "
+             "to print or export."),
+          factory=lazy("oma_desktop.ui.hoy.page:TodayPage")),
     _spec("people", N_("People"), Icon.SP_FileDialogDetailedView, 2,
           N_("Search, register and update the people attended by the casa, with their "
              "documents and their household."),

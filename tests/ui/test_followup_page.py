@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+from kbd import focused, press, type_text, wait_active
+from pypdf import PdfReader
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush
 from pytestqt.qtbot import QtBot
 
 from oma_desktop.services.consultations import ConsultationInput, record_consultation
 from oma_desktop.services.context import AppContext
-from oma_desktop.services.followup import QueueItem, follow_ups_due
+from oma_desktop.services.followup import (
+    ALL_CASAS,
+    DUE_ALL,
+    DUE_OVERDUE,
+    DUE_WEEK,
+    QueueItem,
+    calls_for_person,
+    follow_ups_due,
+)
 from oma_desktop.services.persons import DocumentInput, PersonInput, register_person
+from oma_desktop.ui.seguimiento.call_dialog import CallDialog
 from oma_desktop.ui.seguimiento.model import (
+    COL_CALLS,
     COL_DAYS,
     COL_DETAIL,
     COL_DUE,
@@ -37,6 +50,7 @@ from oma_desktop.ui.seguimiento.page import (
     FollowUpPage,
     load_queue,
 )
+from oma_desktop.ui.widgets import sheet_export
 
 TODAY = dt.date(2026, 11, 27)
 NOW = dt.datetime(2026, 11, 27, 12, 0)
@@ -124,7 +138,7 @@ def test_model_texts_in_spanish(ctx: AppContext) -> None:
     model = FollowUpModel(ctx.catalogs)
     model.set_items(_items(), TODAY)
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
-    assert headers == ["Fecha", "Días", "Tipo", "Persona", "Teléfono", "Detalle"]
+    assert headers == ["Fecha", "Días", "Tipo", "Persona", "Teléfono", "Detalle", "Llamadas"]
 
     def cell(row: int, column: int) -> str:
         return model.index(row, column).data()
@@ -216,35 +230,151 @@ def test_double_click_emits_person_requested(qtbot: QtBot, page: FollowUpPage,
     assert blocker.args == [people["ana"]]
 
 
-def test_mark_done_only_for_follow_ups_and_removes_the_row(
+def _call_dialog(qtbot: QtBot, page: FollowUpPage) -> CallDialog:
+    """Alt+M on the list opens the call dialog, active and ready for the keyboard."""
+    page.activateWindow()
+    qtbot.waitUntil(lambda: page.isActiveWindow())
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_M, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: isinstance(page.active_dialog, CallDialog))
+    dialog = page.active_dialog
+    assert isinstance(dialog, CallDialog)
+    wait_active(qtbot, dialog)
+    return dialog
+
+
+def test_no_answer_with_a_note_keeps_the_row_all_by_keyboard(
     qtbot: QtBot, page: FollowUpPage, ctx: AppContext, people: dict[str, str]
 ) -> None:
-    page.select_row(_row_of(page, "Cira Rojas"))
-    assert not page.done_button.isEnabled() and page.open_button.isEnabled()
     page.select_row(_row_of(page, "Ana Rojas"))
-    assert page.done_button.isEnabled()
-    assert page.done_button.text() == "&Marcar seguimiento como realizado"
-    qtbot.mouseClick(page.done_button, Qt.MouseButton.LeftButton)
-    assert "Ana Rojas" not in _column(page, COL_PERSON)
+    assert page.done_button.text() == "&Marcar como hecho…"
+    dialog = _call_dialog(qtbot, page)
+    assert dialog.windowTitle() == "Marcar como hecho"
+    press(qtbot, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)  # &No contesta
+    qtbot.waitUntil(dialog.result_buttons["no_contesta"].isChecked)  # a mnemonic animates
+    press(qtbot, Qt.Key.Key_T, Qt.KeyboardModifier.AltModifier)  # No&ta
+    assert focused() is dialog.note_edit
+    type_text(qtbot, "Buzón de voz")
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.active_dialog is None)
+    assert "Ana Rojas" in _column(page, COL_PERSON)  # still to call
+    assert _column(page, COL_CALLS)[_row_of(page, "Ana Rojas")] == "No contesta"
+    assert page.status_label.text() == "Llamada a Ana Rojas registrada: No contesta."
+    calls = calls_for_person(ctx.session, people["ana"])
+    assert [(c.result, c.note) for c in calls] == [("no_contesta", "Buzón de voz")]
+    tip = page.proxy.index(_row_of(page, "Ana Rojas"), 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "1 llamada sin respuesta" in tip and "No contesta: Buzón de voz" in tip
+
+
+def test_contacted_closes_the_row_and_undo_brings_it_back(
+    qtbot: QtBot, page: FollowUpPage, ctx: AppContext, people: dict[str, str]
+) -> None:
+    page.select_row(_row_of(page, "Ana Rojas"))
+    dialog = _call_dialog(qtbot, page)
+    press(qtbot, Qt.Key.Key_Return)  # no result chosen yet: refused, said in Spanish
+    assert dialog.isVisible() and dialog.error_label.text() == "Elija el resultado de la llamada."
+    press(qtbot, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(dialog.result_buttons["contactado"].isChecked)
+    press(qtbot, Qt.Key.Key_T, Qt.KeyboardModifier.AltModifier)
+    type_text(qtbot, "Ya tiene su cita")
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Ana Rojas" not in _column(page, COL_PERSON))
     assert [i.ref_id for i in follow_ups_due(ctx.session, TODAY)] == [people["bea_fu"]]
-    assert page.status_label.text() == "Seguimiento de Ana Rojas marcado como realizado."
-    assert page.count_label.text().startswith("1 seguimiento ·")
-    # the row that took its place is selected, ready for the next one
     assert page.current_item() is not None
-    assert page.current_item().person_name == "Bea Rojas"
-    # undo puts it back
+    # undo puts it back, without the call
     assert page.undo_button.isVisible()
+    qtbot.waitUntil(page.isActiveWindow)
     qtbot.keyClick(page.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert "Ana Rojas" in _column(page, COL_PERSON)
     assert page.current_item().person_name == "Ana Rojas"
+    assert calls_for_person(ctx.session, people["ana"]) == []
     assert not page.undo_button.isVisible()
 
 
-def test_keyboard_mark_done_with_alt_m(qtbot: QtBot, page: FollowUpPage) -> None:
-    page.select_row(_row_of(page, "Bea Rojas"))
+def test_a_document_is_marked_done_too(qtbot: QtBot, page: FollowUpPage) -> None:
+    page.select_row(_row_of(page, "Cira Rojas"))
+    assert page.done_button.isEnabled()
+    dialog = _call_dialog(qtbot, page)
+    press(qtbot, Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)  # &Resuelto
+    qtbot.waitUntil(dialog.result_buttons["resuelto"].isChecked)
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Cira Rojas" not in _column(page, COL_PERSON))
+
+
+def test_wrong_number_strikes_the_phone_out(
+    qtbot: QtBot, page: FollowUpPage, ctx: AppContext, people: dict[str, str]
+) -> None:
+    _consult(ctx, people["ana"], _days(1))  # a second follow-up for Ana
+    page.refresh()
+    page.select_row(_row_of(page, "Ana Rojas"))
+    dialog = _call_dialog(qtbot, page)
+    press(qtbot, Qt.Key.Key_E, Qt.KeyboardModifier.AltModifier)  # Número &equivocado
+    qtbot.waitUntil(dialog.result_buttons["numero_equivocado"].isChecked)
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: _column(page, COL_PERSON).count("Ana Rojas") == 1)
+    index = page.proxy.index(_row_of(page, "Ana Rojas"), COL_PHONE)
+    assert index.data(Qt.ItemDataRole.FontRole).strikeOut()
+    assert "número equivocado" in index.data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_casa_staff_and_date_choices(qtbot: QtBot, page: FollowUpPage, ctx: AppContext,
+                                     people: dict[str, str]) -> None:
+    assert page.casa_combo.currentText() == "Esta casa (Casa Vecinal 1)"
+    other = _person(ctx, "Otra")
+    record_consultation(ctx.session, ConsultationInput(
+        person_id=other, occurred_at=dt.datetime(2026, 11, 10, 10), topics=["SALUD_SIS"],
+        follow_up_date=TODAY, casa_id="CV2"), NOW)
+    qtbot.waitUntil(lambda: page.proxy.rowCount() == 5)  # refreshed by the change hub
+    assert "Otra Rojas" not in _column(page, COL_PERSON)
+    page.set_choices(casa_id=ALL_CASAS)
+    assert "Otra Rojas" in _column(page, COL_PERSON)
+    page.set_choices(casa_id="", due=DUE_OVERDUE)
+    assert _column(page, COL_PERSON) == ["Eva Rojas", "Ana Rojas"]
+    page.set_choices(due=DUE_WEEK)
+    assert _column(page, COL_PERSON) == ["Eva Rojas", "Ana Rojas", "Bea Rojas"]
+    page.set_choices(due=DUE_ALL, staff_user_id=ctx.user_id)
+    assert _column(page, COL_PERSON) == ["Ana Rojas", "Bea Rojas"]  # no documents
+    assert page.due_combo.itemText(1) == "Para hoy (y atrasados)"
+
+
+def test_anonymous_follow_up_opens_the_attention_to_link_it(
+    qtbot: QtBot, page: FollowUpPage, ctx: AppContext
+) -> None:
+    cid = record_consultation(ctx.session, ConsultationInput(
+        occurred_at=dt.datetime(2026, 11, 20, 9), topics=["SALUD_SIS"], anon_sex="F",
+        anon_age=30, follow_up_date=_days(-1)), NOW)
+    page.refresh()
+    row = _row_of(page, "Atención anónima (mujer, 30 años)")
+    page.select_row(row)
     page.table.setFocus()
-    qtbot.keyClick(page, Qt.Key.Key_M, Qt.KeyboardModifier.AltModifier)
-    qtbot.waitUntil(lambda: "Bea Rojas" not in _column(page, COL_PERSON))
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.active_dialog is not None)
+    dialog = page.active_dialog
+    assert dialog.consultation_id == cid and dialog.link_button.isVisible()
+    dialog.reject()
+    qtbot.waitUntil(lambda: page.active_dialog is None)
+
+
+def test_export_and_print_the_call_list(qtbot: QtBot, page: FollowUpPage, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from openpyxl import load_workbook
+
+    target = tmp_path / "llamadas.xlsx"
+    monkeypatch.setattr(sheet_export, "ask_save_path", lambda _parent, _suggested: target)
+    opened: list[Path] = []
+    monkeypatch.setattr(sheet_export, "open_file", lambda path: opened.append(path) or True)
+    page.activateWindow()
+    qtbot.waitUntil(lambda: page.isActiveWindow())
+    page.table.setFocus()
+    with qtbot.waitSignal(page.sheet_actions.done, timeout=10000):
+        qtbot.keyClick(page.table, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    names = [row[2] for row in load_workbook(target).active.iter_rows(values_only=True)][4:]
+    assert names == ["Eva Rojas", "Ana Rojas", "Bea Rojas", "Cira Rojas", "Dina Rojas"]
+    with qtbot.waitSignal(page.sheet_actions.done, timeout=10000):
+        qtbot.keyClick(page.table, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert len(opened) == 1 and opened[0].suffix == ".pdf"
+    assert "Eva Rojas" in PdfReader(opened[0]).pages[0].extract_text()
+    assert page.status_label.text() == f"Guardado en {opened[0]}"
 
 
 def test_refreshes_when_shown(qtbot: QtBot, page: FollowUpPage, ctx: AppContext) -> None:

@@ -20,6 +20,7 @@ from oma_desktop.ui.placeholder import PlaceholderPage
 
 SPANISH_TITLES = [
     "Atención",
+    "Hoy",
     "Personas",
     "Derivaciones",
     "Seguimiento",
@@ -30,6 +31,7 @@ SPANISH_TITLES = [
 ]
 ENGLISH_TITLES = [
     "Attention",
+    "Today",
     "People",
     "Referrals",
     "Follow-up",
@@ -68,7 +70,7 @@ def _current_page(window: MainWindow) -> PlaceholderPage:
     return page
 
 
-def test_navigation_lists_the_eight_pages_in_spanish(window: MainWindow) -> None:
+def test_navigation_lists_the_pages_in_spanish(window: MainWindow) -> None:
     assert _nav_texts(window) == SPANISH_TITLES
     assert window.page_keys() == [spec.key for spec in PAGES]
     assert window.windowTitle() == "OMA Desktop — Casa Vecinal 1"
@@ -144,17 +146,18 @@ def test_ctrl_3_switches_to_referrals(qtbot: QtBot, window: MainWindow) -> None:
 
 
 def test_every_page_has_its_ctrl_number_shortcut(qtbot: QtBot, window: MainWindow) -> None:
-    keys = [Qt.Key(Qt.Key.Key_1.value + i) for i in range(8)]
+    keys = [Qt.Key(Qt.Key.Key_0.value + int(spec.shortcut.removeprefix("Ctrl+"))) for spec in PAGES]
+    assert sorted(keys) == [Qt.Key(Qt.Key.Key_1.value + i) for i in range(9)]
     for key, page_key in reversed(list(zip(keys, window.page_keys(), strict=True))):
         qtbot.keyClick(window, key, Qt.KeyboardModifier.ControlModifier)
         assert window.current_key() == page_key
         assert window.stack.currentWidget() is window.page(page_key)
-    assert window.stack.count() == 8
+    assert window.stack.count() == 9
 
 
 def test_clicking_a_navigation_item_switches_the_page(qtbot: QtBot, window: MainWindow) -> None:
     nav = window.navigation
-    rect = nav.visualItemRect(nav.item(4))
+    rect = nav.visualItemRect(nav.item(5))
     qtbot.mouseClick(nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.current_key() == "map"
     assert _current_page(window).title_label.text() == "Mapa"

@@ -1,4 +1,6 @@
-"""The Seguimiento queue as a table: one row per follow-up due or document about to expire.
+"""The Seguimiento call list as a table: one row per follow-up due or document about to
+expire, with the calls made so far (last result, unanswered attempts) and a phone reported
+wrong shown struck through.
 
 Urgency is given through roles (background, foreground, :data:`URGENCY_ROLE`), never by
 styling widgets: overdue rows (and documents already expired) in a soft red, rows due
@@ -12,12 +14,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 
 from oma_desktop import i18n
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.i18n import N_, _, ngettext
-from oma_desktop.services.followup import QueueItem
+from oma_desktop.services.followup import QueueItem, kind_text, result_label
 from oma_desktop.services.timeline import topic_labels
 
 COL_DUE = 0
@@ -26,8 +28,10 @@ COL_KIND = 2
 COL_PERSON = 3
 COL_PHONE = 4
 COL_DETAIL = 5
+COL_CALLS = 6
 
-_HEADERS = (N_("Date"), N_("Days"), N_("Type"), N_("Person"), N_("Phone"), N_("Detail"))
+_HEADERS = (N_("Date"), N_("Days"), N_("Type"), N_("Person"), N_("Phone"), N_("Detail"),
+            N_("Calls"))
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
 PERSON_ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -73,12 +77,12 @@ def urgency(days: int) -> str:
     return URGENCY_NONE
 
 
-def kind_text(item: QueueItem, today: dt.date) -> str:
-    if item.kind == KIND_FOLLOW_UP:
-        return _("Follow-up")
-    if item.kind == KIND_DOCUMENT:
-        return _("Expired document") if item.days_left(today) < 0 else _("Document about to expire")
-    return item.kind
+def calls_text(item: QueueItem) -> str:
+    """``No contesta ×2``: the last call's result and the unanswered attempts."""
+    if not item.last_result:
+        return ""
+    result = result_label(item.last_result)
+    return f"{result} ×{item.attempts}" if item.attempts > 1 else result
 
 
 class FollowUpModel(QAbstractTableModel):
@@ -165,6 +169,16 @@ class FollowUpModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
             return QBrush(URGENT_TEXT_COLOR) if urgency(days) else None
+        if role == Qt.ItemDataRole.FontRole:
+            if column == COL_PHONE and item.wrong_phone:
+                font = QFont()
+                font.setStrikeOut(True)
+                return font
+            if column == COL_PERSON and item.anonymous:
+                font = QFont()
+                font.setItalic(True)
+                return font
+            return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if column in (COL_DUE, COL_DAYS):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -198,6 +212,8 @@ class FollowUpModel(QAbstractTableModel):
             return item.phone or ""
         if column == COL_DETAIL:
             return self._details[row]
+        if column == COL_CALLS:
+            return calls_text(item)
         return ""
 
     def _tooltip(self, item: QueueItem, days: int, row: int) -> str:
@@ -213,6 +229,14 @@ class FollowUpModel(QAbstractTableModel):
         lines = [item.person_name, when]
         if item.kind == KIND_FOLLOW_UP and self._details[row]:
             lines.append(self._details[row])
+        if item.wrong_phone:
+            lines.append(_("The phone {phone} was reported as a wrong number.").format(
+                phone=item.phone))
+        if item.last_call:
+            lines.append(_("Last call: {call}").format(call=item.last_call))
+        if item.attempts:
+            lines.append(ngettext("{n} call without answer", "{n} calls without answer",
+                                  item.attempts).format(n=item.attempts))
         return "\n".join(lines)
 
     def flags(self, index: _Index) -> Qt.ItemFlag:

@@ -1,9 +1,13 @@
-"""Seguimiento: what the office should act on — follow-ups due and documents about to expire.
+"""Seguimiento: the call list — follow-ups due and documents about to expire, most urgent first.
 
-Keyboard (Spanish mnemonics): Alt+T / Alt+P / Alt+3 / Alt+6 choose the filter, the arrows
-move in the list, Enter (or a double-click) opens the person, Alt+M marks the selected
-follow-up as done, Ctrl+Z (or Alt+D) undoes that, F5 reads the list again. The list is
-read again every time the page is shown; it is never longer than :data:`MAX_ROWS`.
+Keyboard (Spanish mnemonics): Alt+T / Alt+P / Alt+3 / Alt+6 choose what to show, Alt+C the
+casa (this one by default), Alt+R the staff member (personal), Alt+F the dates (today, this week,
+overdue), the arrows move in the list, Enter (or a double-click) opens the person (an
+anonymous attention opens the attention, to link it), Alt+M marks the selected item done
+with the call's result and a note, Ctrl+Z (or Alt+D) undoes that, Ctrl+P prints the list,
+Ctrl+E exports it, F5 reads it again. The list is read again every time the page is shown
+and whenever consultations, persons, documents or calls change; it is never longer than
+:data:`MAX_ROWS`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from PySide6.QtGui import QFontMetrics, QKeyEvent, QKeySequence, QShortcut, QSho
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QComboBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -28,19 +34,33 @@ from PySide6.QtWidgets import (
 )
 
 from oma_desktop.i18n import _, ngettext
-from oma_desktop.services.consultations import set_follow_up_done
+from oma_desktop.printing.sheets import PrintDocument
+from oma_desktop.services.call_sheet import call_list_export, call_list_print
+from oma_desktop.services.casas import casa_choices
 from oma_desktop.services.context import AppContext
+from oma_desktop.services.export import Sheet
 from oma_desktop.services.followup import (
+    ALL_CASAS,
+    DUE_ALL,
+    DUE_OVERDUE,
+    DUE_TODAY,
+    DUE_WEEK,
     FOLLOW_UP_AHEAD_DAYS,
     RECENTLY_EXPIRED_DAYS,
+    CallFilter,
     QueueItem,
-    expiring_documents,
-    follow_ups_due,
+    RecordedCall,
+    call_list,
+    result_label,
+    undo_call,
 )
 from oma_desktop.services.session import Session
+from oma_desktop.services.staff import staff_choices
 from oma_desktop.ui.changes import FOLLOW_UP_ENTITIES, subscribe
 from oma_desktop.ui.fonts import scaled
+from oma_desktop.ui.seguimiento.call_dialog import CallDialog
 from oma_desktop.ui.seguimiento.model import (
+    COL_CALLS,
     COL_DAYS,
     COL_DETAIL,
     COL_DUE,
@@ -55,6 +75,8 @@ from oma_desktop.ui.seguimiento.model import (
     SORT_ROLE,
     FollowUpModel,
 )
+from oma_desktop.ui.widgets.person_page import DialogHost, consultation_dialog_class
+from oma_desktop.ui.widgets.sheet_export import SheetActions
 
 FILTER_ALL = "all"
 FILTER_FOLLOW_UPS = "follow_ups"
@@ -68,18 +90,30 @@ KEY_UNDO = "Ctrl+Z"
 KEY_REFRESH = "F5"
 
 
+# what the call list shows: people, their documents, consultations and the calls made
+CALL_LIST_ENTITIES = FOLLOW_UP_ENTITIES | {"follow_up_call", "app_user", "casa"}
+
+
+def call_filter(filter_key: str, casa_id: str = "", staff_user_id: str = "",
+                due: str = DUE_ALL) -> CallFilter:
+    """The service filter for the page's choices."""
+    kinds = {KIND_FOLLOW_UP, KIND_DOCUMENT}
+    if filter_key == FILTER_FOLLOW_UPS:
+        kinds = {KIND_FOLLOW_UP}
+    elif filter_key in (FILTER_DOCUMENTS_30, FILTER_DOCUMENTS_60):
+        kinds = {KIND_DOCUMENT}
+    within = 30 if filter_key == FILTER_DOCUMENTS_30 else 60
+    return CallFilter(casa_id=casa_id, staff_user_id=staff_user_id, due=due,
+                      kinds=frozenset(kinds), within_days=within)
+
+
 def load_queue(
-    session: Session, today: dt.date, filter_key: str, limit: int = MAX_ROWS
+    session: Session, today: dt.date, filter_key: str, limit: int = MAX_ROWS,
+    *, casa_id: str = "", staff_user_id: str = "", due: str = DUE_ALL,
 ) -> tuple[list[QueueItem], bool]:
-    """The rows for ``filter_key``, soonest first, at most ``limit``; and whether more exist."""
-    items: list[QueueItem] = []
-    if filter_key in (FILTER_ALL, FILTER_FOLLOW_UPS):
-        items += follow_ups_due(session, today, limit=limit + 1)
-    if filter_key != FILTER_FOLLOW_UPS:
-        within = 30 if filter_key == FILTER_DOCUMENTS_30 else 60
-        items += expiring_documents(session, today, within, limit=limit + 1)
-    items.sort(key=lambda i: (i.due, i.kind, i.person_name))
-    return items[:limit], len(items) > limit
+    """The rows for the choices, most urgent first, at most ``limit``; and whether more
+    exist."""
+    return call_list(session, today, call_filter(filter_key, casa_id, staff_user_id, due), limit)
 
 
 class QueueTable(QTableView):
@@ -121,7 +155,12 @@ class FollowUpPage(QWidget):
         self._today = today
         self._filter = FILTER_ALL
         self._truncated = False
-        self._last_done: tuple[str, str] | None = None  # (consultation id, person name)
+        self._casa = ""  # this casa
+        self._staff = ""  # everybody
+        self._due = DUE_ALL
+        self._last_done: RecordedCall | None = None
+        self._host = DialogHost(self)
+        self.consultation_dialog_factory = consultation_dialog_class
 
         self.title_label = QLabel(_("Follow-up"))
         self.title_label.setObjectName("pageTitle")
@@ -154,8 +193,40 @@ class FollowUpPage(QWidget):
         filter_row.addStretch(1)
         self.filter_buttons[FILTER_ALL].setChecked(True)
 
+        self.casa_combo = QComboBox()
+        self.casa_combo.setObjectName("casaFilter")
+        self.casa_combo.setAccessibleName(_("Casa"))
+        self.staff_combo = QComboBox()
+        self.staff_combo.setObjectName("staffFilter")
+        self.staff_combo.setAccessibleName(_("Staff member"))
+        self.staff_combo.setToolTip(_("Follow-ups of the attentions this staff member gave "
+                                      "(documents have no staff member and are left out)."))
+        self.due_combo = QComboBox()
+        self.due_combo.setObjectName("dueFilter")
+        self.due_combo.setAccessibleName(_("Dates"))
+        for key, text in ((DUE_ALL, _("Overdue and next days")),
+                          (DUE_TODAY, _("For today (and overdue)")),
+                          (DUE_WEEK, _("This week (and overdue)")),
+                          (DUE_OVERDUE, _("Only overdue"))):
+            self.due_combo.addItem(text, key)
+        self._fill_choices()
+        self.casa_combo.currentIndexChanged.connect(self._choices_changed)
+        self.staff_combo.currentIndexChanged.connect(self._choices_changed)
+        self.due_combo.currentIndexChanged.connect(self._choices_changed)
+        choice_row = QHBoxLayout()
+        choice_row.setSpacing(8)
+        for caption, combo in ((_("&Casa:"), self.casa_combo), (_("Staf&f:"), self.staff_combo),
+                               (_("Dat&es:"), self.due_combo)):
+            label = QLabel(caption)
+            label.setBuddy(combo)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            choice_row.addWidget(label)
+            choice_row.addWidget(combo)
+            choice_row.addSpacing(12)
+        choice_row.addStretch(1)
+
         self.model = FollowUpModel(ctx.catalogs, self)
-        subscribe(self, ctx.session, FOLLOW_UP_ENTITIES, lambda _changed: self.refresh())
+        subscribe(self, ctx.session, CALL_LIST_ENTITIES, self._records_changed)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
@@ -193,19 +264,22 @@ class FollowUpPage(QWidget):
         self.open_button.setObjectName("openPerson")
         self.open_button.setToolTip(_("Open the selected person (Enter)"))
         self.open_button.clicked.connect(self.open_current)
-        self.done_button = QPushButton(_("&Mark follow-up as done"))
+        self.done_button = QPushButton(_("&Mark as done…"))
         self.done_button.setObjectName("markDone")
-        self.done_button.setToolTip(_("The call or visit was made; the follow-up leaves the list."))
+        self.done_button.setToolTip(_("Record the result of the call and a note; "
+                                      "“No answer” keeps the item on the list."))
         self.done_button.clicked.connect(self.mark_done)
         self.undo_button = QPushButton(_("&Undo"))
         self.undo_button.setObjectName("undoDone")
-        self.undo_button.setToolTip(_("Put the last follow-up marked as done back on the list (Ctrl+Z)"))
+        self.undo_button.setToolTip(_("Take back the last call recorded (Ctrl+Z)"))
         self.undo_button.clicked.connect(self.undo_done)
         self.undo_button.setVisible(False)
         self.refresh_button = QPushButton(_("Refresh"))
         self.refresh_button.setObjectName("refresh")
         self.refresh_button.setToolTip(_("Read the list again (F5)"))
         self.refresh_button.clicked.connect(self.refresh)
+        self.sheet_actions = SheetActions(self, ctx, self._build_sheet, self._file_name)
+        self.sheet_actions.done.connect(self._file_written)
         for sequence, slot in ((KEY_UNDO, self._undo_shortcut), (KEY_REFRESH, self.refresh)):
             shortcut = QShortcut(QKeySequence(sequence), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -224,6 +298,8 @@ class FollowUpPage(QWidget):
         buttons.addWidget(self.done_button)
         buttons.addWidget(self.undo_button)
         buttons.addWidget(self.status_label, 1)
+        buttons.addWidget(self.sheet_actions.print_button)
+        buttons.addWidget(self.sheet_actions.export_button)
         buttons.addWidget(self.refresh_button)
 
         bottom = QHBoxLayout()
@@ -236,6 +312,7 @@ class FollowUpPage(QWidget):
         layout.addWidget(self.title_label)
         layout.addWidget(self.intro_label)
         layout.addLayout(filter_row)
+        layout.addLayout(choice_row)
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
         layout.addLayout(buttons)
@@ -259,13 +336,15 @@ class FollowUpPage(QWidget):
             COL_DAYS: metrics.horizontalAdvance(
                 ngettext("{n} day ago", "{n} days ago", 100).format(n=100)) + 24,
             COL_KIND: metrics.horizontalAdvance(_("Document about to expire")) + 24,
-            COL_PERSON: 260,
+            COL_PERSON: 240,
             COL_PHONE: metrics.horizontalAdvance("+51 999 999 999") + 16,
+            COL_CALLS: metrics.horizontalAdvance(result_label("numero_equivocado")) + 24,
         }
         for column, width in widths.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(COL_DETAIL, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
 
     # --- data -----------------------------------------------------------------------
 
@@ -292,7 +371,9 @@ class FollowUpPage(QWidget):
         keep = self.current_item()
         row = self.table.currentIndex().row()
         today = self._today()
-        items, self._truncated = load_queue(self.ctx.session, today, self._filter)
+        items, self._truncated = load_queue(self.ctx.session, today, self._filter,
+                                            casa_id=self._casa, staff_user_id=self._staff,
+                                            due=self._due)
         self.model.set_items(items, today)
         self._select(keep.ref_id if keep else None, row)
         self._update_count()
@@ -355,48 +436,126 @@ class FollowUpPage(QWidget):
     def _update_buttons(self) -> None:
         item = self.current_item()
         self.open_button.setEnabled(item is not None)
-        self.done_button.setEnabled(item is not None and item.kind == KIND_FOLLOW_UP)
+        self.done_button.setEnabled(item is not None)
 
     # --- actions ----------------------------------------------------------------------
 
     def _open_index(self, index: QModelIndex) -> None:
         if index.isValid():
             item = self.model.item(self.proxy.mapToSource(index).row())
-            if item is not None:
+            if item is not None and item.anonymous:
+                self.open_attention(item.ref_id)
+            elif item is not None:
                 self.person_requested.emit(item.person_id)
 
     def open_current(self) -> None:
         self._open_index(self.table.currentIndex())
 
-    def mark_done(self) -> bool:
-        """Mark the selected follow-up as done and take it off the list."""
+    def mark_done(self) -> QDialog | None:
+        """Alt+M: ask the result of the call and a note, then record it."""
         item = self.current_item()
-        if item is None or item.kind != KIND_FOLLOW_UP:
-            return False
-        set_follow_up_done(self.ctx.session, item.ref_id, True)
-        self._last_done = (item.ref_id, item.person_name)
+        if item is None or self._host.dialog is not None:
+            return None
+        return self._host.open(CallDialog(self.ctx, item, self), self._call_recorded)
+
+    def _call_recorded(self, dialog: QDialog) -> None:
+        recorded = getattr(dialog, "recorded", None)
+        if not isinstance(recorded, RecordedCall):
+            return
+        self._last_done = recorded
         self.refresh()
-        self.status_label.setText(
-            _("Follow-up of {name} marked as done.").format(name=item.person_name))
+        self.status_label.setText(_("Call to {name} recorded: {result}.").format(
+            name=recorded.item.person_name, result=result_label(recorded.result)))
         self.undo_button.setVisible(True)
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def undo_done(self) -> bool:
+        """Take back the last call recorded: the item is as it was."""
+        if self._last_done is None:
+            return False
+        recorded, self._last_done = self._last_done, None
+        undo_call(self.ctx.session, recorded)
+        self.undo_button.setVisible(False)
+        self.refresh()
+        row = self.model.row_of(recorded.item.ref_id)
+        if row >= 0:
+            self.select_row(self.proxy.mapFromSource(self.model.index(row, 0)).row())
+        self.status_label.setText(_("The call to {name} was taken back.").format(
+            name=recorded.item.person_name))
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
         return True
 
-    def undo_done(self) -> bool:
-        """Put the follow-up last marked as done back on the list."""
-        if self._last_done is None:
-            return False
-        ref_id, name = self._last_done
-        set_follow_up_done(self.ctx.session, ref_id, False)
-        self._last_done = None
-        self.undo_button.setVisible(False)
+    @property
+    def active_dialog(self) -> QDialog | None:
+        return self._host.dialog
+
+    def open_attention(self, consultation_id: str) -> QDialog | None:
+        """An anonymous attention: open it, to read it or link it to a person."""
+        if self._host.dialog is not None:
+            return None
+        dialog = self.consultation_dialog_factory()(self.ctx, self, consultation_id=consultation_id)
+        return self._host.open(dialog, lambda _d: None)
+
+    # --- choices, printing, exporting -------------------------------------------------
+
+    def _fill_choices(self) -> None:
+        """The casas and staff members to choose from (kept when read again)."""
+        session = self.ctx.session
+        for combo in (self.casa_combo, self.staff_combo):
+            combo.blockSignals(True)
+        self.casa_combo.clear()
+        names = dict(casa_choices(session))
+        self.casa_combo.addItem(_("This casa ({name})").format(
+            name=names.get(session.casa_id, session.casa_id)), "")
+        self.casa_combo.addItem(_("All casas"), ALL_CASAS)
+        for code, name in names.items():
+            if code != session.casa_id:
+                self.casa_combo.addItem(name, code)
+        self.casa_combo.setCurrentIndex(max(self.casa_combo.findData(self._casa), 0))
+        self.staff_combo.clear()
+        self.staff_combo.addItem(_("Everybody"), "")
+        for user_id, name in staff_choices(session, *([self._staff] if self._staff else [])):
+            self.staff_combo.addItem(name, user_id)
+        self.staff_combo.setCurrentIndex(max(self.staff_combo.findData(self._staff), 0))
+        for combo in (self.casa_combo, self.staff_combo):
+            combo.blockSignals(False)
+
+    def _choices_changed(self, *_args: object) -> None:
+        self._casa = str(self.casa_combo.currentData() or "")
+        self._staff = str(self.staff_combo.currentData() or "")
+        self._due = str(self.due_combo.currentData() or DUE_ALL)
         self.refresh()
-        row = self.model.row_of(ref_id)
-        if row >= 0:
-            self.select_row(self.proxy.mapFromSource(self.model.index(row, 0)).row())
-        self.status_label.setText(_("Follow-up of {name} is pending again.").format(name=name))
-        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
-        return True
+
+    def set_choices(self, casa_id: str | None = None, staff_user_id: str | None = None,
+                    due: str | None = None) -> None:
+        """Choose casa, staff member and dates as the combos would (for other screens)."""
+        for combo, value in ((self.casa_combo, casa_id), (self.staff_combo, staff_user_id),
+                             (self.due_combo, due)):
+            if value is not None:
+                combo.setCurrentIndex(combo.findData(value))
+
+    def _records_changed(self, changed: frozenset[str]) -> None:
+        if changed & {"app_user", "casa"}:
+            self._fill_choices()
+        self.refresh()
+
+    def _build_sheet(self) -> Callable[[Session], tuple[list[Sheet], PrintDocument]]:
+        """What to print or export: the list as the page shows it, read on the job's session."""
+        today = self._today()
+        flt = call_filter(self._filter, self._casa, self._staff, self._due)
+
+        def build(session: Session) -> tuple[list[Sheet], PrintDocument]:
+            items = call_list(session, today, flt, MAX_ROWS)[0]
+            return (call_list_export(session, items, today, flt),
+                    call_list_print(session, items, today, flt))
+
+        return build
+
+    def _file_name(self) -> str:
+        return f"lista-de-llamadas-{self.ctx.session.casa_id}-{self._today().isoformat()}"
+
+    def _file_written(self, path: str) -> None:
+        self.status_label.setText(_("Saved in {path}").format(path=path))
 
     def _undo_shortcut(self) -> None:
         self.undo_done()

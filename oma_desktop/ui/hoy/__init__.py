@@ -1,0 +1,1 @@
+"""Hoy: the day's attentions at this casa, with counts, to print and export."""
