@@ -116,8 +116,13 @@ class TodayPage(QWidget):
         self.title_label = QLabel(_("Today"))
         self.title_label.setObjectName("pageTitle")
         self.title_label.setFont(scaled(self.font(), 1.6, bold=True))
+        title_metrics = QFontMetrics(self.title_label.font())
+        self.title_label.setMinimumWidth(  # its text changes; the page's size limits never do
+            max(title_metrics.horizontalAdvance(t) for t in (_("Today"), _("Day sheet"))) + 4)
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         self.casa_label = QLabel()
         self.casa_label.setObjectName("todayCasa")
+        self.casa_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.day_edit = QDateEdit()
         self.day_edit.setObjectName("todayDay")
         self.day_edit.setCalendarPopup(True)
@@ -259,7 +264,7 @@ class TodayPage(QWidget):
         self.casa_label.setText(sheet.casa_name)
         is_today = self._day == self._today()
         self.title_label.setText(_("Today") if is_today else _("Day sheet"))
-        self.today_button.setVisible(not is_today)
+        self.today_button.setEnabled(not is_today)
         text = day_totals_text(sheet) if sheet.rows else _("No attentions recorded this day.")
         self.count_label.setText(text)
         self.count_label.setAccessibleName(text)
@@ -333,6 +338,7 @@ class TodayPage(QWidget):
             QTimer.singleShot(0, self._focus_table)
 
     def _focus_table(self) -> None:
-        focus = self.focusWidget()
-        if focus is None or not focus.isVisible() or not self.isAncestorOf(focus):
+        """The list takes the focus whenever the page is shown (Qt would hand it to the
+        first field, the day, when the previous page's focused widget was hidden)."""
+        if self.isVisible():
             self.table.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -572,8 +572,9 @@ class FollowUpPage(QWidget):
             QTimer.singleShot(0, self._focus_if_nothing_focused)
 
     def _focus_if_nothing_focused(self) -> None:
-        focus = self.focusWidget()
-        if focus is None or not focus.isVisible() or not self.isAncestorOf(focus):
+        """The list takes the focus whenever the page is shown (Qt would hand it to the
+        first filter when the previous page's focused widget was hidden)."""
+        if self.isVisible():
             self.table.setFocus(Qt.FocusReason.OtherFocusReason)
         if not self.table.currentIndex().isValid() and self.proxy.rowCount():
             self.select_row(0)
