@@ -112,8 +112,8 @@ class AddMemberDialog(QDialog):
         self.setWindowTitle(_("Add a household member"))
 
         intro = QLabel(_(
-            "Search for the person by name or document number. If they are not registered "
-            "yet, register them first from Personas."
+            "Search for the person by name or document number. Someone who is not "
+            "registered can be added without their own record in the Household tab."
         ))
         intro.setWordWrap(True)
 
@@ -373,6 +373,7 @@ class HouseholdPanel(QWidget):
         age_row.addWidget(self.birth_unknown)
         age_row.addStretch(1)
         age_row.addWidget(age_caption)
+        age_row.addSpacing(6)
         age_row.addWidget(self.estimated_age)
         age_row.addSpacing(16)
         age_row.addWidget(self.add_inline_button)
