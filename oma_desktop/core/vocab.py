@@ -88,6 +88,35 @@ RELATIONSHIPS: Vocabulary = (
 )
 
 
+# The capacity plan's six axes are how headquarters reports; a clerk looking for a topic
+# thinks of what the person came for. Topic lists are grouped under these plain headings
+# (the axis of each topic is shown in a tooltip); a topic added to the catalog later and not
+# listed here goes under "Other topics".
+TOPIC_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("papers", N_("Guidance and papers"), (
+        "ORIENTACION", "EMPADRONAMIENTO", "REG_CPP_PTP", "REG_CARNE_EXTRANJERIA",
+        "REG_CAMBIO_CALIDAD", "REFUGIO", "DOC_PASAPORTE", "DOC_PARTIDAS")),
+    ("services", N_("Health, school and housing"), (
+        "SALUD_SIS", "APOYO_PSICOSOCIAL", "EDUCACION_VACANTE", "CONVALIDACION",
+        "VIVIENDA_ALQUILER")),
+    ("work", N_("Work and employment"), (
+        "EMPLEO_CAPACITACION", "EMPLEO_COLOCACION", "DERECHOS_LABORALES", "EMPRENDIMIENTO")),
+    ("aid", N_("Humanitarian aid and protection"), (
+        "ALIMENTACION", "TRANSFERENCIAS", "VIOLENCIA_GENERO", "PROTECCION_NINEZ", "TRATA",
+        "DISCRIMINACION", "DISCAPACIDAD", "ADULTOS_MAYORES")),
+)
+OTHER_TOPICS = N_("Other topics")
+
+
+def topic_groups(topic_codes: list[str]) -> list[tuple[str, list[str]]]:
+    """(heading msgid, codes) in the desk's order; codes of no group last, under Other topics."""
+    known = set(topic_codes)
+    groups = [(heading, [c for c in members if c in known]) for _k, heading, members in TOPIC_GROUPS]
+    grouped = {c for _h, members in groups for c in members}
+    groups.append((OTHER_TOPICS, [c for c in topic_codes if c not in grouped]))
+    return [(heading, members) for heading, members in groups if members]
+
+
 def label(vocabulary: Vocabulary, code: str | None) -> str:
     """The translated label of ``code``, or the code itself if unknown."""
     if code is None or code == "":

@@ -8,15 +8,19 @@ consultation, Ctrl+N new person, Ctrl+E edit the selected person's details. Doub
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from oma_desktop.i18n import _
 from oma_desktop.services.context import AppContext
 from oma_desktop.ui.changes import PERSON_ENTITIES, subscribe
 from oma_desktop.ui.widgets.person_page import PersonPageBase, action_button, shortcut
+from oma_desktop.ui.widgets.person_search import side_width
 
 KEY_EDIT_PERSON = "Ctrl+E"
-DETAIL_WIDTH = 500
+DETAIL_WIDTH = 500  # at most: on a small screen the search keeps its room
+DETAIL_MIN_WIDTH = 340
+DETAIL_SHARE = 0.42
 
 
 class PeoplePage(PersonPageBase):
@@ -31,6 +35,7 @@ class PeoplePage(PersonPageBase):
         right = QWidget()
         right.setObjectName("detailColumn")
         right.setFixedWidth(DETAIL_WIDTH)
+        self.side_column = right
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(12, 0, 0, 0)
         right_layout.addWidget(self.summary, 1)
@@ -41,6 +46,11 @@ class PeoplePage(PersonPageBase):
         self._layout(right)
         self.shortcuts[KEY_EDIT_PERSON] = shortcut(self, KEY_EDIT_PERSON, self.edit_person)
         subscribe(self, ctx.session, PERSON_ENTITIES, self.reload)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.side_column.setFixedWidth(
+            side_width(self.width(), DETAIL_SHARE, DETAIL_MIN_WIDTH, DETAIL_WIDTH))
 
     def reload(self, _changed: frozenset[str] = frozenset()) -> None:
         """Records changed (a background import, another page): show them as they are now."""

@@ -63,7 +63,7 @@ def _search(qtbot: QtBot, page: AttentionPage, text: str) -> None:
 
 
 def test_page_is_the_default_and_explains_itself(page: AttentionPage) -> None:
-    assert page.search_edit.placeholderText() == "Buscar por nombres, apellidos, documento o teléfono"
+    assert page.search_edit.placeholderText() == "Nombres, apellidos, documento o teléfono"
     assert page.new_person_button.text() == "Nueva persona (Ctrl+N)"
     assert page.quick_button.text() == "Atención anónima (Ctrl+Shift+N)"
     assert page.new_consultation_button.text() == "Nueva atención (F2)"

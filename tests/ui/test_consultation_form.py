@@ -86,13 +86,20 @@ def test_defaults_and_focus(dialog: ConsultationDialog, ctx: AppContext) -> None
     assert dialog.topics.chosen_label.text() == "Aún no eligió ningún tema."
 
 
-def test_topics_grouped_by_the_six_axes(dialog: ConsultationDialog, ctx: AppContext) -> None:
+def test_topics_grouped_under_plain_headings_with_the_axis_in_a_tooltip(
+    dialog: ConsultationDialog, ctx: AppContext
+) -> None:
     model = dialog.topics.model
     headers = [model.item(r).text() for r in range(model.rowCount())]
-    assert headers == [a.name_es for a in ctx.catalogs.axes]
+    assert headers == ["Orientación y trámites", "Salud, estudios y vivienda", "Trabajo y empleo",
+                       "Ayuda humanitaria y protección"]
+    work = model.item(2)
+    assert work.toolTip() == "Plan municipal de capacidades — Eje: Migración laboral"
+    assert work.child(0).text() == "Empleo: capacitación laboral"
+    assert work.child(0).toolTip() == "Eje: Migración laboral"
     for row in range(model.rowCount()):
         header = model.item(row)
-        # axis headings can be neither selected nor ticked
+        # headings can be neither selected nor ticked
         assert not header.flags() & Qt.ItemFlag.ItemIsSelectable
         assert not header.flags() & Qt.ItemFlag.ItemIsUserCheckable
         assert header.rowCount() > 0
@@ -148,11 +155,14 @@ def test_choose_topics_with_the_keyboard(qtbot: QtBot, dialog: ConsultationDialo
     assert focused() is dialog.summary_edit
 
 
-def test_arrow_keys_skip_the_axis_headings(qtbot: QtBot, dialog: ConsultationDialog) -> None:
+def test_arrow_keys_skip_the_headings(qtbot: QtBot, dialog: ConsultationDialog) -> None:
     press(qtbot, Qt.Key.Key_Down)
-    assert dialog.topic_view.currentIndex().data(CODE_ROLE) == "EMPADRONAMIENTO"
-    press(qtbot, Qt.Key.Key_Down)  # over the "Migración y género" heading
-    assert dialog.topic_view.currentIndex().data(CODE_ROLE) == "VIOLENCIA_GENERO"
+    assert dialog.topic_view.currentIndex().data(CODE_ROLE) == "ORIENTACION"
+    for _ in range(7):
+        press(qtbot, Qt.Key.Key_Down)
+    assert dialog.topic_view.currentIndex().data(CODE_ROLE) == "DOC_PARTIDAS"
+    press(qtbot, Qt.Key.Key_Down)  # over the "Salud, estudios y vivienda" heading
+    assert dialog.topic_view.currentIndex().data(CODE_ROLE) == "SALUD_SIS"
 
 
 def test_full_keyboard_save(qtbot: QtBot, dialog: ConsultationDialog, ctx: AppContext, person: str) -> None:
@@ -384,4 +394,4 @@ def test_english(qtbot: QtBot, ctx: AppContext, person: str) -> None:
     assert dialog.date_edit.displayFormat() == "MM/dd/yyyy HH:mm"
     assert dialog.save_button.text() == "Save (Ctrl+S)"
     assert dialog.channel_combo.currentText() == "In person"
-    assert dialog.topics.model.item(0).text() == "Anchoring in strategic planning"
+    assert dialog.topics.model.item(0).text() == "Guidance and papers"

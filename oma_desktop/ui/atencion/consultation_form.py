@@ -134,7 +134,7 @@ class ConsultationDialog(QDialog):
         self._initial = self.form.state()
         self.form.on_change(self._on_changed)
         fix_minimum_size(self)
-        self.resize(1000, 660)
+        self.resize(1000, 700)  # the whole topic list shows on a 1366×768 screen
 
     # --- building -------------------------------------------------------------------
 

@@ -11,15 +11,18 @@ page keeps the one on screen in :attr:`AttentionPage.active_dialog`.
 
 from __future__ import annotations
 
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from oma_desktop.i18n import _
 from oma_desktop.services.context import AppContext
 from oma_desktop.ui.changes import PERSON_ENTITIES, subscribe
 from oma_desktop.ui.widgets.person_page import PersonPageBase, action_button, shortcut
-from oma_desktop.ui.widgets.person_search import key_text
+from oma_desktop.ui.widgets.person_search import key_text, side_width
 
-SUMMARY_WIDTH = 380
+SUMMARY_WIDTH = 380  # at most; a third of the page at 1366×768 leaves every result column
+SUMMARY_MIN_WIDTH = 320
+SUMMARY_SHARE = 0.30
 KEY_QUICK_CONSULTATION = "Ctrl+Shift+N"
 
 
@@ -45,6 +48,7 @@ class AttentionPage(PersonPageBase):
         right = QWidget()
         right.setObjectName("summaryColumn")
         right.setFixedWidth(SUMMARY_WIDTH)
+        self.side_column = right
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(12, 0, 0, 0)
         right_layout.addWidget(self.summary, 1)
@@ -57,6 +61,11 @@ class AttentionPage(PersonPageBase):
             self, KEY_QUICK_CONSULTATION, self.quick_consultation
         )
         subscribe(self, ctx.session, PERSON_ENTITIES, self.reload)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.side_column.setFixedWidth(
+            side_width(self.width(), SUMMARY_SHARE, SUMMARY_MIN_WIDTH, SUMMARY_WIDTH))
 
     def reload(self, _changed: frozenset[str] = frozenset()) -> None:
         """Records changed (a background import, another page): show them as they are now."""

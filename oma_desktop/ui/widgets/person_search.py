@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from oma_desktop.core.vocab import document_short_label
 from oma_desktop.i18n import _, ngettext
 from oma_desktop.services.casas import casa_names
 from oma_desktop.services.context import AppContext
@@ -40,9 +41,23 @@ from oma_desktop.ui.models.person_search_model import (
 
 SEARCH_DEBOUNCE_MS = 150
 SEARCH_LIMIT = 50
-MIN_NAME_WIDTH = 200
-# columns given up first when the table is narrow (the name always stays readable)
-HIDE_ORDER = (COL_CASA, COL_LAST_VISIT, COL_PHONE)
+MIN_NAME_WIDTH = 180
+# columns given up first when the table is narrow (the name and the document always stay)
+HIDE_ORDER = (COL_CASA, COL_LAST_VISIT, COL_PHONE, COL_NATIONALITY, COL_AGE)
+
+
+
+def side_width(page_width: int, share: float, low: int, high: int) -> int:
+    """Width of a page's right-hand column: ``share`` of the page, kept within [low, high],
+    so the search box and the results keep their room on a small screen."""
+    return max(low, min(high, int(page_width * share)))
+
+
+def document_samples() -> tuple[str, ...]:
+    """The widest documents a row shows: a Venezuelan cédula and a passport with their dots."""
+    return (f"{document_short_label('CEDULA_VE')} V-12.345.678",
+            f"{document_short_label('PASAPORTE')} AB1234567", "CSR 123456789")
+
 
 KEY_NEW_CONSULTATION = "F2"
 KEY_NEW_PERSON = "Ctrl+N"
@@ -150,14 +165,17 @@ class PersonSearchPanel(QWidget):
         self.search_edit.go_down.connect(self._go_down)
         self.search_edit.enter_pressed.connect(self._go_down)
 
-        self.top_layout = QHBoxLayout()
-        self.top_layout.setContentsMargins(0, 0, 0, 0)
-        self.top_layout.addWidget(self.search_edit, 1)
+        self.search_edit.setMinimumWidth(QFontMetrics(self.search_edit.font()).horizontalAdvance("0" * 22))
 
         self.count_label = QLabel()
         self.count_label.setObjectName("resultCount")
         self.count_label.setWordWrap(True)
         self.count_label.setTextFormat(Qt.TextFormat.PlainText)
+        # the search box has a row of its own (its hint is never cut); the count and the
+        # pages' buttons (added to top_layout) share the row under it
+        self.top_layout = QHBoxLayout()
+        self.top_layout.setContentsMargins(0, 0, 0, 0)
+        self.top_layout.addWidget(self.count_label, 1)
 
         self.model = PersonSearchModel(ctx.catalogs, parent=self)
         self.table = ResultsTable()
@@ -189,8 +207,8 @@ class PersonSearchPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
+        layout.addWidget(self.search_edit)
         layout.addLayout(self.top_layout)
-        layout.addWidget(self.count_label)
         layout.addWidget(self.table, 1)
         self.setFocusProxy(self.search_edit)
         self._update_count()
@@ -212,7 +230,7 @@ class PersonSearchPanel(QWidget):
         self._widths = {
             COL_AGE: width(_("Age"), "≈100"),
             COL_NATIONALITY: width(_("Nationality"), "Venezuela"),
-            COL_DOCUMENT: width(_("Document"), "CPP 000000000"),
+            COL_DOCUMENT: width(_("Document"), *document_samples()),
             COL_CASA: width(_("Casa"), "Casa Vecinal 6"),
             COL_LAST_VISIT: width(_("Last attention"), "30/12/2026"),
             COL_PHONE: width(_("Phone"), "987654321"),

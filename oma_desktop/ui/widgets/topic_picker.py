@@ -1,4 +1,4 @@
-"""The topic picker: a filter box over the catalog's topics, grouped by the six axes.
+"""The topic picker: a filter box over the catalog's topics, grouped under plain headings.
 
 Type part of a topic ("cpp", "salud": accents ignored, word starts only), Enter ticks the
 first topic shown, Down goes into the list, Space or Enter tick there, Up from the first
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QLineEdit, QTreeView, Q
 
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.text import fold
+from oma_desktop.core.vocab import topic_groups
 from oma_desktop.i18n import _, current_language
 from oma_desktop.ui.fonts import scaled
 
@@ -23,8 +24,17 @@ FOLD_ROLE = Qt.ItemDataRole.UserRole + 2
 MUTED_COLOR = "#5f6368"
 
 
+def axis_text(catalogs: Catalogs, code: str) -> str:
+    """``Eje: Migración laboral``: the plan's axis of a topic, for tooltips."""
+    try:
+        name = catalogs.axis(code).label(current_language())
+    except KeyError:
+        name = code
+    return _("Axis: {name}").format(name=name)
+
+
 class TopicFilterModel(QSortFilterProxyModel):
-    """Accent-insensitive word prefixes; an axis heading stays while a topic of it is shown."""
+    """Accent-insensitive word prefixes; a heading stays while a topic under it is shown."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -64,7 +74,7 @@ class TopicFilterEdit(QLineEdit):
 
 
 class TopicTree(QTreeView):
-    """Topics grouped by axis; Space (or Enter) ticks the current topic."""
+    """Topics under plain headings; Space (or Enter) ticks the current topic."""
 
     back_to_filter = Signal()
 
@@ -96,7 +106,7 @@ class TopicTree(QTreeView):
 
 
 class TopicPicker(QWidget):
-    """A filter box over a checkable list of topics grouped by the six axes."""
+    """A filter box over a checkable list of topics under plain headings (axis in tooltips)."""
 
     changed = Signal()
 
@@ -105,21 +115,20 @@ class TopicPicker(QWidget):
         lang = current_language()
         self.model = QStandardItemModel(self)
         palette_text = self.palette().color(QPalette.ColorRole.WindowText)
-        for axis in catalogs.axes:
-            topics = catalogs.topics_for_axis(axis.code)
-            if not topics:
-                continue
-            header = QStandardItem(axis.label(lang))
+        self._catalog_order = {t.code: i for i, t in enumerate(catalogs.topics)}
+        font = scaled(self.font(), 1.0, bold=True)
+        for heading, topic_codes in topic_groups([t.code for t in catalogs.topics]):
+            header = QStandardItem(_(heading))
             header.setFlags(Qt.ItemFlag.NoItemFlags)  # a heading: never selected nor ticked
-            header.setData(f"axis:{axis.code}", CODE_ROLE)
+            header.setData(f"group:{heading}", CODE_ROLE)
             header.setData("", FOLD_ROLE)
-            font = scaled(self.font(), 1.0, bold=True)
             header.setFont(font)
             header.setForeground(QBrush(palette_text))
-            header.setData(
-                _("Axis: {name}").format(name=axis.label(lang)), Qt.ItemDataRole.AccessibleTextRole
-            )
-            for topic in topics:
+            axes = dict.fromkeys(axis_text(catalogs, catalogs.topic(c).axis) for c in topic_codes)
+            header.setToolTip(_("Municipal capacity plan — {axis}").format(axis="; ".join(axes)))
+            header.setData(header.text(), Qt.ItemDataRole.AccessibleTextRole)
+            for code in topic_codes:
+                topic = catalogs.topic(code)
                 item = QStandardItem(topic.label(lang))
                 item.setFlags(
                     Qt.ItemFlag.ItemIsEnabled
@@ -129,9 +138,9 @@ class TopicPicker(QWidget):
                 )
                 item.setCheckState(Qt.CheckState.Unchecked)
                 item.setData(topic.code, CODE_ROLE)
-                item.setData(
-                    fold(f"{topic.label(lang)} {topic.code} {axis.label(lang)}"), FOLD_ROLE
-                )
+                axis = axis_text(catalogs, topic.axis)
+                item.setToolTip(axis)
+                item.setData(fold(f"{topic.label(lang)} {topic.code} {header.text()} {axis}"), FOLD_ROLE)
                 header.appendRow(item)
             self.model.appendRow(header)
         self._items: dict[str, QStandardItem] = {}
@@ -184,7 +193,8 @@ class TopicPicker(QWidget):
 
     def codes(self) -> list[str]:
         """Ticked topic codes, in catalog order."""
-        return [code for code, item in self._items.items() if item.checkState() == Qt.CheckState.Checked]
+        ticked = [code for code, item in self._items.items() if item.checkState() == Qt.CheckState.Checked]
+        return sorted(ticked, key=self._catalog_order.__getitem__)
 
     def set_codes(self, codes: list[str]) -> None:
         wanted = set(codes)
