@@ -199,3 +199,30 @@ def test_the_page_says_the_existing_record_was_used_and_nothing_saved(
         "Se usó la ficha ya registrada de José Luis Pérez Quispe; no se guardó nada. "
         "Pulse F2 para registrar su atención.")
     assert int(ctx.session.store.scalar("SELECT count(*) FROM change_log")) == before
+
+
+def test_the_same_person_offers_are_ticked_with_the_keyboard(
+    qtbot: QtBot, ctx: AppContext, qapp: QApplication
+) -> None:
+    from oma_desktop.ui.personas.same_person_dialog import SamePersonDialog
+
+    assert install_qt_translator(qapp, "es")
+    existing = seed(ctx)
+    typed = PersonInput(given_names="José Luis", paternal_surname="Pérez", sex="M",
+                        nationality="CO", phone="912345678", consent_register=True)
+    dialog = SamePersonDialog(ctx, existing, "José Luis Pérez Quispe", typed)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    wait_active(qtbot, dialog)
+    assert focused() is dialog.table
+    assert dialog.ticked() == ["phone"]  # the record had no phone; the nationality replaces one
+    press(qtbot, Qt.Key.Key_Space)  # the first line, Nacionalidad
+    assert dialog.ticked() == ["nationality", "phone"]
+    press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Space)
+    assert dialog.ticked() == ["nationality"]
+    press(qtbot, Qt.Key.Key_Return)  # the default button: save the ticked lines
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert dialog.saved == 1
+    row = ctx.session.store.get("person", existing)
+    assert (row["nationality"], row["phone"]) == ("CO", "")
