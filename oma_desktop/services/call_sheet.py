@@ -65,7 +65,7 @@ def call_list_print(
         title=call_list_title(session, flt, today),
         subtitle=call_list_subtitle(session, items, flt),
         sections=[PrintSection("", call_headers(), call_rows(session, items, today),
-                               (1.5, 2.6, 3.2, 2.8, 3.8, 2.2, 4.2),
+                               (2.0, 2.4, 3.4, 2.6, 4.0, 2.4, 4.0),
                                _("Nothing pending for this filter."))],
         footer=_("Printed on {when} by OMA Desktop").format(
             when=format_datetime(printed_at or dt.datetime.now())),

@@ -188,7 +188,7 @@ def day_print(sheet: DaySheet, printed_at: dt.datetime | None = None) -> PrintDo
         sections=[
             PrintSection(_("Attentions"), table.headers,
                          [tuple(str(c or "") for c in row) for row in table.rows],
-                         (1, 5, 7, 3.5, 2, 2), _("No attentions recorded this day.")),
+                         (1, 5, 7, 3.5, 2, 2.5), _("No attentions recorded this day.")),
             *counts_sections(sheet),
         ],
         footer=_("Printed on {when} by OMA Desktop").format(

@@ -66,7 +66,8 @@ class DayModel(QAbstractTableModel):
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._text(row, index.column())
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() in (COL_PERSON, COL_TOPICS):
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() in (COL_PERSON, COL_TOPICS,
+                                                                      COL_STAFF):
             return self._text(row, index.column())
         if role == Qt.ItemDataRole.FontRole and row.anonymous and index.column() == COL_PERSON:
             font = QFont()

@@ -11,8 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QKeyEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtCore import QDate, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QFontMetrics,
+    QKeyEvent,
+    QKeySequence,
+    QResizeEvent,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
@@ -59,12 +66,35 @@ from oma_desktop.ui.widgets.sheet_export import SheetActions
 TODAY_ENTITIES = frozenset({"consultation", "person", "app_user", "casa"})
 KEY_REFRESH = "F5"
 COUNTS_WIDTH = 330
+COUNTS_MIN_WIDTH = 250
 
 
 class EnterTable(QTableView):
-    """Enter reopens the current row (a bare QTableView would do nothing)."""
+    """Enter reopens the current row (a bare QTableView would do nothing).
+
+    ``shares`` (column -> weight) splits the width left by the other columns among those
+    columns whenever the view is resized, so nothing is cut down to the smallest window.
+    """
 
     chosen = Signal(QModelIndex)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.shares: dict[int, int] = {}
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.share_width()
+
+    def share_width(self) -> None:
+        if not self.shares or self.model() is None:
+            return
+        others = sum(self.columnWidth(c) for c in range(self.model().columnCount())
+                     if c not in self.shares)
+        free = max(self.viewport().width() - others, 0)
+        total = sum(self.shares.values())
+        for column, weight in self.shares.items():
+            self.setColumnWidth(column, free * weight // total)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() in (
@@ -75,6 +105,16 @@ class EnterTable(QTableView):
             event.accept()
             return
         super().keyPressEvent(event)
+
+
+class _CountsPane(QWidget):
+    """A third of the page, between :data:`COUNTS_MIN_WIDTH` and :data:`COUNTS_WIDTH`, so
+    the list keeps the room on a small screen."""
+
+    def sizeHint(self) -> QSize:
+        page = self.parentWidget()
+        wanted = page.width() * 3 // 10 if page is not None else COUNTS_WIDTH
+        return QSize(min(max(wanted, COUNTS_MIN_WIDTH), COUNTS_WIDTH), super().sizeHint().height())
 
 
 def _table(name: str, accessible: str) -> EnterTable:
@@ -146,6 +186,9 @@ class TodayPage(QWidget):
         self.model = DayModel(self)
         self.table = _table("todayTable", _("Attentions of the day"))
         self.table.setModel(self.model)
+        # long topic lists wrap onto a second line instead of being cut (a day has few rows)
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.chosen.connect(self._open_index)
         self.table.doubleClicked.connect(self._open_index)
         self.table.selectionModel().currentRowChanged.connect(lambda *_a: self._update_buttons())
@@ -155,8 +198,9 @@ class TodayPage(QWidget):
         self.staff_model = CountModel("Staff member", self)
         self.topic_table = _table("todayByTopic", _("Attentions by topic"))
         self.staff_table = _table("todayByStaff", _("Attentions by staff member"))
-        counts = QWidget()
-        counts.setFixedWidth(COUNTS_WIDTH)
+        counts = _CountsPane()
+        counts.setMinimumWidth(COUNTS_MIN_WIDTH)
+        counts.setMaximumWidth(COUNTS_WIDTH)
         counts_layout = QVBoxLayout(counts)
         counts_layout.setContentsMargins(12, 0, 0, 0)
         for caption, table, model, stretch in (
@@ -223,19 +267,22 @@ class TodayPage(QWidget):
         self.setMinimumSize(self.minimumSizeHint())
 
     def _set_column_widths(self) -> None:
+        """Time, channel and follow-up keep their width; person, topics and staff share the
+        rest (and wrap), so nothing is cut down to the smallest window."""
         header = self.table.horizontalHeader()
         metrics = QFontMetrics(self.table.font())
         widths = {
             COL_TIME: metrics.horizontalAdvance("00:00") + 24,
-            COL_PERSON: metrics.horizontalAdvance("Atención anónima (mujer, 34 años)") + 16,
-            COL_STAFF: metrics.horizontalAdvance("Recepción Casa 0") + 16,
             COL_CHANNEL: metrics.horizontalAdvance(_("Telephone")) + 24,
-            COL_FOLLOW_UP: metrics.horizontalAdvance("00/00/00000") + 16,
+            COL_FOLLOW_UP: max(metrics.horizontalAdvance("00/00/00000"),
+                               metrics.horizontalAdvance(_("Follow-up"))) + 24,
         }
         for column, width in widths.items():
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             self.table.setColumnWidth(column, width)
-        header.setSectionResizeMode(COL_TOPICS, QHeaderView.ResizeMode.Stretch)
+        self.table.shares = {COL_PERSON: 3, COL_TOPICS: 4, COL_STAFF: 2}
+        for column in self.table.shares:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
 
     # --- data -----------------------------------------------------------------------
 

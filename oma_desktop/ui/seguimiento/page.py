@@ -174,7 +174,7 @@ class FollowUpPage(QWidget):
         self.filter_buttons: dict[str, QRadioButton] = {}
         self.filter_group = QButtonGroup(self)
         filter_row = QHBoxLayout()
-        filter_row.setSpacing(16)
+        filter_row.setSpacing(8)  # the whole row fits the minimum window (1024 px)
         show_label = QLabel(_("Show:"))
         filter_row.addWidget(show_label)
         texts = {
@@ -307,7 +307,7 @@ class FollowUpPage(QWidget):
         bottom.addWidget(self.legend_label)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 16, 24, 12)
+        layout.setContentsMargins(16, 16, 16, 12)
         layout.setSpacing(10)
         layout.addWidget(self.title_label)
         layout.addWidget(self.intro_label)
