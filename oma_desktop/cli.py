@@ -6,7 +6,8 @@
     oma-desktop check                                        integrity and foreign-key checks
     oma-desktop casa [CODE --name NAME --address ADDR]       list the casas, or rename one
     oma-desktop set-casa CODE --reason TEXT                  move this PC to another casa (logged)
-    oma-desktop import-persons FILE [--consent] [--dry-run]  import an Excel/CSV list (all or nothing)
+    oma-desktop import-persons FILE [--consent] [--dry-run] [--duplicates nuevos|omitir]
+                                                             import an Excel/CSV list (all or nothing)
 
 Heavy modules (Qt, reportlab) are imported only by the command that needs them.
 """
@@ -66,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--sheet", default=None, help=_("sheet of the Excel file (default: the first)"))
     imp.add_argument("--consent", action="store_true",
                      help=_("confirm that the people on the list agreed to be registered"))
+    imp.add_argument("--duplicates", choices=("nuevos", "omitir"), default=None,
+                     help=_("what to do with rows that may be persons already registered: "
+                            "'nuevos' registers them as new persons, 'omitir' leaves them in the "
+                            "list of possible duplicates to review (without this option the "
+                            "import stops and lists them)"))
     imp.add_argument("--dry-run", action="store_true",
                      help=_("check the list and show what would be imported, without saving"))
     return parser
@@ -135,6 +141,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_import_persons(args: argparse.Namespace) -> int:
     from oma_desktop.services.context import open_context
+    from oma_desktop.services.duplicate_review import person_names
     from oma_desktop.services.importer import (
         check_mapping,
         commit_import,
@@ -162,7 +169,8 @@ def cmd_import_persons(args: argparse.Namespace) -> int:
         return 1
     ctx = open_context(_data_dir(args), casa=args.casa, program=_program(args))
     try:
-        plan = plan_import(ctx.session, table, mapping, consent_confirmed=args.consent)
+        plan = plan_import(ctx.session, table, mapping, consent_confirmed=args.consent,
+                           source=args.file.name)
         for line in plan.summary_lines():
             print(line)
         if plan.errors:
@@ -178,10 +186,24 @@ def cmd_import_persons(args: argparse.Namespace) -> int:
                 print(_("Add --consent once the people on the list have agreed to be registered."))
             print(_("Nothing was imported: correct the rows with errors and try again."))
             return 1
+        probable = plan.probable_duplicates
+        if probable:
+            print(_("Possible duplicates (rows that may be persons already registered):"))
+            for row in probable:
+                names = ", ".join(person_names(ctx.session, row.review_candidates))
+                print("  " + _("Row {row}: {name} may be {candidates}.").format(
+                    row=row.row_number, name=row.full_name, candidates=names))
         if args.dry_run:
             print(_("Dry run: nothing was saved."))
             return 0
-        result = commit_import(ctx.session, plan)
+        if probable and args.duplicates is None:
+            print(_("Nothing was imported: say what to do with the possible duplicates: "
+                    "--duplicates nuevos (register them as new persons) or --duplicates omitir "
+                    "(import the rest and leave them in «Possible duplicates to review» for a "
+                    "coordinator)."))
+            return 1
+        result = commit_import(ctx.session, plan,
+                               duplicates="new" if args.duplicates == "nuevos" else "review")
     finally:
         ctx.close()
     print(_("Import finished."))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import Enum, IntEnum
 from typing import TYPE_CHECKING, Any
 
-from oma_desktop.core.text import normalize_phone
+from oma_desktop.core.text import forbidden_characters, normalize_phone
 from oma_desktop.core.vocab import (
     CHANNELS,
     MIGRATORY_STATUS,
@@ -422,6 +422,23 @@ def not_in_list_message(field: FieldSpec) -> str:
                     codes="", max=field.maximum)
 
 
+def text_problem(value: str) -> str:
+    """Why ``value`` cannot be stored as text (a message with a ``{field}`` slot), or "".
+
+    Every text field refuses NUL and control characters and the invisible right-to-left
+    overrides that show a name differently from what is stored (tabs and line breaks are
+    spaces to a one-line field, not an error).
+    """
+    kind = forbidden_characters(value, multiline=True)
+    if kind == "control":
+        return _("“{field}” contains invisible control characters (copied from another "
+                 "program?); type the text again.")
+    if kind == "bidi":
+        return _("“{field}” contains invisible marks that change the direction of the text; "
+                 "type the text again.")
+    return ""
+
+
 def check(
     field: FieldSpec,
     value: Any,
@@ -435,22 +452,25 @@ def check(
         if field.required and not waived:
             return _message(field.required_message, field, N_("Fill in “{field}”."))
         return ""
+    if isinstance(value, str) and field.kind in (Kind.TEXT, Kind.MULTILINE):
+        hidden = text_problem(value)
+        if hidden:
+            return hidden.format(field=field.shown_label)
     if isinstance(value, str) and field.max_length and len(value.strip()) > field.max_length:
         return _("“{field}” can have at most {n} characters; it has {count}.").format(
             field=field.shown_label, n=field.max_length, count=len(value.strip())
         )
-    invalid = not_in_list_message(field)
     if field.pattern and isinstance(value, str):
         plain = normalize_phone(value) if field.name in ("phone", "whatsapp") else value.strip()
         if not re.fullmatch(field.pattern, plain):
-            return invalid
+            return not_in_list_message(field)
     if field.vocabulary and code_text(field, value) not in codes(field.vocabulary):
-        return invalid
+        return not_in_list_message(field)
     if field.kind is Kind.NUMBER and (
         (field.minimum is not None and value < field.minimum)
         or (field.maximum is not None and value > field.maximum)
     ):
-        return invalid
+        return not_in_list_message(field)
     if catalogs is not None and field.catalog:
         items = value if isinstance(value, (list, tuple)) else [value]
         unknown = [str(v) for v in items if not _in_catalog(catalogs, field.catalog, str(v))]

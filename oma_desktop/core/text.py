@@ -9,6 +9,12 @@ import unicodedata
 _DOC_STRIP = re.compile(r"[\s.\-/_\u2010-\u2015\u2212]+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _DIGITS = re.compile(r"\D")
+# NUL and the other control characters (tab and line breaks are allowed where a field has
+# several lines), and the invisible marks that reorder text right-to-left (a name could be
+# shown as something else than what is stored)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029]")
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def strip_accents(text: str) -> str:
@@ -38,6 +44,17 @@ def document_number_key(number: str) -> str:
     if digits:
         return digits
     return normalize_document_number(number) if not _DIGITS.sub("", number) else "0"
+
+
+def forbidden_characters(text: str, multiline: bool = False) -> str:
+    """``control`` (NUL and other control characters, or a line break where one line is
+    expected), ``bidi`` (right-to-left overrides and other direction marks) or "" when the
+    text can be stored as it is."""
+    if _CONTROL.search(text) or (not multiline and _LINE_BREAKS.search(text)):
+        return "control"
+    if _BIDI.search(text):
+        return "bidi"
+    return ""
 
 
 def normalize_phone(phone: str) -> str:

@@ -1,8 +1,13 @@
 """Find a person as the clerk types: names in any order, document numbers, phones.
 
 Names go through the FTS5 index (``unicode61 remove_diacritics 2``: accent- and
-case-insensitive, prefix matching); chunks containing digits are document numbers
-(compared without dots, hyphens or spaces) or phone numbers.
+case-insensitive, prefix matching); chunks containing digits are document numbers or
+phone numbers. Document numbers compare as typed (without dots, hyphens or spaces) and by
+their key (``document.number_key``: digits without leading zeros), so a Venezuelan cédula
+typed without its ``V`` or a number without its leading zeros still finds the person.
+When a name and a number together find nobody, the number alone is tried and its persons
+whose name resembles the typed one are kept: a correct document with a misspelled name
+still finds the person.
 """
 
 from __future__ import annotations
@@ -12,13 +17,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from oma_desktop.core.text import fold, normalize_document_number, normalize_phone
+from rapidfuzz import fuzz
+
+from oma_desktop.core.text import document_number_key, fold, normalize_document_number, normalize_phone
 from oma_desktop.services.persons import age_on
 from oma_desktop.services.session import Session
 
 DEFAULT_LIMIT = 50
 MIN_NUMBER_PREFIX = 4
 _CHUNKS = re.compile(r"[\s,;]+")
+# letters a document number may start with and still be compared by its digits alone
+# (Venezuelan cédulas: V-12.345.678 for nationals, E-… for foreigners)
+_KEY_PREFIXES = re.compile(r"[VE]?\d+")
+# a typed name word this close (rapidfuzz ratio) to a word of the person's name is a typo
+_TYPO_SCORE = 70
 
 
 @dataclass(frozen=True)
@@ -77,24 +89,38 @@ def _fts_names(names: tuple[str, ...]) -> str:
     return " AND ".join(f'search_name : "{t}"*' for t in names)
 
 
+def _prefix_or_equal(column: str, value: str) -> tuple[str, list[Any]]:
+    if len(value) >= MIN_NUMBER_PREFIX:
+        return f"{column} >= ? AND {column} < ?", [value, value + "\uffff"]
+    return f"{column} = ?", [value]
+
+
 def _number_clause(number: str) -> tuple[str, list[Any]]:
     """SQL (over ``p``) true when a document or phone of the person matches ``number``.
 
-    Written as ``IN (subquery)`` so SQLite drives the search from the document index
+    Written as ``IN (subquery)`` so SQLite drives the search from the document indexes
     and the phone index instead of scanning every person.
     """
-    if len(number) >= MIN_NUMBER_PREFIX:
-        doc = "number_norm >= ? AND number_norm < ?"
-        params: list[Any] = [number, number + "\uffff"]
-    else:
-        doc = "number_norm = ?"
-        params = [number]
+    doc, params = _prefix_or_equal("number_norm", number)
     sql = f"p.id IN (SELECT person_id FROM document WHERE {doc} AND deleted = 0)"
+    if _KEY_PREFIXES.fullmatch(number):
+        key_sql, key_params = _prefix_or_equal("number_key", document_number_key(number))
+        # only numbers that are digits (after a V/E and leading zeros) compare by their key:
+        # passport AB123456 is not the cédula 123456
+        sql = (f"({sql} OR p.id IN (SELECT person_id FROM document WHERE {key_sql}"
+               " AND number_key <> '' AND ltrim(number_norm, 'VE0') = number_key AND deleted = 0))")
+        params += key_params
     phone = normalize_phone(number) if number.isdigit() else ""
     if len(phone) >= MIN_NUMBER_PREFIX:
         sql = f"({sql} OR p.rowid IN (SELECT rowid FROM person_fts WHERE person_fts MATCH ?))"
         params.append(f'search_phones : "{phone}"*')
     return sql, params
+
+
+def _resembles(names: tuple[str, ...], hit: PersonHit) -> bool:
+    """Whether some typed name word is a typo of a word of the person's name."""
+    words = fold(hit.full_name).split()
+    return any(fuzz.ratio(typed, word) >= _TYPO_SCORE for typed in names for word in words)
 
 
 _SELECT = """
@@ -117,6 +143,16 @@ def search_persons(
     if query.empty:
         return []
     today = today or dt.date.today()
+    hits = _search(session, query, limit, today)
+    if not hits and query.names and query.numbers:
+        # a correct number with a misspelled name: the number decides, the name must resemble
+        by_number = _search(session, ParsedQuery((), query.numbers), limit, today)
+        hits = [hit for hit in by_number if _resembles(query.names, hit)]
+    return hits
+
+
+def _search(session: Session, query: ParsedQuery, limit: int, today: dt.date) -> list[PersonHit]:
+    """The one search statement: names through FTS, numbers as document/phone filters."""
     where = ["p.deleted = 0"]
     params: list[Any] = []
     order = "p.rowid DESC"

@@ -91,3 +91,50 @@ def test_different_people_are_not_flagged(ctx: AppContext, existing: str) -> Non
 def test_the_record_being_edited_is_not_its_own_duplicate(ctx: AppContext, existing: str) -> None:
     data = _input("María José", "Ñañez", "González", dt.date(1990, 4, 12))
     assert find_duplicates(ctx.session, data, exclude_id=existing) == []
+
+
+def test_document_numbers_compare_by_their_digits(ctx: AppContext) -> None:
+    cedula = register_person(ctx.session, _input(
+        "Luis", "Rondón", "Pérez", dt.date(1985, 2, 2), [DocumentInput("CEDULA_VE", "V-14.567.890")]),
+        TODAY)
+    for typed in ("14567890", "014567890", "14.567.890"):
+        found = find_duplicates(ctx.session, _input(
+            "Luis", "Rondon", "", docs=[DocumentInput("PTP", typed)]))
+        assert [c.person_id for c in found] == [cedula], typed
+        assert found[0].same_document and found[0].certain
+    # a passport's letters are part of its number: AB14567890 is another number
+    assert find_duplicates(ctx.session, _input(
+        "Otra", "Persona", docs=[DocumentInput("PASAPORTE", "AB14567890")])) == []
+
+
+def test_twins_with_their_own_documents_are_not_duplicates(ctx: AppContext) -> None:
+    register_person(ctx.session, _input(
+        "Ana María", "Rivas", "Mora", dt.date(2001, 6, 15), [DocumentInput("CEDULA_VE", "28111222")]),
+        TODAY)
+    twin = _input("Ana Marta", "Rivas", "Mora", dt.date(2001, 6, 15),
+                  [DocumentInput("CEDULA_VE", "28111223")])
+    assert find_duplicates(ctx.session, twin) == []
+    # without a document to tell them apart the twin is a probable duplicate, never certain
+    found = find_duplicates(ctx.session, _input("Ana Marta", "Rivas", "Mora", dt.date(2001, 6, 15)))
+    assert len(found) == 1 and not found[0].certain
+
+
+def test_a_similar_name_alone_is_not_a_duplicate(ctx: AppContext, existing: str) -> None:
+    # the same name with another known birth date: two persons
+    assert find_duplicates(ctx.session, _input(
+        "María José", "Ñañez", "González", dt.date(1975, 8, 30))) == []
+    # a similar (not nearly identical) name and no birth date to compare: not mentioned
+    assert find_duplicates(ctx.session, _input("María Josefa", "Ñañez", "González")) == []
+    # the identical name and no birth date: mentioned, below a certain match
+    found = find_duplicates(ctx.session, _input("María José", "Ñañez", "González"))
+    assert [c.person_id for c in found] == [existing]
+    assert THRESHOLD <= found[0].score < 90 and not found[0].certain
+
+
+def test_a_certain_match_needs_the_same_birth_date_and_nearly_the_same_name(
+    ctx: AppContext, existing: str
+) -> None:
+    same = find_duplicates(ctx.session, _input("Maria Jose", "Nanez", "Gonzalez", dt.date(1990, 4, 12)))
+    assert same[0].certain
+    swapped = find_duplicates(ctx.session, _input("Maria Jose", "Nanez", "Gonzalez", dt.date(1990, 12, 4)))
+    assert swapped[0].person_id == existing and not swapped[0].certain

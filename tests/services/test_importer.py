@@ -433,14 +433,15 @@ def test_rows_with_errors_have_spanish_messages(ctx: AppContext) -> None:
     assert preview[0].consultation == "10/05/2024 · Orientación general"
 
 
-def test_without_consent_every_row_is_an_error(ctx: AppContext) -> None:
+def test_without_consent_the_list_is_refused_with_one_message(ctx: AppContext) -> None:
     plan = _plan(ctx, CSV_CP1252, consent=False)
-    assert plan.rows_with_errors == 7  # every row but the empty one
-    assert _messages(plan, 2) == [
-        "Fila 2: no se ha confirmado que las personas de la lista aceptaron ser registradas; "
+    assert [i.message for i in plan.errors] == [
+        "No se ha confirmado que las personas de la lista aceptaron ser registradas; "
         "sin ese consentimiento no se pueden importar sus datos."]
+    assert plan.errors[0].row_number == 2
+    assert not plan.can_commit
     before = _counts(ctx)
-    with pytest.raises(OmaError, match="7 filas tienen errores"):
+    with pytest.raises(OmaError, match="1 fila tiene errores"):
         commit_import(ctx.session, plan)
     assert _counts(ctx) == before
 
@@ -544,17 +545,19 @@ def test_a_document_registered_to_someone_else_is_an_error(ctx: AppContext) -> N
         "revise el número."]
 
 
-def test_a_similar_registered_person_is_a_warning(ctx: AppContext) -> None:
-    register_person(ctx.session, PersonInput(
-        given_names="María", paternal_surname="González", maternal_surname="Ñáñez", sex="F",
-        nationality="VE", consent_register=True), TODAY)
+def test_a_probable_registered_person_goes_to_review(ctx: AppContext) -> None:
+    # the same name, no birth date on file: it may be her, it may be a namesake
+    maria = register_person(ctx.session, PersonInput(
+        given_names="María Alejandra", paternal_surname="González", maternal_surname="Ñáñez",
+        sex="F", nationality="VE", consent_register=True), TODAY)
     plan = _plan(ctx, CSV_CP1252)
     row = _row(plan, 3)
-    assert row.status == "new"
+    assert row.status == "review" and row.review_candidates == [maria]
     assert [(i.severity, i.message) for i in row.issues] == [(
         "warning",
-        "Fila 3: se parece a María González Ñáñez, ya registrada (70 %); se registrará como una "
-        "persona nueva. Si es la misma persona, escriba su número de documento en la fila.")]
+        "Fila 3: se parece a María Alejandra González Ñáñez, ya registrada (70 %); no se registra ni se "
+        "une: pasa a la lista de posibles duplicados para que un coordinador decida.")]
+    assert plan.probable_duplicates == [row]
     assert plan.can_commit
 
 
@@ -756,7 +759,7 @@ def test_cli_needs_consent(tmp_path: Path) -> None:
     run = _cli(data, str(CSV_CP1252))
     assert run.returncode == 1
     assert "Agregue --consent" in run.stdout
-    assert run.stdout.count("no se ha confirmado que las personas de la lista aceptaron") == 7
+    assert run.stdout.count("se ha confirmado que las personas de la lista aceptaron") == 1
     assert _persons(data) == 0
 
 

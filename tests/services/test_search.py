@@ -101,3 +101,47 @@ def test_deleted_persons_are_not_found(ctx: AppContext, people: dict[str, str]) 
     with ctx.session.store.transaction(ctx.user_id) as tx:
         tx.tombstone("person", people["luis"])
     assert "Luis Pereira" not in _names(ctx, "pereira")
+
+
+# --------------------------------------------------------------- documents by their digits
+
+
+@pytest.fixture
+def cedulas(ctx: AppContext) -> dict[str, str]:
+    return {
+        "yusmary": _add(ctx, "Yusmary", "Rondón", "Pérez",
+                        documents=[DocumentInput("CEDULA_VE", "V-11.459.601")]),
+        "carnet": _add(ctx, "Jhonny", "Araujo", "Mora",
+                       documents=[DocumentInput("CE", "002345678")]),
+        "passport": _add(ctx, "Ana", "Lugo", "Díaz",
+                         documents=[DocumentInput("PASAPORTE", "AB1145960")]),
+    }
+
+
+@pytest.mark.parametrize("typed", ["11.459.601", "11459601", "V11459601", "V-11.459.601",
+                                   "1145 9601", "1145"])
+def test_a_cedula_is_found_without_its_v(ctx: AppContext, cedulas: dict[str, str],
+                                         typed: str) -> None:
+    assert [h.id for h in search_persons(ctx.session, typed, today=TODAY)] == [cedulas["yusmary"]]
+
+
+def test_a_number_is_found_without_its_leading_zeros(ctx: AppContext,
+                                                     cedulas: dict[str, str]) -> None:
+    for typed in ("2345678", "2.345.678", "002345678", "02345678"):
+        assert [h.id for h in search_persons(ctx.session, typed)] == [cedulas["carnet"]], typed
+
+
+def test_a_correct_document_with_a_misspelled_name_finds_the_person(
+    ctx: AppContext, cedulas: dict[str, str]
+) -> None:
+    for typed in ("Yusmari Rondon 11459601", "Rondom 11.459.601", "yusmary rodon V-11459601"):
+        assert [h.id for h in search_persons(ctx.session, typed)] == [cedulas["yusmary"]], typed
+    # a name that is nobody's typo of this person does not match the number
+    assert search_persons(ctx.session, "Pedro Quispe 11459601") == []
+
+
+def test_letters_of_a_passport_are_part_of_its_number(ctx: AppContext,
+                                                      cedulas: dict[str, str]) -> None:
+    # the passport AB1145960 is not the cédula 1145960…
+    assert [h.id for h in search_persons(ctx.session, "AB1145960")] == [cedulas["passport"]]
+    assert cedulas["passport"] not in [h.id for h in search_persons(ctx.session, "1145960")]

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from oma_desktop.core.errors import OmaError
 from oma_desktop.i18n import _, ngettext
 from oma_desktop.services.consultations import consultation_fields
-from oma_desktop.services.importer.plan import ImportPlan
+from oma_desktop.services.duplicate_review import add_review
+from oma_desktop.services.duplicates import find_duplicates_many
+from oma_desktop.services.importer.plan import (
+    ImportPlan,
+    PlannedRow,
+    _consultation_key,
+    _high_water,
+    _registered_consultations,
+)
 from oma_desktop.services.persons import write_new_person
 from oma_desktop.services.session import Session
 
@@ -19,6 +28,8 @@ class ImportResult:
     consultations_created: int
     person_ids: list[str] = field(default_factory=list)
     consultation_ids: list[str] = field(default_factory=list)
+    # the first row of each probable duplicate sent to the coordinator's review list
+    review_ids: list[int] = field(default_factory=list)
 
     def summary_lines(self) -> list[str]:
         lines = [ngettext("{n} new person registered.", "{n} new persons registered.",
@@ -29,11 +40,27 @@ class ImportResult:
                 self.persons_matched).format(n=self.persons_matched))
         lines.append(ngettext("{n} consultation recorded.", "{n} consultations recorded.",
                               self.consultations_created).format(n=self.consultations_created))
+        if self.review_ids:
+            n = len(self.review_ids)
+            lines.append(ngettext(
+                "{n} possible duplicate waits in «Possible duplicates to review».",
+                "{n} possible duplicates wait in «Possible duplicates to review».", n).format(n=n))
         return lines
 
 
-def commit_import(session: Session, plan: ImportPlan) -> ImportResult:
-    """Write the whole plan in one transaction; nothing is written if anything fails."""
+Duplicates = Literal["review", "new"]
+
+
+def commit_import(session: Session, plan: ImportPlan, duplicates: Duplicates = "review") -> ImportResult:
+    """Write the whole plan in one transaction; nothing is written if anything fails.
+
+    Probable duplicates (rows in ``review``) go to the list of possible duplicates for a
+    coordinator, or with ``duplicates="new"`` are registered as new persons. Inside the
+    transaction the rows still to be created are matched again against every person and
+    document registered since the plan was made (another import of the same list, a clerk
+    at the desk): a certain match is linked instead of created, a probable one goes to
+    review, so two imports of one list never register everyone twice.
+    """
     store = session.store
     if plan.committed:
         raise OmaError(_("This import was already saved. Prepare it again to import another list."))
@@ -48,18 +75,28 @@ def commit_import(session: Session, plan: ImportPlan) -> ImportResult:
         raise OmaError(_("Confirm that the people on the list agreed to be registered."))
     if plan.casa_id != store.casa_id:
         raise OmaError(_("The import was prepared for another database. Prepare it again."))
-    person_for_row: dict[int, str] = {}
     result = ImportResult(0, 0, 0)
     matched: set[str] = set()
     with session.transaction() as tx:
+        outcome = _recheck(session, plan, duplicates)
+        person_for_row: dict[int, str] = {}
+        review_rows: dict[int, list[PlannedRow]] = {}
+        known: dict[str, set[tuple[str, frozenset[str]]]] = {}
         for row in plan.rows:
             if row.status == "empty" or row.person is None:
                 continue
-            if row.status == "new":
+            status, person_id, _c = outcome.get(
+                row.row_number, (row.status, row.existing_person_id, []))
+            if status == "repeated" and row.same_as_row in review_rows:
+                review_rows[row.same_as_row].append(row)
+                continue
+            if status == "new":
                 person_id = write_new_person(session, tx, row.person, plan.today)
                 result.person_ids.append(person_id)
-            elif row.status == "existing" and row.existing_person_id:
-                person_id = row.existing_person_id
+            elif status == "review":
+                review_rows[row.row_number] = [row]
+                continue
+            elif status == "existing" and person_id:
                 current = store.get("person", person_id)
                 if current is None or current["deleted"]:
                     raise OmaError(_(
@@ -67,17 +104,71 @@ def commit_import(session: Session, plan: ImportPlan) -> ImportResult:
                         "person who no longer exists). Prepare the import again."
                     ).format(row=row.row_number))
                 matched.add(person_id)
-            elif row.status == "repeated" and row.same_as_row is not None:
+            elif status == "repeated" and row.same_as_row is not None:
                 person_id = person_for_row[row.same_as_row]
             else:  # pragma: no cover - plans with errors are refused above
                 raise OmaError(_("Row {row} cannot be imported.").format(row=row.row_number))
+            assert person_id is not None
             person_for_row[row.row_number] = person_id
-            if row.consultation is not None and row.consultation_status == "new":
-                cons = replace(row.consultation, person_id=person_id)
-                result.consultation_ids.append(
-                    tx.create("consultation", consultation_fields(session, cons)))
+            if row.consultation is None or row.consultation_status != "new":
+                continue
+            if row.row_number in outcome and status == "existing":
+                # linked only now: skip what that person already has (same day and topics)
+                keys = known.setdefault(person_id, _registered_consultations(store, person_id))
+                key = _consultation_key(row.consultation)
+                if key in keys:
+                    continue
+                keys.add(key)
+            cons = replace(row.consultation, person_id=person_id)
+            result.consultation_ids.append(
+                tx.create("consultation", consultation_fields(session, cons)))
+        for first, group in review_rows.items():
+            lead = group[0]
+            assert lead.person is not None
+            found = outcome.get(first, ("review", None, []))[2]
+            add_review(
+                session, tx, source=plan.source, rows=[r.row_number for r in group],
+                person=lead.person,
+                consultations=[r.consultation for r in group
+                               if r.consultation is not None and r.consultation_status == "new"],
+                candidates=list(dict.fromkeys([*lead.review_candidates, *found])),
+            )
+            result.review_ids.append(lead.row_number)
     plan.committed = True
     result.persons_created = len(result.person_ids)
     result.persons_matched = len(matched)
     result.consultations_created = len(result.consultation_ids)
     return result
+
+
+Outcome = tuple[str, "str | None", list[str]]
+
+
+def _recheck(session: Session, plan: ImportPlan, duplicates: Duplicates) -> dict[int, Outcome]:
+    """Row number -> (status, person id, candidate ids) for rows whose outcome changes now.
+
+    Rows planned as new (or to review) are matched again against what was registered after
+    the plan was made; a certain match links the row, a probable one sends it to review.
+    With ``duplicates="new"`` rows in review are registered as new persons.
+    """
+    outcome: dict[int, Outcome] = {}
+    pending = [r for r in plan.rows if r.status in ("new", "review") and r.person is not None]
+    if duplicates == "new":
+        for row in pending:
+            if row.status == "review":
+                outcome[row.row_number] = ("new", None, [])
+    if pending and _high_water(session.store) != plan.since:
+        found = find_duplicates_many(session, [r.person for r in pending if r.person is not None],
+                                     today=plan.today, since=plan.since)
+        for row, candidates in zip(pending, found, strict=True):
+            certain = [c for c in candidates if c.certain]
+            if certain:
+                outcome[row.row_number] = ("existing", certain[0].person_id, [])
+            elif any(c.same_document for c in candidates):
+                raise OmaError(_(
+                    "The database changed since the import was prepared: the document of row {row} "
+                    "was registered to another person meanwhile. Prepare the import again."
+                ).format(row=row.row_number))
+            elif candidates and duplicates == "review":
+                outcome[row.row_number] = ("review", None, [c.person_id for c in candidates])
+    return outcome

@@ -13,12 +13,18 @@ from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.errors import OmaError
 from oma_desktop.core.names import PARTICLES, name_groups, nice_case, split_full_name, surnames_of
 from oma_desktop.core.store import Store
-from oma_desktop.core.text import fold, normalize_document_number, normalize_phone
+from oma_desktop.core.text import fold, forbidden_characters, normalize_document_number, normalize_phone
 from oma_desktop.core.vocab import CHANNELS, MIGRATORY_STATUS, label
 from oma_desktop.i18n import N_, _, country_name, current_language, format_date, ngettext
 from oma_desktop.services.consultations import ConsultationInput, validate_consultation
-from oma_desktop.services.duplicates import find_duplicates, name_similarity
-from oma_desktop.services.importer._constants import MATCH_SCORE, PREVIEW_ROWS, SAME_NAME_SCORE, WARN_SCORE
+from oma_desktop.services.duplicates import (
+    Candidate,
+    comparable_key,
+    document_keys,
+    find_duplicates_many,
+    name_similarity,
+)
+from oma_desktop.services.importer._constants import MAX_CELL, PREVIEW_ROWS, SAME_NAME_SCORE, WARN_SCORE
 from oma_desktop.services.importer.mapping import (
     CONSULTATION_FIELDS,
     DATE_PHRASES,
@@ -44,7 +50,7 @@ from oma_desktop.services.persons import (
 from oma_desktop.services.session import Session
 
 Severity = Literal["error", "warning"]
-RowStatus = Literal["new", "existing", "repeated", "error", "empty"]
+RowStatus = Literal["new", "existing", "repeated", "review", "error", "empty"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ class PlannedRow:
     existing_person_id: str | None = None
     existing_person_name: str = ""
     same_as_row: int | None = None
+    # "review": the registered persons it may be (a coordinator decides, see duplicate_review)
+    review_candidates: list[str] = field(default_factory=list)
     # "new" (recorded), "registered" (already in the database), "repeated" (earlier row)
     consultation_status: str = ""
     issues: list[RowIssue] = field(default_factory=list)
@@ -105,6 +113,7 @@ _STATUS_LABELS = {
     "new": N_("New person"),
     "existing": N_("Already registered"),
     "repeated": N_("Repeats an earlier row"),
+    "review": N_("Possible duplicate to review"),
     "error": N_("Has errors"),
     "empty": N_("Empty row"),
 }
@@ -122,6 +131,11 @@ class ImportPlan:
     mapping: dict[int, str]
     catalogs: Catalogs = field(repr=False)
     committed: bool = False
+    # the file the rows came from (kept with the possible duplicates sent to review)
+    source: str = ""
+    # (person rowid, document rowid) when planned: the saving transaction checks again
+    # against what was registered after them
+    since: tuple[int, int] = (0, 0)
 
     @property
     def issues(self) -> list[RowIssue]:
@@ -155,6 +169,11 @@ class ImportPlan:
     @property
     def repeated_rows(self) -> int:
         return self._count("repeated")
+
+    @property
+    def probable_duplicates(self) -> list[PlannedRow]:
+        """Rows that may be a registered person, to be decided by a coordinator."""
+        return [r for r in self.rows if r.status == "review" and not r.has_errors]
 
     @property
     def consultations(self) -> int:
@@ -199,6 +218,11 @@ class ImportPlan:
                 "{n} row repeats a person of an earlier row (registered only once).",
                 "{n} rows repeat a person of an earlier row (registered only once).",
                 self.repeated_rows)),
+            (len(self.probable_duplicates), ngettext(
+                "{n} row may be a person already registered: it goes to the list of possible "
+                "duplicates to review.",
+                "{n} rows may be persons already registered: they go to the list of possible "
+                "duplicates to review.", len(self.probable_duplicates))),
             (self.consultations, ngettext(
                 "{n} consultation will be recorded.",
                 "{n} consultations will be recorded.", self.consultations)),
@@ -317,6 +341,33 @@ class _RowContext:
         else:
             text = _("Row {row}: {message}").format(row=self.number, message=message)
         self.add(target, text, severity)
+
+
+def check_cells(ctx: _RowContext, mapping: Mapping[int, str]) -> None:
+    """Cells that cannot be read as text: too long, or with invisible characters.
+
+    Such a cell is reported (in Spanish, naming the row and column) and then read as empty,
+    so it is not reported again by the field's own rules. A cell starting with ``=``,
+    ``+``, ``-`` or ``@`` is kept as the text it is: nothing here evaluates it.
+    """
+    for index, target in mapping.items():
+        cell = ctx.cells[index]
+        if not cell:
+            continue
+        column = column_name(ctx.headers, index)
+        if len(cell) > MAX_CELL:
+            ctx.add(target, _(
+                "Row {row}, column «{column}»: the cell has {count} characters; a cell can have at "
+                "most {max}. Shorten it (or move the long text to the notes) and try again."
+            ).format(row=ctx.number, column=column, count=len(cell), max=MAX_CELL))
+        elif forbidden_characters(cell, multiline=True):
+            ctx.add(target, _(
+                "Row {row}, column «{column}»: the cell contains invisible control characters or "
+                "marks that change the direction of the text; type it again in the list."
+            ).format(row=ctx.number, column=column))
+        else:
+            continue
+        ctx.cells[index] = ""
 
 
 # validation keys of persons.validate_person / validate_consultation -> import targets
@@ -619,8 +670,16 @@ class _Identity:
 
 
 def _doc_numbers(person: PersonInput) -> set[str]:
-    return {normalize_document_number(d.number) for d in person.documents
-            if d.doc_type != "NINGUNO" and normalize_document_number(d.number)}
+    """The person's document numbers as they compare (``V-14.567.890`` = ``14567890``)."""
+    return document_keys(person)
+
+
+def _written(person: PersonInput, key: str) -> str:
+    """The person's document number with ``key``, as written (without separators)."""
+    for doc in person.documents:
+        if comparable_key(doc.number) == key:
+            return normalize_document_number(doc.number)
+    return key
 
 
 def _name_key(given: str, paternal: str, maternal: str) -> str:
@@ -663,8 +722,8 @@ def _same_name_compatible(a: PersonInput, b: PersonInput, today: dt.date) -> tup
         return False, False
     if a.nationality and b.nationality and a.nationality != b.nationality:
         return False, False
-    docs_a = {(d.doc_type, normalize_document_number(d.number)) for d in a.documents}
-    docs_b = {(d.doc_type, normalize_document_number(d.number)) for d in b.documents}
+    docs_a = {(d.doc_type, comparable_key(d.number)) for d in a.documents}
+    docs_b = {(d.doc_type, comparable_key(d.number)) for d in b.documents}
     for kind, number in docs_a:
         if any(k == kind and n != number for k, n in docs_b):
             return False, False
@@ -697,7 +756,7 @@ class _Matcher:
                 ctx.add("doc_number", _(
                     "Row {row}: the document number {number} is also in row {other} with another "
                     "name ({name}); correct one of the two rows.").format(
-                        row=ctx.number, number=number, other=earlier.row_number,
+                        row=ctx.number, number=_written(person, number), other=earlier.row_number,
                         name=_display_name(earlier.person)))
                 return None
             return earlier
@@ -724,51 +783,50 @@ class _Matcher:
         for number in identity.documents:
             self.by_doc.setdefault(number, identity)
 
-    def in_database(self, ctx: _RowContext, person: PersonInput) -> tuple[str, str] | None:
-        """(person id, name) of the registered person this row is, or None."""
-        for number in sorted(_doc_numbers(person)):
-            for hit in self.store.rows(
-                "SELECT p.id, p.given_names, p.paternal_surname, p.maternal_surname"
-                " FROM document d JOIN person p ON p.id = d.person_id"
-                " WHERE d.number_norm = ? AND d.deleted = 0 AND p.deleted = 0",
-                [number],
-            ):
-                name = _display_name(hit)
-                if name_similarity(person, hit) < SAME_NAME_SCORE:
-                    ctx.add("doc_number", _(
-                        "Row {row}: the document number {number} is already registered to {name}; "
-                        "check the number.").format(row=ctx.number, number=number, name=name))
-                    return None
-                return str(hit["id"]), name
-        if not (person.given_names.strip() and
-                (person.paternal_surname.strip() or person.maternal_surname.strip())):
-            return None
-        candidates = find_duplicates(self.session, person, limit=5)
-        if candidates and candidates[0].score >= MATCH_SCORE:
-            return candidates[0].person_id, candidates[0].full_name
-        key = _person_name_key(person)
+    def in_database(self, ctx: _RowContext, person: PersonInput,
+                    candidates: list[Candidate]) -> tuple[str, str] | list[Candidate] | None:
+        """The registered person this row certainly is, as (id, name); the probable ones
+        (a coordinator decides); or None for a new person.
+
+        A row is attached only to a person sharing its document number with a similar
+        name, or with a nearly identical name and the same birth date (and no document of
+        the same type with another number): never to a person whose document differs.
+        """
         for cand in candidates:
-            row = self.store.get("person", cand.person_id)
-            if row is None or _name_key(row["given_names"], row["paternal_surname"],
-                                        row["maternal_surname"]) != key:
+            if not cand.same_document:
                 continue
-            stored = _stored_person(self.store, row, self.today)
-            if _doc_numbers(person) and _doc_numbers(stored):
-                continue  # both have documents and none is shared: different persons
-            compatible, corroborated = _same_name_compatible(person, stored, self.today)
-            if compatible:
-                if not corroborated:
-                    ctx.add("full_name", _(
-                        "Row {row}: taken as {name}, already registered, because the name is the "
-                        "same and no data contradicts it. Check it.").format(
-                            row=ctx.number, name=cand.full_name), "warning")
+            if not cand.certain:
+                number = next(iter(sorted(document_keys(person))), "")
+                ctx.add("doc_number", _(
+                    "Row {row}: the document number {number} is already registered to {name}; "
+                    "check the number.").format(row=ctx.number, number=_written(person, number),
+                                                name=cand.full_name))
+                return None
+            return cand.person_id, cand.full_name
+        for cand in candidates:
+            if cand.certain:
                 return cand.person_id, cand.full_name
-        if candidates and candidates[0].score >= WARN_SCORE:
-            best = candidates[0]
+        if not person.documents and person.birth_date is None and person.estimated_age is None:
+            # a row that names someone and brings nothing else (an attention log): the one
+            # registered person with exactly that name, if nothing contradicts it
+            key = _person_name_key(person)
+            same = [c for c in candidates if _name_key(c.full_name, "", "") == key and not (
+                person.nationality and c.nationality and person.nationality != c.nationality)]
+            if len(same) == 1:
+                ctx.add("full_name", _(
+                    "Row {row}: taken as {name}, already registered, because the name is the "
+                    "same and no data contradicts it. Check it.").format(
+                        row=ctx.number, name=same[0].full_name), "warning")
+                return same[0].person_id, same[0].full_name
+        probable = [c for c in candidates if c.score >= WARN_SCORE]
+        if probable:
+            best = probable[0]
             ctx.add("full_name", _(
-                "Row {row}: looks like {name}, already registered ({score} %); it will be registered "
-                "as a new person. If it is the same person, write their document number in the row."
-            ).format(row=ctx.number, name=best.full_name, score=best.score), "warning")
+                "Row {row}: looks like {name}, already registered ({score} %); it is neither "
+                "registered nor merged: it goes to the list of possible duplicates for a "
+                "coordinator to decide.").format(row=ctx.number, name=best.full_name,
+                                                  score=best.score), "warning")
+            return probable
         return None
 
 
@@ -783,24 +841,10 @@ def _display_name(p: PersonInput | dict[str, Any]) -> str:
                     if parts.get(k))
 
 
-def _stored_person(store: Store, row: dict[str, Any], today: dt.date) -> PersonInput:
-    person = PersonInput(
-        given_names=row["given_names"], paternal_surname=row["paternal_surname"],
-        maternal_surname=row["maternal_surname"], sex=row["sex"] or "",
-        nationality=row["nationality"] or "", phone=row["phone"], whatsapp=row["whatsapp"],
-    )
-    if row["birth_date"]:
-        birth = dt.date.fromisoformat(row["birth_date"][:10])
-        if row["birth_date_estimated"]:
-            person.estimated_age = age_on(birth, today)
-        else:
-            person.birth_date = birth
-    person.documents = [
-        DocumentInput(doc_type=d["doc_type"], number=d["number"])
-        for d in store.rows("SELECT doc_type, number FROM document WHERE person_id = ? AND deleted = 0",
-                            [row["id"]])
-    ]
-    return person
+def _high_water(store: Store) -> tuple[int, int]:
+    """(last person rowid, last document rowid): what was registered when planning."""
+    return (int(store.conn.execute("SELECT coalesce(max(rowid), 0) FROM person").fetchone()[0]),
+            int(store.conn.execute("SELECT coalesce(max(rowid), 0) FROM document").fetchone()[0]))
 
 
 def _consultation_key(cons: ConsultationInput) -> tuple[str, frozenset[str]]:
@@ -840,6 +884,7 @@ def plan_import(
     options: ImportOptions | None = None,
     now: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    source: str = "",
 ) -> ImportPlan:
     """Parse, validate and match every row; writes nothing.
 
@@ -865,35 +910,50 @@ def plan_import(
     registered: dict[str, set[tuple[str, frozenset[str]]]] = {}
     planned: dict[str, set[tuple[str, frozenset[str]]]] = {}
     rows: list[PlannedRow] = []
+    contexts: list[_RowContext] = []
+    since = _high_water(store)
     total = len(table.rows)
+    # first pass: read every row (the matching then asks the database once for the list)
     for done, (number, cells) in enumerate(zip(table.row_numbers, table.rows, strict=True)):
-        if progress is not None and done % 50 == 0:
-            progress(done, total)
+        if progress is not None and done % 200 == 0:
+            progress(done // 2, total)
         row = PlannedRow(row_number=number, cells=list(cells))
         rows.append(row)
         if not any(cells[i].strip() for i in mapping):
             row.status = "empty"
             continue
         ctx = _RowContext(number, cells, table.headers, columns)
-        if not consent_confirmed:
-            ctx.add("consent", _(
-                "Row {row}: the coordinator has not confirmed that the people on the list agreed "
-                "to be registered; without that consent their data cannot be imported.").format(
-                    row=number))
-        person = _build_person(ctx, parser, options, today, consent_confirmed, surnames_first)
-        row.person = person
-        cons = _build_consultation(ctx, parser, options, today, store.casa_id)
-        row.consultation = cons
+        contexts.append(ctx)
+        check_cells(ctx, mapping)
+        row.person = _build_person(ctx, parser, options, today, consent_confirmed, surnames_first)
+        row.consultation = _build_consultation(ctx, parser, options, today, store.casa_id)
+    named = [r for r in rows if r.person is not None and r.person.given_names.strip() and (
+        r.person.paternal_surname.strip() or r.person.maternal_surname.strip()
+        or _doc_numbers(r.person))]
+    found = dict(zip((r.row_number for r in named), find_duplicates_many(
+        session, [r.person for r in named if r.person is not None], today=today), strict=True))
+    # second pass: match, validate, decide
+    live = iter(contexts)
+    for done, row in enumerate(rows):
+        if progress is not None and done % 200 == 0:
+            progress((total + done) // 2, total)
+        if row.status == "empty" or row.person is None:
+            continue
+        ctx = next(live)
+        person, cons, number = row.person, row.consultation, row.row_number
         earlier = matcher.in_file(ctx, person)
         if earlier is not None:
             row.status = "repeated"
             row.same_as_row = earlier.row_number
             row.existing_person_id = earlier.existing_id
         else:
-            found = matcher.in_database(ctx, person)
-            if found is not None:
+            outcome = matcher.in_database(ctx, person, found.get(number, []))
+            if isinstance(outcome, tuple):
                 row.status = "existing"
-                row.existing_person_id, row.existing_person_name = found
+                row.existing_person_id, row.existing_person_name = outcome
+            elif outcome:
+                row.status = "review"
+                row.review_candidates = [c.person_id for c in outcome]
             matcher.remember(row)
         for key, message in validate_person(person, catalogs, today).items():
             if key == "consent_register":
@@ -901,7 +961,7 @@ def plan_import(
             target = _target_for(key, _PERSON_KEYS, columns)
             if any(i.field == target and i.severity == "error" for i in ctx.issues):
                 continue  # the cell was already reported as unreadable
-            if row.status != "new" and not ctx.values(target):
+            if row.status not in ("new", "review") and not ctx.values(target):
                 continue  # a registered or earlier person: a missing value changes nothing
             ctx.problem(target, message)
         if cons is not None:
@@ -911,6 +971,11 @@ def plan_import(
                 if any(i.field == target and i.severity == "error" for i in ctx.issues):
                     continue
                 ctx.problem(target, message)
+        if not consent_confirmed and ctx is contexts[0]:
+            # said once for the whole list, not once per row
+            ctx.issues.insert(0, RowIssue(number, "consent", _(
+                "The coordinator has not confirmed that the people on the list agreed to be "
+                "registered; without that consent their data cannot be imported.")))
         row.issues = ctx.issues
         if cons is not None and cons.occurred_at is not None:
             cons_key = _consultation_key(cons)
@@ -926,7 +991,7 @@ def plan_import(
                 planned[anchor].add(cons_key)
                 row.consultation_status = "new"
         if row.has_errors:
-            row.status = "error" if row.status == "new" else row.status
+            row.status = "error" if row.status in ("new", "review") else row.status
     if progress is not None:
         progress(total, total)
     return ImportPlan(
@@ -937,4 +1002,6 @@ def plan_import(
         headers=list(table.headers),
         mapping=dict(mapping),
         catalogs=catalogs,
+        source=source,
+        since=since,
     )

@@ -90,6 +90,11 @@ def _build_table(
         start += 1
     header_number, header = numbered[start]
     body = numbered[start + 1 :]
+    if not body:
+        where = (_("The sheet «{sheet}» of {path}").format(sheet=sheet, path=path.name) if sheet
+                 else _("The file {path}").format(path=path.name))
+        raise OmaError(_("{where} has only the column headers: it has no rows to import. "
+                         "Check that you chose the right file or sheet.").format(where=where))
     width = max([len(header), *(len(cells) for _n, cells in body)])
     # drop trailing columns that have neither a header nor any value
     used = [i for i in range(width) if (i < len(header) and header[i]) or any(
