@@ -126,7 +126,7 @@ class DocumentType:
     @property
     def is_acronym(self) -> bool:
         """``DNI``, ``CE``, ``PTP``, ``CPP``, ``CSR``: the code is what is printed on the card."""
-        return len(self.code) <= 4 and self.code.isalpha() and self.code.isupper()
+        return len(self.code) <= 3 and self.code.isalpha() and self.code.isupper()
 
     @property
     def has_pattern(self) -> bool:

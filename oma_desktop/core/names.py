@@ -28,6 +28,7 @@ orlando oscar pablo paola patricia pedro rafael ramon raul ricardo richard rober
 ronald rosa ruben samuel sandra santiago sebastian sergio silvia sofia teresa valentina
 veronica victor wilmer william wilson yelitza yenny yessica yohana yordi yorman yuleisy yuliana
 yusmary
+angeles pilar rosario mercedes dolores lourdes fatima consuelo socorro luz milagro
 """
 GIVEN_NAMES = frozenset(GIVEN_NAMES_TEXT.split())
 
@@ -82,7 +83,8 @@ def split_full_name(text: str, surnames_first: bool | None = None) -> tuple[str,
         text = left or right
     words = text.split()
     caps = [is_caps(w) or fold(w) in PARTICLES for w in words]
-    mixed = any(caps) and not all(caps)
+    # particles alone ("De la Cruz") are not capitals: at least one word in capitals
+    mixed = any(is_caps(w) for w in words) and not all(caps)
     if mixed:
         # capitals at one end only: they are the surnames
         lead = 0
@@ -105,12 +107,33 @@ def split_full_name(text: str, surnames_first: bool | None = None) -> tuple[str,
     if first_given != last_given:
         surnames_first = last_given
     if surnames_first:
-        if len(groups) == 2:
-            return groups[1], groups[0], ""
-        return " ".join(groups[2:]), groups[0], groups[1]
-    if len(groups) == 2:
-        return groups[0], groups[1], ""
-    return " ".join(groups[:-2]), groups[-2], groups[-1]
+        given, surnames = _given_run(groups[::-1])
+        given, surnames = given[::-1], surnames[::-1]
+    else:
+        given, surnames = _given_run(groups)
+    paternal, maternal = surnames_of(surnames)
+    return " ".join(given), paternal, maternal
+
+
+def _is_given(group: str) -> bool:
+    """``María``, ``de los Ángeles``, ``del Carmen``: a frequent given name, particles aside."""
+    return fold(group.split()[-1]) in GIVEN_NAMES
+
+
+def _given_run(groups: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``groups`` (given names first) into given names and at most two surnames.
+
+    Frequent given names at the start are all given names (``José María | de la Cruz``,
+    ``María | de los Ángeles | Pérez``); otherwise the last two groups are the surnames
+    and a single other group the given name (``Juan | de la Cruz | Pérez``).
+    """
+    run = 0
+    while run < len(groups) and _is_given(groups[run]):
+        run += 1
+    cut = max(run, len(groups) - 2, 1)
+    if run == len(groups):
+        cut = len(groups)  # only given names were typed: no surname is made up
+    return groups[:cut], groups[cut:]
 
 
 def nice_case(text: str, *, first_capital: bool = True) -> str:

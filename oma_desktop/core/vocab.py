@@ -141,7 +141,7 @@ def document_short_label(code: str | None, catalogs: Catalogs | None = None) -> 
         return ""
     if code in _SHORT_DOCUMENT_LABELS:
         return _(_SHORT_DOCUMENT_LABELS[code])
-    if len(code) <= 4:
+    if len(code) <= 3:  # an acronym (DNI, CE, PTP, CPP, CSR); OTRO is a word
         return code
     if catalogs is not None:
         try:
@@ -157,7 +157,7 @@ def document_format_message(kind: DocumentType) -> str:
     Read from the catalog's pattern (``\\d{8}``, ``[A-Z0-9]{1,12}``); any other pattern falls
     back to naming the document.
     """
-    short = kind.code if len(kind.code) <= 4 else kind.label(current_language()).lower()
+    short = kind.code if kind.is_acronym else kind.label(current_language()).lower()
     digits = re.fullmatch(r"\\d\{(\d+)\}", kind.number_pattern)
     if digits:
         return _("A {document} has {n} digits; check the number.").format(

@@ -3,7 +3,9 @@ box stays usable: measured on the real widgets (offscreen, the fonts of the test
 
 from __future__ import annotations
 
-from kbd import wait_active
+import pytest
+from kbd import keys, wait_active
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QStyle, QStyleOptionFrame, QTableView
 from pytestqt.qtbot import QtBot
 
@@ -12,6 +14,7 @@ from oma_desktop.services.persons import DocumentInput, PersonInput, register_pe
 from oma_desktop.ui.atencion.consultation_form import ConsultationDialog
 from oma_desktop.ui.main_window import MINIMUM_SIZE, MainWindow
 from oma_desktop.ui.models.person_search_model import COL_DOCUMENT, COL_NAME, COL_PHONE
+from oma_desktop.ui.personas import PersonDialog
 from oma_desktop.ui.widgets.person_page import PersonPageBase
 from oma_desktop.ui.widgets.person_search import MIN_NAME_WIDTH
 
@@ -126,3 +129,27 @@ def test_the_whole_topic_list_shows_in_both_consultation_forms(
         dialog.hide()
         dialog.finished.emit(0)
         qtbot.waitUntil(lambda: page.active_dialog is None)
+
+
+@pytest.mark.parametrize(
+    ("typed", "given", "paternal", "maternal"),
+    [
+        ("maria de los angeles de la cruz", "Maria de los Angeles", "De la Cruz", ""),
+        ("carlos del castillo rojas", "Carlos", "Del Castillo", "Rojas"),
+        ("José María de la Cruz Pérez", "José María", "de la Cruz", "Pérez"),
+    ],
+)
+def test_ctrl_n_prefills_compound_names_from_the_search(
+    qtbot: QtBot, window: MainWindow, typed: str, given: str, paternal: str, maternal: str
+) -> None:
+    page = window.show_page("attention")
+    assert isinstance(page, PersonPageBase)
+    page.panel.focus_search()
+    keys(qtbot, page.panel.search_edit, typed)
+    qtbot.keyClick(page.panel.search_edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: isinstance(page.active_dialog, PersonDialog))
+    dialog = page.active_dialog
+    assert isinstance(dialog, PersonDialog)
+    assert (dialog.given_names.text(), dialog.paternal_surname.text(),
+            dialog.maternal_surname.text()) == (given, paternal, maternal)
+    dialog.hide()
