@@ -78,6 +78,7 @@ class QueueItem:
     staff_name: str = ""
     attempts: int = 0  # calls without an answer so far
     last_call: str = ""  # "02/12/2026 10:15 — No contesta: ..." of the latest call
+    last_result: str = ""  # the latest call's result code
     wrong_phone: bool = False
 
     def days_left(self, today: dt.date) -> int:
@@ -258,9 +259,10 @@ def _with_calls(session: Session, items: list[QueueItem]) -> list[QueueItem]:
     out = []
     for item in items:
         mine = calls.get(item.ref_id, [])
-        last = ""
+        last, last_result = "", ""
         if mine:
             c = mine[-1]
+            last_result = c["result"]
             last = f"{format_datetime(c['called_at'])} — {result_label(c['result'])}"
             if c["note"]:
                 last += f": {c['note']}"
@@ -268,6 +270,7 @@ def _with_calls(session: Session, items: list[QueueItem]) -> list[QueueItem]:
             item,
             attempts=sum(1 for c in mine if c["result"] == RESULT_NO_ANSWER),
             last_call=last,
+            last_result=last_result,
             wrong_phone=item.person_id in wrong,
         ))
     return out
@@ -356,13 +359,16 @@ def undo_call(session: Session, recorded: RecordedCall) -> None:
 
 
 def calls_for_person(session: Session, person_id: str) -> list[CallRecord]:
-    """Every call made to ``person_id`` (about a follow-up or a document), newest first."""
+    """Every call made to ``person_id`` (about a follow-up or a document), newest first,
+    including calls about an anonymous attention later linked to them."""
     rows = session.store.rows(
         "SELECT f.id, f.called_at, f.result, f.note, f.next_date, f.consultation_id,"
         " f.document_id, coalesce(u.display_name, f.staff_user_id, '') AS staff"
         " FROM follow_up_call f LEFT JOIN app_user u ON u.id = f.staff_user_id"
-        " WHERE f.person_id = ? AND f.deleted = 0 ORDER BY f.called_at DESC, f.id DESC",
-        [person_id],
+        " WHERE f.deleted = 0 AND (f.person_id = ? OR f.consultation_id IN"
+        "  (SELECT id FROM consultation WHERE person_id = ?))"  # a walk-in linked later
+        " ORDER BY f.called_at DESC, f.id DESC",
+        [person_id, person_id],
     )
     return [
         CallRecord(

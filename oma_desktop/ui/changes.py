@@ -31,7 +31,8 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from oma_desktop.services.session import Session
 
 # what the person pages show: search rows, the summary card, its timeline
-PERSON_ENTITIES = frozenset({"person", "document", "consultation", "household", "household_member"})
+PERSON_ENTITIES = frozenset({"person", "document", "consultation", "household", "household_member",
+                             "follow_up_call"})
 # what the follow-up queue shows
 FOLLOW_UP_ENTITIES = frozenset({"person", "document", "consultation"})
 

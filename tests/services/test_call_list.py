@@ -180,10 +180,13 @@ def test_anonymous_follow_up_is_listed_and_linked_later(ctx: AppContext) -> None
     item = call_list(ctx.session, TODAY)[0][0]
     assert (item.ref_id, item.person_id, item.anonymous) == (cid, "", True)
     assert item.person_name == "Atención anónima (hombre, 40 años)"
+    record_call(ctx.session, item, RESULT_NO_ANSWER, "Sin teléfono: volverá", now=NOW)
     pid = person(ctx, "Luis")
     link_to_person(ctx.session, cid, pid)
     linked = call_list(ctx.session, TODAY)[0][0]
     assert (linked.person_name, linked.phone, linked.anonymous) == ("Luis Rojas", "987654321", False)
+    assert linked.attempts == 1
+    assert [c.note for c in calls_for_person(ctx.session, pid)] == ["Sin teléfono: volverá"]
 
 
 def test_the_timeline_shows_the_calls(ctx: AppContext) -> None:
