@@ -60,6 +60,8 @@ MIN_DATETIME = dt.datetime(2015, 1, 1)
 
 
 def bad_date_message() -> str:
+    if current_language() == "en":  # the order dates are shown and typed in
+        return _("Write a valid date (month/day/year).")
     return _("Write a valid date (day/month/year).")
 
 

@@ -53,12 +53,18 @@ def format_date_field(value: dt.date | None) -> str:
     return value.strftime("%m/%d/%Y" if current_language() == "en" else "%d/%m/%Y")
 
 
+def date_placeholder() -> str:
+    """How to type a date, in the order dates are shown (``dd/mm/aaaa``; ``mm/dd/yyyy`` in English)."""
+    return _("mm/dd/yyyy") if current_language() == "en" else _("dd/mm/yyyy")
+
+
 class DateField(QLineEdit):
-    """A date that may be left empty; typed as day/month/year."""
+    """A date that may be left empty; typed in the order the app shows dates (day/month/year
+    in Spanish, month/day/year in English), as :func:`format_date_field` writes it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setPlaceholderText(_("dd/mm/yyyy"))
+        self.setPlaceholderText(date_placeholder())
         self.setMaxLength(10)
         self.setClearButtonEnabled(True)
 
