@@ -57,8 +57,11 @@ class AboutDialog(QDialog):
 
         name = QLabel(APP_NAME)
         name.setFont(scaled(self.font(), 1.8, bold=True))
-        subtitle = QLabel(f"{_('Municipal offices for migrant neighbours')}\n{ORGANIZATION}")
+        # a plain call, not inside an f-string: the string extractor must see it
+        office = _("Municipal offices for migrant neighbours")
+        subtitle = QLabel(office + "\n" + ORGANIZATION)
         subtitle.setWordWrap(True)
+        self.subtitle_label = subtitle
 
         self.version_label = QLabel(__version__)
         self.folder_edit = QLineEdit(str(self.data_dir))

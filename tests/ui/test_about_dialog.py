@@ -93,3 +93,18 @@ def test_qt_standard_buttons_follow_the_language(qapp: QApplication) -> None:
     finally:
         install_qt_translator(qapp, "es")
         box.deleteLater()
+
+
+def test_everything_shown_is_in_spanish(dialog: AboutDialog) -> None:
+    from babel.messages.pofile import read_po
+    from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton
+
+    po = Path(__file__).parents[2] / "resources" / "locale" / "es" / "LC_MESSAGES" / "oma_desktop.po"
+    with po.open("rb") as fh:
+        english = {m.id for m in read_po(fh) if isinstance(m.id, str) and m.id and m.string != m.id}
+    assert dialog.subtitle_label.text() == (
+        "Oficinas Municipales de Atención al Vecino Migrante\nMunicipalidad Metropolitana de Lima")
+    shown = [line for label in dialog.findChildren(QLabel) for line in label.text().split("\n")]
+    shown += [b.text() for b in dialog.findChildren(QPushButton)]
+    shown += [g.title() for g in dialog.findChildren(QGroupBox)]
+    assert [text for text in shown if text.strip().rstrip(":") in english or text in english] == []

@@ -353,7 +353,7 @@ class PersonSummary(QWidget):
         return "<br>".join(lines)
 
     def _fill_extended(self, row: Mapping[str, Any]) -> None:
-        situation = [label(MIGRATORY_STATUS, row["migratory_status"]),
+        situation = [label(MIGRATORY_STATUS, row["migratory_status"]) or _("Not recorded"),
                      label(REGULARIZATION_STAGE, row["regularization_stage"])]
         if row["arrival_date"]:
             situation.append(_("in Peru since {date}").format(date=i18n.format_date(row["arrival_date"])))
