@@ -53,6 +53,7 @@ from oma_desktop.services.households import (
 )
 from oma_desktop.services.persons import age_on, birth_date_from_age
 from oma_desktop.services.search import search_persons
+from oma_desktop.ui.models.person_search_model import document_text
 from oma_desktop.ui.widgets.field_widgets import plain, with_mnemonic
 from oma_desktop.ui.widgets.forms import INVALID_STYLE, CodeCombo, DateField, FieldErrors
 
@@ -196,7 +197,7 @@ class AddMemberDialog(QDialog):
             row = self.results.rowCount()
             self.results.insertRow(row)
             self.results.setItem(row, 0, _item(hit.full_name, hit.id))
-            document = f"{hit.document_type} {hit.document_number}" if hit.document_number else ""
+            document = document_text(hit, self.ctx.catalogs)  # "Cédula VE V-12.345.678", "CE …"
             self.results.setItem(row, 1, _item(document))
             age = "" if hit.age is None else ngettext("{n} year", "{n} years", hit.age).format(n=hit.age)
             self.results.setItem(row, 2, _item(age))
