@@ -379,6 +379,11 @@ class HouseholdPanel(QWidget):
         age_row.addSpacing(16)
         age_row.addWidget(self.add_inline_button)
         grid.addLayout(age_row, 4, 0, 1, 6)
+        hint = QLabel(_("Recorded under this person's consent, without a record of their own: "
+                        "they are not found by the search and not counted as persons."))
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #555555;")
+        grid.addWidget(hint, 5, 0, 1, 6)
         for column in (1, 3, 5):
             grid.setColumnStretch(column, 1)
         return box
