@@ -1,4 +1,5 @@
-"""Render the main screens at 1366×768 into docs/screenshots/ (Spanish, offscreen).
+"""Render the main screens at 1366×768 (and Atención at the minimum window size) into
+docs/screenshots/ (Spanish, offscreen).
 
     .venv/bin/python tools/screenshots.py [OUTPUT_DIR]
 
@@ -70,20 +71,29 @@ def main() -> int:
     spin()
     dialog.topics.filter_edit.setText("empleo")
     dialog.topics.tick_first_shown()
+    dialog.topics.filter_edit.clear()
     dialog.summary_edit.setPlainText("Busca capacitación para trabajar como auxiliar de cocina.")
     shot(dialog, "02-nueva-atencion")
     dialog.hide()  # reject() would ask whether to discard what was typed
+    page._host.dialog = None  # the page's one-dialog guard: this one was only hidden
+    spin()
+
+    anonymous = page.quick_consultation()
+    spin()
+    shot(anonymous, "03-atencion-anonima")
+    anonymous.hide()
+    page._host.dialog = None
     spin()
 
     from oma_desktop.ui.personas import PersonDialog
 
-    person = PersonDialog(ctx, window, initial_text="Rojas Pérez, Yusleidy Carolina")
+    person = PersonDialog(ctx, window, initial_text="Rojas de la Cruz, María de los Ángeles")
     person.resize(1040, 680)
     person.show()
-    shot(person, "03-persona-nueva")
+    shot(person, "04-persona-nueva")
     person.birth_date.setText("31/02/1990")
     person.save()
-    shot(person, "04-persona-errores")
+    shot(person, "05-persona-errores")
     person.hide()  # close() would ask whether to discard what was typed
 
     people = window.show_page("people")
@@ -92,13 +102,17 @@ def main() -> int:
         " GROUP BY person_id ORDER BY count(*) DESC LIMIT 1"
     )
     window.open_person(busiest)
-    shot(window, "05-personas-historial")
+    shot(window, "06-personas-historial")
     assert people is not None
 
-    window.show_page("follow_up")
-    shot(window, "06-seguimiento")
+    if "today" in window.page_keys():
+        window.show_page("today")
+        shot(window, "07-hoy")
 
-    from oma_desktop.ui.importer.dialog import PAGE_SUMMARY, ImportWizard
+    window.show_page("follow_up")
+    shot(window, "08-seguimiento")
+
+    from oma_desktop.ui.importer.dialog import ImportWizard
 
     wizard = ImportWizard(ctx, window)
     wizard.resize(1040, 680)
@@ -106,12 +120,22 @@ def main() -> int:
     wizard.file_page.set_path(str(FIXTURES / "con_errores.csv"))
     wait(wizard.file_page.isComplete)
     wizard.next()
-    shot(wizard, "07-importar-columnas")
+    shot(wizard, "09-importar-columnas")
     wizard.next()
     wait(lambda: wizard.confirm_page.plan is not None)
-    shot(wizard, "08-importar-errores")
+    shot(wizard, "10-importar-errores")
     wizard.hide()
-    assert PAGE_SUMMARY is not None
+
+    window.show_page("attention")
+    guide = window.show_help()  # what F1 opens on Atención
+    guide.resize(760, 640)
+    guide.scroll_to("atención")
+    shot(guide, "11-guia-f1-atencion")
+    guide.close()
+
+    window.resize(window.minimumSize())
+    page.panel.set_text("gonzalez")
+    shot(window, "12-atencion-tamano-minimo")
     ctx.close()
     return 0
 
