@@ -122,9 +122,14 @@ def offered_changes(
         if doc.number.strip() and document_number_key(doc.number) not in known:
             offers.append(OfferedChange(f"documents.{index}", _("New document"), "",
                                         document_label(session.catalogs, doc.doc_type, doc.number)))
-    for index, member in enumerate((household or HouseholdChanges()).inline):
+    household = household or HouseholdChanges()
+    for index, member in enumerate(household.inline):
         offers.append(OfferedChange(f"household.{index}", _("New household member"), "",
                                     _member_text(member)))
+    for index, (other_id, relationship) in enumerate(household.persons):
+        text = " · ".join((fmt.name_of("persons", other_id), label_relationship(relationship)))
+        offers.append(OfferedChange(f"household.person.{index}", _("New household member"), "",
+                                    text))
     return offers
 
 
@@ -163,10 +168,13 @@ def accept_changes(
         *(replace(doc, id=None) for index, doc in enumerate(typed.documents)
           if f"documents.{index}" in keys),
     ]
-    inline = [m for index, m in enumerate((household or HouseholdChanges()).inline)
-              if f"household.{index}" in keys]
+    household = household or HouseholdChanges()
+    inline = [m for index, m in enumerate(household.inline) if f"household.{index}" in keys]
+    persons = [p for index, p in enumerate(household.persons)
+               if f"household.person.{index}" in keys]
     try:
-        update_person(session, person_id, merged, today, HouseholdChanges(inline=inline))
+        update_person(session, person_id, merged, today,
+                      HouseholdChanges(inline=inline, persons=persons))
     except ValidationError as exc:  # say which values, not "check the marked fields"
         raise ValidationError(exc.fields, " ".join(dict.fromkeys(exc.fields.values()))) from exc
     return len(keys)

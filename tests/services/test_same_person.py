@@ -39,8 +39,12 @@ def log_size(ctx: AppContext) -> int:
 
 def test_only_real_differences_are_offered(ctx: AppContext) -> None:
     person_id = register_person(ctx.session, stored(), TODAY)
+    partner = register_person(ctx.session, PersonInput(
+        given_names="Rosa", paternal_surname="Mamani", sex="F", nationality="PE",
+        consent_register=True), TODAY)
     household = HouseholdChanges(inline=[MemberInput("Ana", "Pérez", "", "hijo", "F",
-                                                     dt.date(2015, 1, 2))])
+                                                     dt.date(2015, 1, 2))],
+                                 persons=[(partner, "conyuge")])
     offers = offered_changes(ctx.session, person_id, typed(), household, TODAY)
     assert [(o.key, o.label, o.current, o.typed) for o in offers] == [
         ("nationality", "Nacionalidad", "Venezuela", "Colombia"),
@@ -48,13 +52,18 @@ def test_only_real_differences_are_offered(ctx: AppContext) -> None:
         ("consent_contact", "Consentimiento para ser contactado/a", "No", "Sí"),
         ("documents.1", "Documento nuevo", "", "Pasaporte AB123456"),
         ("household.0", "Integrante nuevo del hogar", "", "Ana Pérez · Hijo/a · 02/01/2015"),
+        ("household.person.0", "Integrante nuevo del hogar", "", "Rosa Mamani · Cónyuge o conviviente"),
     ]
 
 
 def test_only_the_accepted_changes_are_written_in_one_transaction(ctx: AppContext) -> None:
     person_id = register_person(ctx.session, stored(), TODAY)
+    partner = register_person(ctx.session, PersonInput(
+        given_names="Rosa", paternal_surname="Mamani", sex="F", nationality="PE",
+        consent_register=True), TODAY)
     household = HouseholdChanges(inline=[MemberInput("Ana", "Pérez", "", "hijo", "F",
-                                                     dt.date(2015, 1, 2))])
+                                                     dt.date(2015, 1, 2))],
+                                 persons=[(partner, "conyuge")])
     commits: list[object] = []
     original = ctx.session.store.transaction
 
@@ -65,7 +74,7 @@ def test_only_the_accepted_changes_are_written_in_one_transaction(ctx: AppContex
     ctx.session.store.transaction = counting  # type: ignore[method-assign]
     try:
         saved = accept_changes(ctx.session, person_id, typed(),
-                               ["phone", "documents.1", "household.0"], household, TODAY)
+                               ["phone", "documents.1", "household.person.0"], household, TODAY)
     finally:
         ctx.session.store.transaction = original  # type: ignore[method-assign]
     assert saved == 3 and len(commits) == 1
@@ -76,7 +85,7 @@ def test_only_the_accepted_changes_are_written_in_one_transaction(ctx: AppContex
     household_id = household_of(ctx.session, person_id)
     assert household_id is not None
     assert [m.full_name for m in members(ctx.session, household_id)] == [
-        "José Luis Pérez Quispe", "Ana Pérez"]
+        "José Luis Pérez Quispe", "Rosa Mamani"]  # Ana was not ticked
 
 
 def test_accepting_nothing_writes_nothing(ctx: AppContext) -> None:
