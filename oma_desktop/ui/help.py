@@ -46,6 +46,10 @@ DIALOG_SECTIONS = {
     "DuplicatesDialog": "personas-parecidas-al-registrar",
     "SamePersonDialog": "personas-parecidas-al-registrar",
     "ImportWizard": "importar-listas-de-excel-o-csv",
+    "AddMemberDialog": "hogar",
+    "PersonPickerDialog": "atención-anónima",  # linking an anonymous attention to a person
+    "CallDialog": "seguimiento",
+    "ErrorDialog": "si-algo-sale-mal",
     "AboutDialog": "la-ventana",
 }
 

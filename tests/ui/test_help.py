@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from oma_desktop.ui.help import PAGE_SECTIONS, HelpWindow, guide_path, slug
+from oma_desktop.ui.help import DIALOG_SECTIONS, PAGE_SECTIONS, HelpWindow, guide_path, slug
 from oma_desktop.ui.main_window import MainWindow
 from oma_desktop.ui.pages import PAGES
 
@@ -48,6 +48,8 @@ def test_every_page_and_link_has_its_section_in_the_guide(qtbot: QtBot) -> None:
     assert slug("Atención anónima") == "atención-anónima"
     for spec in PAGES:
         assert PAGE_SECTIONS[spec.key] in help_window.sections, spec.key
+    for dialog, section in DIALOG_SECTIONS.items():
+        assert section in help_window.sections, dialog
     text = guide_path().read_text(encoding="utf-8")
     for target in re.findall(r"\]\(#([^)]+)\)", text):
         assert target in help_window.sections, target
