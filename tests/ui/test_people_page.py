@@ -234,7 +234,8 @@ class _Requester(QWidget):
 
 
 def test_any_page_can_ask_for_a_person(qtbot: QtBot, ctx: AppContext, rojas: dict[str, str]) -> None:
-    pages = (PageSpec("follow_up", "Follow-up", PAGES[0].icon, "Ctrl+1", _Requester), PAGES[1])
+    people = next(spec for spec in PAGES if spec.key == "people")
+    pages = (PageSpec("follow_up", "Follow-up", PAGES[0].icon, "Ctrl+1", _Requester), people)
     win = MainWindow(ctx, pages)
     qtbot.addWidget(win)
     win.show()
