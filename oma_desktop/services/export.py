@@ -148,11 +148,19 @@ def write_sheets(path: Path, sheets: Sequence[Sheet]) -> Path:
 
 def file_error(path: Path, exc: OSError) -> OmaError:
     """A Spanish message for a file that could not be written (also used for PDFs)."""
-    if isinstance(exc, PermissionError):
+    import errno
+
+    if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
         return OmaError(_(
             "Could not save {file}: it is open in another program or the folder cannot be "
             "written. Close it or choose another folder."
         ).format(file=path.name))
+    if exc.errno == errno.ENOSPC:
+        return OmaError(_("Could not save {file}: the disk is full. Free some space or "
+                          "choose another disk.").format(file=path.name))
+    if isinstance(exc, FileNotFoundError):
+        return OmaError(_("Could not save {file}: the folder {folder} does not exist. "
+                          "Choose another folder.").format(file=path.name, folder=path.parent))
     return OmaError(_("Could not save {file}: {reason}. Choose another folder or free some "
                       "disk space.").format(file=path.name, reason=exc.strerror or exc))
 

@@ -50,5 +50,6 @@ def test_csv_is_excel_ready(tmp_path: Path) -> None:
 def test_unknown_format_and_unwritable_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         write_sheets(tmp_path / "x.ods", [])
-    with pytest.raises(OmaError, match=r"No se pudo guardar x\.csv"):
+    with pytest.raises(OmaError, match=r"No se pudo guardar x\.csv: la carpeta .*no-such-folder no"
+                                       r" existe\. Elija otra carpeta\."):
         write_sheets(tmp_path / "no-such-folder" / "x.csv", [Sheet("T", ["A"], [])])
