@@ -147,6 +147,9 @@ class MainWindow(QMainWindow):
         self.import_action = QAction(_("&Import people…"), self)
         self.import_action.triggered.connect(self.open_import)
         file_menu.addAction(self.import_action)
+        self.review_action = QAction(_("Possible &duplicates to review…"), self)
+        self.review_action.triggered.connect(self.open_duplicate_review)
+        file_menu.addAction(self.review_action)
         file_menu.addSeparator()
         self.quit_action = QAction(_("E&xit"), self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -198,6 +201,12 @@ class MainWindow(QMainWindow):
             label.setAccessibleName(text)
 
     # --- import ---------------------------------------------------------------------
+
+    def open_duplicate_review(self) -> QWidget:
+        """Archivo → Posibles duplicados por revisar…: what imports left to a coordinator."""
+        from oma_desktop.ui.personas.duplicate_review import open_duplicate_review
+
+        return open_duplicate_review(self.ctx, self)
 
     def open_import(self) -> QWidget | None:
         """Archivo → Importar personas…: the spreadsheet import, when this build has it."""

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
 from oma_desktop.i18n import _
 from oma_desktop.services.context import AppContext
 from oma_desktop.ui.changes import PERSON_ENTITIES, subscribe
+from oma_desktop.ui.personas.duplicate_review import review_button
 from oma_desktop.ui.widgets.person_page import PersonPageBase, action_button, shortcut
 from oma_desktop.ui.widgets.person_search import side_width
 
@@ -29,6 +30,8 @@ class PeoplePage(PersonPageBase):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent, extended=True)
         self._top_button(self.new_person_button)
+        self.review_button = review_button(ctx, self)
+        self._top_button(self.review_button)
         self.edit_button = action_button(_("Edit details"), KEY_EDIT_PERSON)
         self.edit_button.clicked.connect(self.edit_person)
 

@@ -116,6 +116,7 @@ class PlanRequest:
     mapping: dict[int, str]
     options: ImportOptions
     today: dt.date | None
+    source: str = ""  # the file's name, kept with the possible duplicates sent to review
 
 
 def _plan(session: Session, request: PlanRequest, progress: Progress) -> ImportPlan:
@@ -127,6 +128,7 @@ def _plan(session: Session, request: PlanRequest, progress: Progress) -> ImportP
     return importer.plan_import(
         session, request.table, request.mapping,
         consent_confirmed=True, today=request.today, options=request.options, progress=report,
+        source=request.source,
     )
 
 
@@ -890,6 +892,7 @@ class ImportWizard(QWizard):
             mapping=self.mapping_page.model.mapping(),
             options=self.mapping_page.options(),
             today=self.today,
+            source=Path(self.file_page.path_edit.text().strip()).name,
         )
 
     def reject(self) -> None:
