@@ -180,3 +180,16 @@ def test_ctrl_9_opens_today_and_enter_reopens(qtbot: QtBot, window: MainWindow,
     assert page.active_dialog.consultation_id == walk_in  # type: ignore[attr-defined]
     page.active_dialog.reject()
     qtbot.waitUntil(lambda: page.active_dialog is None)
+
+
+def test_ctrl_p_prints_the_page_shown_only(qtbot: QtBot, window: MainWindow,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hoy and Seguimiento both have Ctrl+P: only the page on screen answers."""
+    opened: list[Path] = []
+    monkeypatch.setattr(sheet_export, "open_file", lambda path: opened.append(path) or True)
+    window.show_page("follow_up")
+    page = window.show_page("today")
+    assert isinstance(page, TodayPage)
+    with qtbot.waitSignal(page.sheet_actions.done, timeout=10000):
+        qtbot.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert [p.name.startswith("hoja-del-dia-") for p in opened] == [True]
