@@ -146,6 +146,7 @@ def test_ctrl_n_prefills_compound_names_from_the_search(
     assert isinstance(page, PersonPageBase)
     page.panel.focus_search()
     keys(qtbot, page.panel.search_edit, typed)
+    qtbot.waitUntil(lambda: not page.panel.is_search_pending())  # as a clerk sees the list first
     qtbot.keyClick(page.panel.search_edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: isinstance(page.active_dialog, PersonDialog))
     dialog = page.active_dialog
