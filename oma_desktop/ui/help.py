@@ -49,6 +49,7 @@ DIALOG_SECTIONS = {
     "AddMemberDialog": "hogar",
     "PersonPickerDialog": "atención-anónima",  # linking an anonymous attention to a person
     "CallDialog": "seguimiento",
+    "DuplicateReviewDialog": "posibles-duplicados",
     "ErrorDialog": "si-algo-sale-mal",
     "AboutDialog": "la-ventana",
 }
