@@ -410,6 +410,24 @@ def wrong_phone_persons(session: Session, person_ids: Iterable[str]) -> set[str]
     return flagged
 
 
+def staff_filter_choices(session: Session) -> list[tuple[str, str]]:
+    """(user id, name) of the active staff for the call list's filter; a name two accounts
+    share (every casa has a "Recepción") says which casa it belongs to."""
+    rows = session.store.rows(
+        "SELECT u.id, u.display_name, coalesce(c.name, u.casa_id, '') AS casa FROM app_user u"
+        " LEFT JOIN casa c ON c.id = u.casa_id WHERE u.deleted = 0 AND u.active = 1"
+        " ORDER BY u.display_name, casa"
+    )
+    seen: dict[str, int] = {}
+    for r in rows:
+        seen[r["display_name"]] = seen.get(r["display_name"], 0) + 1
+    return [
+        (str(r["id"]), f"{r['display_name']} ({r['casa']})"
+         if seen[r["display_name"]] > 1 and r["casa"] else str(r["display_name"]))
+        for r in rows
+    ]
+
+
 # --- export and printing -----------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ from oma_desktop.services.followup import (
     call_list,
     calls_for_person,
     record_call,
+    staff_filter_choices,
     undo_call,
     wrong_phone_persons,
 )
@@ -109,6 +110,9 @@ def test_filter_by_casa_this_one_by_default_and_by_staff(ctx: AppContext) -> Non
     assert len(call_list(ctx.session, TODAY, CallFilter(casa_id=ALL_CASAS))[0]) == 3
     only = call_list(ctx.session, TODAY, CallFilter(staff_user_id=marta))[0]
     assert names(only) == ["Marta Rojas"] and only[0].staff_name == "Marta Quispe"
+    choices = dict(staff_filter_choices(ctx.session))
+    assert choices[marta] == "Marta Quispe"
+    assert choices[ctx.user_id] == "Recepción (Casa Vecinal 1)"  # six casas, six "Recepción"
 
 
 def test_contacted_and_resolved_close_the_item(ctx: AppContext) -> None:

@@ -52,10 +52,10 @@ from oma_desktop.services.followup import (
     RecordedCall,
     call_list,
     result_label,
+    staff_filter_choices,
     undo_call,
 )
 from oma_desktop.services.session import Session
-from oma_desktop.services.staff import staff_choices
 from oma_desktop.ui.changes import FOLLOW_UP_ENTITIES, subscribe
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.seguimiento.call_dialog import CallDialog
@@ -514,11 +514,14 @@ class FollowUpPage(QWidget):
         self.casa_combo.setCurrentIndex(max(self.casa_combo.findData(self._casa), 0))
         self.staff_combo.clear()
         self.staff_combo.addItem(_("Everybody"), "")
-        for user_id, name in staff_choices(session, *([self._staff] if self._staff else [])):
+        for user_id, name in staff_filter_choices(session):
             self.staff_combo.addItem(name, user_id)
         self.staff_combo.setCurrentIndex(max(self.staff_combo.findData(self._staff), 0))
         for combo in (self.casa_combo, self.staff_combo):
             combo.blockSignals(False)
+        # a casa or account that is gone falls back to "this casa" / "everybody"
+        self._casa = str(self.casa_combo.currentData() or "")
+        self._staff = str(self.staff_combo.currentData() or "")
 
     def _choices_changed(self, *_args: object) -> None:
         self._casa = str(self.casa_combo.currentData() or "")
