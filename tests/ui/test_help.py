@@ -105,3 +105,15 @@ def test_links_between_sections_stay_inside_the_guide(qtbot: QtBot) -> None:
     qtbot.waitExposed(help_window)
     help_window.browser.anchorClicked.emit(QUrl("#seguimiento"))
     assert help_window.current_section() == "seguimiento"
+
+
+def test_the_guide_names_every_section_and_its_key() -> None:
+    from oma_desktop.i18n import _
+
+    text = guide_path().read_text(encoding="utf-8")
+    for spec in PAGES:
+        assert f"**{_(spec.title)}**" in text, spec.key
+        assert f"**{spec.shortcut}**" in text or spec.key in {"map", "reports", "sync", "admin"}, spec.key
+    for words in ("**Atención anónima**", "**Ctrl+Shift+N**", "**No conoce la fecha exacta**",
+                  "**No indicado**", "**Misma persona**", "**Otra persona**", "**Marcar como hecho…**"):
+        assert words in text, words
