@@ -16,8 +16,8 @@ import re
 import unicodedata
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QKeyEvent, QTextBlock, QTextCursor
+from PySide6.QtCore import QObject, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QKeyEvent, QKeySequence, QShortcut, QTextBlock, QTextCursor
 from PySide6.QtWidgets import QApplication, QTextBrowser, QVBoxLayout, QWidget
 
 from oma_desktop.i18n import _
@@ -153,11 +153,20 @@ class HelpWindow(QWidget):
 
 
 class HelpKey(QObject):
-    """F1 anywhere in the app (dialogs too): open the guide at the part about that window."""
+    """F1 anywhere in the app: the guide at the part about the window that has the keyboard.
+
+    The main window has its own F1 action; every other window (a dialog is window-modal,
+    which blocks the main window's shortcuts) gets an F1 shortcut of its own the first time
+    it takes the focus. No event filter: nothing runs on the app's other events.
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.window: HelpWindow | None = None
+        self._main: QWidget | None = parent if isinstance(parent, QWidget) else None
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_changed)
 
     def open(self, section: str) -> HelpWindow:
         if self.window is None:
@@ -174,14 +183,15 @@ class HelpKey(QObject):
         if self.window is not None:
             self.window.close()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.key() == Qt.Key.Key_F1
-            and isinstance(watched, QWidget)
-            and not isinstance(watched.window(), HelpWindow)
-        ):
-            self.open(section_for(QApplication.activeModalWidget() or watched.window()))
-            return True
-        return False
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is None:
+            return
+        window = new.window()
+        if window is self._main or isinstance(window, HelpWindow) or window.property(_HAS_F1):
+            return
+        window.setProperty(_HAS_F1, True)
+        key = QShortcut(QKeySequence(Qt.Key.Key_F1), window)
+        key.activated.connect(lambda w=window: self.open(section_for(w)))
+
+
+_HAS_F1 = "omaHelpShortcut"

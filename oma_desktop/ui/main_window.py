@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from PySide6.QtCore import QSettings, QSize, Qt, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -47,9 +46,6 @@ class MainWindow(QMainWindow):
         self._pages: dict[str, QWidget] = {}
         self._about: AboutDialog | None = None
         self.help_key = HelpKey(self)  # F1 in any window of the app, dialogs included
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.help_key)
         watch_session(ctx.session)  # every write of this window's session is broadcast
         self.setMinimumSize(MINIMUM_SIZE)
 
