@@ -117,3 +117,15 @@ def test_the_guide_names_every_section_and_its_key() -> None:
     for words in ("**Atención anónima**", "**Ctrl+Shift+N**", "**No conoce la fecha exacta**",
                   "**No indicado**", "**Misma persona**", "**Otra persona**", "**Marcar como hecho…**"):
         assert words in text, words
+
+
+def test_f1_in_the_consultation_form_opens_registrar_una_atencion(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    page = window.show_page("attention")
+    dialog = page.quick_consultation()  # type: ignore[attr-defined]
+    assert dialog is not None
+    wait_active(qtbot, dialog)
+    help_window = _help_after_f1(qtbot, window)
+    assert _top_heading(help_window) == "Registrar una atención"
+    dialog.hide()
