@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -23,8 +24,10 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
-    """Lower-case, accent-free, punctuation as single spaces."""
+    """Lower-case, accent-free, punctuation as single spaces (cached: names repeat a lot
+    in a list and in the database)."""
     return _NON_ALNUM.sub(" ", strip_accents(text).lower()).strip()
 
 

@@ -42,8 +42,7 @@ from oma_desktop.i18n import _
 from oma_desktop.services.persons import PersonInput, age_on
 from oma_desktop.services.session import Session
 
-# names repeat a lot in a list and in the database: fold each distinct string once
-_fold = functools.lru_cache(maxsize=1 << 17)(fold)
+_fold = fold  # cached in core.text
 
 THRESHOLD = 60
 MAX_CANDIDATES = 300
@@ -348,9 +347,14 @@ def _given_key(given: str) -> str:
     return " ".join(sorted(_fold(given).split()))
 
 
-@functools.lru_cache(maxsize=1 << 17)
+@functools.lru_cache(maxsize=1 << 16)
+def _prefixes(surname: str) -> tuple[str, ...]:
+    """The first three letters of each word of a surname (folded), the bucket keys."""
+    return tuple(dict.fromkeys(t[:3] for t in _fold(surname).split() if len(t) > 1))
+
+
 def _surname_prefixes(paternal: str, maternal: str) -> frozenset[str]:
-    return frozenset(t[:3] for t in _fold(f"{paternal} {maternal}").split() if len(t) > 1)
+    return frozenset(_prefixes(paternal) + _prefixes(maternal))
 
 
 def _ids_for_one(session: Session, new: _Incoming, since: int) -> set[str]:
@@ -382,45 +386,71 @@ def _ids_for_many(session: Session, incoming: Sequence[_Incoming], since: int) -
     the buckets of its related dates and of its own given names, so the work grows with
     the matches, not with the list times the database.
     """
-    dates = {d.isoformat() for n in incoming if n.data.birth_date is not None
-             for d in related_dates(n.data.birth_date)}
-    givens = {_given_key(n.data.given_names) for n in incoming}
-    by_date: dict[tuple[str, str], list[str]] = {}
-    # given-name buckets: persons without an exact birth date, and all persons (for rows
-    # without one)
-    undated: dict[tuple[str, str], list[str]] = {}
-    dated: dict[tuple[str, str], list[str]] = {}
+    # (related date -> the surname prefixes of the rows born then), the given names asked
+    want_by_day: dict[str, set[str]] = {}
+    for n in incoming:
+        if n.data.birth_date is not None:
+            for d in related_dates(n.data.birth_date):
+                want_by_day.setdefault(d.isoformat(), set()).update(n.prefixes)
+    # given names -> surname prefixes: of every row (for registered persons without an
+    # exact birth date) and of the rows without one (for those with one)
+    any_birth: dict[str, set[str]] = {}
+    no_birth: dict[str, set[str]] = {}
+    for n in incoming:
+        key = _given_key(n.data.given_names)
+        any_birth.setdefault(key, set()).update(n.prefixes)
+        if n.data.birth_date is None:
+            no_birth.setdefault(key, set()).update(n.prefixes)
+    Names = tuple[str, dict[str, str]]
+    by_date: dict[tuple[str, str], list[Names]] = {}
+    # given-name buckets: persons without an exact birth date, and (for rows without one)
+    # persons with one
+    undated: dict[tuple[str, str], list[Names]] = {}
+    dated: dict[tuple[str, str], list[Names]] = {}
     for pid, given, paternal, maternal, birth, estimated in session.store.conn.execute(
         "SELECT id, given_names, paternal_surname, maternal_surname, birth_date,"
         " birth_date_estimated FROM person WHERE deleted = 0 AND rowid > ?", [since]
     ):
-        exact = bool(birth) and not estimated
-        day = birth[:10] if exact else ""
+        if birth and not estimated:
+            day = birth[:10]
+            wanted = want_by_day.get(day)
+            if wanted is not None:
+                for prefix in _prefixes(paternal) + _prefixes(maternal):
+                    if prefix not in wanted:
+                        continue
+                    by_date.setdefault((day, prefix), []).append((pid, {
+                        "given_names": given, "paternal_surname": paternal,
+                        "maternal_surname": maternal}))
+            if not no_birth:
+                continue
+            bucket, asked = dated, no_birth
+        else:
+            bucket, asked = undated, any_birth
         given_key = _given_key(given)
-        if day not in dates and given_key not in givens:
-            continue
-        prefixes = _surname_prefixes(paternal, maternal)
-        if day in dates:
-            for prefix in prefixes:
-                by_date.setdefault((day, prefix), []).append(pid)
-        if given_key in givens:
-            bucket = dated if exact else undated
-            for prefix in prefixes:
-                bucket.setdefault((given_key, prefix), []).append(pid)
+        prefixes = asked.get(given_key)
+        if prefixes is not None:
+            for prefix in _prefixes(paternal) + _prefixes(maternal):
+                if prefix not in prefixes:
+                    continue
+                bucket.setdefault((given_key, prefix), []).append((pid, {
+                    "given_names": given, "paternal_surname": paternal,
+                    "maternal_surname": maternal}))
     out = []
     for new in incoming:
-        ids: set[str] = set()
+        found: dict[str, dict[str, str]] = {}
         birth = new.data.birth_date
         given_key = _given_key(new.data.given_names)
         for prefix in new.prefixes:
             if birth is not None:
                 for day in related_dates(birth):
-                    ids.update(by_date.get((day.isoformat(), prefix), ()))
+                    found.update(by_date.get((day.isoformat(), prefix), ()))
             else:
-                ids.update(dated.get((given_key, prefix), ()))
+                found.update(dated.get((given_key, prefix), ()))
             # the same given names: mentioned when a birth date is unknown on one side
-            ids.update(undated.get((given_key, prefix), ()))
-        out.append(ids)
+            found.update(undated.get((given_key, prefix), ()))
+        # the names decide here, before anything else of the person is read
+        out.append({pid for pid, names in found.items()
+                    if name_similarity(new.data, names) >= NAME_FLOOR})
     return out
 
 

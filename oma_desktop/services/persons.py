@@ -181,9 +181,11 @@ def _document_fields(doc: DocumentInput) -> dict[str, Any]:
     }
 
 
-def write_new_person(session: Session, tx: Writer, data: PersonInput, today: dt.date) -> str:
-    """Write an already validated person and their documents inside ``tx`` (a transaction
-    opened on ``session.store``)."""
+def new_person_records(
+    session: Session, data: PersonInput, today: dt.date
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The stored fields of a new, already validated person and of their documents (without
+    ``person_id``): what :func:`write_new_person` writes, for writers that batch (imports)."""
     user_id = session.user_id
     fields = _person_fields(data, today, user_id)
     fields.update(
@@ -192,9 +194,16 @@ def write_new_person(session: Session, tx: Writer, data: PersonInput, today: dt.
         consent_recorded_by=user_id,
         created_at=dt.datetime.now().isoformat(timespec="seconds"),
     )
+    return fields, [_document_fields(doc) for doc in data.documents]
+
+
+def write_new_person(session: Session, tx: Writer, data: PersonInput, today: dt.date) -> str:
+    """Write an already validated person and their documents inside ``tx`` (a transaction
+    opened on ``session.store``)."""
+    fields, documents = new_person_records(session, data, today)
     person_id = tx.create("person", fields)
-    for doc in data.documents:
-        tx.create("document", {"person_id": person_id, **_document_fields(doc)})
+    for doc in documents:
+        tx.create("document", {"person_id": person_id, **doc})
     return person_id
 
 

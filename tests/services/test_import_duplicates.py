@@ -124,6 +124,19 @@ def test_a_probable_duplicate_is_neither_created_nor_merged(
     assert entry.person.phone == "912345678" and entry.person.birth_date == dt.date(2001, 6, 15)
 
 
+def test_a_row_in_review_keeps_its_document(ctx: AppContext) -> None:
+    # the registered person has no document; the row brings a passport: probable, kept whole
+    _register(ctx, "Ana Marta", "Rivas Mora", dt.date(2001, 6, 15))
+    row = ["Ana María", "Rivas Mora", "F", "15/06/2001", "VE", "Pasaporte", "AB123456", "",
+           "10/11/2026", "Salud"]
+    commit_import(ctx.session, _plan(ctx.session, _table(row)))
+    [entry] = pending_reviews(ctx.session)
+    assert [(d.doc_type, d.number) for d in entry.person.documents] == [("PASAPORTE", "AB123456")]
+    person_id = resolve_different(ctx.session, entry.id, TODAY)
+    assert ctx.session.store.scalar(
+        "SELECT number FROM document WHERE person_id = ?", [person_id]) == "AB123456"
+
+
 def test_misma_persona_links_the_consultations_and_offers_the_typed_values(
     ctx: AppContext, probable: tuple[str, Table]
 ) -> None:

@@ -29,7 +29,6 @@ from oma_desktop.services.importer import (
     split_full_name,
     target_label,
 )
-from oma_desktop.services.importer import commit as importer_commit
 from oma_desktop.services.persons import DocumentInput, PersonInput, register_person
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
@@ -620,24 +619,26 @@ def test_commit_uses_one_transaction(ctx: AppContext, monkeypatch: pytest.Monkey
 def test_a_failure_midway_leaves_the_database_unchanged(
     ctx: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from oma_desktop.core.store import Writer
+
     plan = _plan(ctx, CSV_CP1252)
     before = _counts(ctx)
-    written = []
-    real = importer_commit.write_new_person
+    written: list[str] = []
+    real = Writer.create_many
 
-    def failing(session, tx, data, today):  # type: ignore[no-untyped-def]
-        if len(written) == 2:
+    def failing(self, entity, records, ids=None, kind="create"):  # type: ignore[no-untyped-def]
+        if entity == "consultation":  # persons and documents are written by now
             raise RuntimeError("disco lleno")
-        written.append(real(session, tx, data, today))
-        return written[-1]
+        written.append(entity)
+        return real(self, entity, records, ids, kind)
 
-    monkeypatch.setattr(importer_commit, "write_new_person", failing)
+    monkeypatch.setattr(Writer, "create_many", failing)
     with pytest.raises(RuntimeError, match="disco lleno"):
         commit_import(ctx.session, plan)
-    assert len(written) == 2  # two persons (and a consultation) were written, then rolled back
+    assert written == ["person", "document"]  # written, then rolled back
     assert _counts(ctx) == before
     assert not plan.committed
-    monkeypatch.setattr(importer_commit, "write_new_person", real)
+    monkeypatch.setattr(Writer, "create_many", real)
     commit_import(ctx.session, plan)  # the same plan can be saved afterwards
     assert _counts(ctx)["person"] == before["person"] + 6
 

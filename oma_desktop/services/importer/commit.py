@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from oma_desktop.core.errors import OmaError
+from oma_desktop.core.ids import new_id
 from oma_desktop.i18n import _, ngettext
 from oma_desktop.services.consultations import consultation_fields
 from oma_desktop.services.duplicate_review import add_review
@@ -17,7 +18,7 @@ from oma_desktop.services.importer.plan import (
     _high_water,
     _registered_consultations,
 )
-from oma_desktop.services.persons import write_new_person
+from oma_desktop.services.persons import new_person_records
 from oma_desktop.services.session import Session
 
 
@@ -82,6 +83,10 @@ def commit_import(session: Session, plan: ImportPlan, duplicates: Duplicates = "
         person_for_row: dict[int, str] = {}
         review_rows: dict[int, list[PlannedRow]] = {}
         known: dict[str, set[tuple[str, frozenset[str]]]] = {}
+        # written at the end, one batch per table (persons before what refers to them)
+        persons: list[dict[str, Any]] = []
+        documents: list[dict[str, Any]] = []
+        consultations: list[dict[str, Any]] = []
         for row in plan.rows:
             if row.status == "empty" or row.person is None:
                 continue
@@ -91,7 +96,10 @@ def commit_import(session: Session, plan: ImportPlan, duplicates: Duplicates = "
                 review_rows[row.same_as_row].append(row)
                 continue
             if status == "new":
-                person_id = write_new_person(session, tx, row.person, plan.today)
+                person_id = new_id()
+                fields, docs = new_person_records(session, row.person, plan.today)
+                persons.append({"id": person_id, **fields})
+                documents.extend({"person_id": person_id, **doc} for doc in docs)
                 result.person_ids.append(person_id)
             elif status == "review":
                 review_rows[row.row_number] = [row]
@@ -120,8 +128,12 @@ def commit_import(session: Session, plan: ImportPlan, duplicates: Duplicates = "
                     continue
                 keys.add(key)
             cons = replace(row.consultation, person_id=person_id)
-            result.consultation_ids.append(
-                tx.create("consultation", consultation_fields(session, cons)))
+            consultation_id = new_id()
+            consultations.append({"id": consultation_id, **consultation_fields(session, cons)})
+            result.consultation_ids.append(consultation_id)
+        tx.create_many("person", persons)
+        tx.create_many("document", documents)
+        tx.create_many("consultation", consultations)
         for first, group in review_rows.items():
             lead = group[0]
             assert lead.person is not None
