@@ -102,7 +102,8 @@ def _number_clause(number: str) -> tuple[str, list[Any]]:
     and the phone index instead of scanning every person.
     """
     doc, params = _prefix_or_equal("number_norm", number)
-    sql = f"p.id IN (SELECT person_id FROM document WHERE {doc} AND deleted = 0)"
+    # "<> ''" lets SQLite use the partial indexes (number_norm and number_key skip empties)
+    sql = f"p.id IN (SELECT person_id FROM document WHERE {doc} AND number_norm <> '' AND deleted = 0)"
     if _KEY_PREFIXES.fullmatch(number):
         key_sql, key_params = _prefix_or_equal("number_key", document_number_key(number))
         # only numbers that are digits (after a V/E and leading zeros) compare by their key:
