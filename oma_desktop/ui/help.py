@@ -155,7 +155,7 @@ class HelpWindow(QWidget):
 class HelpKey(QObject):
     """F1 anywhere in the app: the guide at the part about the window that has the keyboard.
 
-    The main window has its own F1 action; every other window (a dialog is window-modal,
+    The main window has its own F1 action; every window opened from it (a dialog is window-modal,
     which blocks the main window's shortcuts) gets an F1 shortcut of its own the first time
     it takes the focus. No event filter: nothing runs on the app's other events.
     """
@@ -183,13 +183,22 @@ class HelpKey(QObject):
         if self.window is not None:
             self.window.close()
 
+    def _owns(self, window: QWidget) -> bool:
+        """Whether ``window`` was opened from this key's main window (a dialog of its pages)."""
+        parent = window.parentWidget()
+        while parent is not None:
+            if parent is self._main:
+                return True
+            parent = parent.parentWidget()
+        return False
+
     def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
         if new is None:
             return
         window = new.window()
-        if window is self._main or isinstance(window, HelpWindow) or window.property(_HAS_F1):
+        if window is self._main or window.property(_HAS_F1) or not self._owns(window):
             return
-        window.setProperty(_HAS_F1, True)
+        window.setProperty(_HAS_F1, True)  # one F1 per window
         key = QShortcut(QKeySequence(Qt.Key.Key_F1), window)
         key.activated.connect(lambda w=window: self.open(section_for(w)))
 

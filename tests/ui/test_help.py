@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kbd import wait_active
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from oma_desktop.ui.help import DIALOG_SECTIONS, PAGE_SECTIONS, HelpWindow, guide_path, slug
@@ -17,8 +17,10 @@ from oma_desktop.ui.pages import PAGES
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _help_after_f1(qtbot: QtBot, window: MainWindow) -> HelpWindow:
-    qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_F1)
+def _help_after_f1(qtbot: QtBot, window: MainWindow, on: QWidget | None = None) -> HelpWindow:
+    """F1 on the widget with the keyboard in ``on`` (the main window unless a dialog is)."""
+    top = on or window
+    qtbot.keyClick(top.focusWidget() or top, Qt.Key.Key_F1)
     help_window = window.help_key.window
     assert help_window is not None
     qtbot.waitExposed(help_window)
@@ -86,7 +88,7 @@ def test_f1_in_the_person_form_opens_the_part_about_the_form(
     dialog = page.new_person()
     assert dialog is not None
     wait_active(qtbot, dialog)
-    help_window = _help_after_f1(qtbot, window)
+    help_window = _help_after_f1(qtbot, window, dialog)
     assert _top_heading(help_window) == "Ficha de la persona"
     dialog.hide()
 
@@ -126,6 +128,6 @@ def test_f1_in_the_consultation_form_opens_registrar_una_atencion(
     dialog = page.quick_consultation()  # type: ignore[attr-defined]
     assert dialog is not None
     wait_active(qtbot, dialog)
-    help_window = _help_after_f1(qtbot, window)
+    help_window = _help_after_f1(qtbot, window, dialog)
     assert _top_heading(help_window) == "Registrar una atención"
     dialog.hide()
