@@ -112,6 +112,14 @@ _NUMERIC_DATE = {"es": "dd/MM/yyyy", "en": "MM/dd/yyyy"}
 _NUMERIC_DATETIME = {"es": "dd/MM/yyyy HH:mm", "en": "MM/dd/yyyy HH:mm"}
 
 
+def date_pattern() -> str:
+    """How numeric dates are shown and typed now: ``dd/MM/yyyy`` (es), ``MM/dd/yyyy`` (en).
+
+    Qt's QDateEdit takes the same pattern letters, so date pickers show what lists show.
+    """
+    return _NUMERIC_DATE[_language]
+
+
 def format_date(value: dt.date | str | None, fmt: str = "numeric") -> str:
     """``27/11/2026`` (numeric, default), ``27 nov. 2026`` (medium) or babel's ``long``."""
     if value is None or value == "":

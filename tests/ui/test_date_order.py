@@ -41,3 +41,16 @@ def test_a_date_is_typed_as_it_is_shown(
     with pytest.raises(ValueError, match=r"\(") as problem:
         widget_value(BIRTH, field)
     assert str(problem.value) == message
+
+
+def test_the_hoy_day_picker_shows_dates_in_the_language_order(qtbot: QtBot, ctx: object) -> None:
+    from oma_desktop.services.context import AppContext
+    from oma_desktop.ui.hoy.page import TodayPage
+
+    assert isinstance(ctx, AppContext)
+    for lang, pattern in (("es", "dd/MM/yyyy"), ("en", "MM/dd/yyyy")):
+        i18n.setup(lang)
+        page = TodayPage(ctx)
+        qtbot.addWidget(page)
+        assert i18n.date_pattern() == pattern
+        assert page.day_edit.displayFormat() == pattern

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from oma_desktop.i18n import _
+from oma_desktop.i18n import _, date_pattern
 from oma_desktop.printing.sheets import PrintDocument
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.export import Sheet
@@ -166,7 +166,7 @@ class TodayPage(QWidget):
         self.day_edit = QDateEdit()
         self.day_edit.setObjectName("todayDay")
         self.day_edit.setCalendarPopup(True)
-        self.day_edit.setDisplayFormat("dd/MM/yyyy")
+        self.day_edit.setDisplayFormat(date_pattern())  # month first in English, as lists show
         self.day_edit.setAccessibleName(_("Day shown"))
         self.day_edit.setDate(QDate(self._day.year, self._day.month, self._day.day))
         self.day_edit.dateChanged.connect(self._day_changed)
