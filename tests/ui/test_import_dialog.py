@@ -436,3 +436,32 @@ def test_browse_opens_a_file_chooser(qtbot: QtBot, wizard: ImportWizard) -> None
     chooser.reject()
     qtbot.waitUntil(wizard.file_page.isComplete, timeout=WAIT)
     assert wizard.file_page.path_edit.text() == str(GOOD_CSV)
+
+
+def test_a_probable_duplicate_waits_for_a_coordinator(qtbot: QtBot, wizard: ImportWizard,
+                                                      ctx: AppContext) -> None:
+    import datetime as dt
+
+    from oma_desktop.services.duplicate_review import pending_reviews
+    from oma_desktop.services.persons import PersonInput, register_person
+
+    # the list's María Alejandra (row 3), with the same name and no birth date on file
+    register_person(ctx.session, PersonInput(
+        given_names="María Alejandra", paternal_surname="González", maternal_surname="Ñáñez",
+        sex="F", nationality="VE", consent_register=True), dt.date(2024, 6, 1))
+    _to_mapping(qtbot, wizard, GOOD_CSV)
+    _to_confirm(qtbot, wizard)
+    page = wizard.confirm_page
+    preview = page.preview_model
+    labels = [preview.data(preview.index(r, 1)) for r in range(preview.rowCount())]
+    assert labels[1] == "Posible duplicado por revisar"
+    wizard.confirm_page.consent_check.setChecked(True)
+    with qtbot.waitSignal(wizard.imported, timeout=WAIT) as blocker:
+        qtbot.mouseClick(_commit_button(wizard), Qt.MouseButton.LeftButton)
+    assert blocker.args[0].persons_created == 5
+    qtbot.waitUntil(lambda: wizard.currentId() == PAGE_SUMMARY, timeout=WAIT)
+    assert "• 1 posible duplicado espera en «Posibles duplicados por revisar»." in (
+        wizard.summary_page.summary_label.text())
+    [entry] = pending_reviews(ctx.session)
+    assert entry.full_name == "María Alejandra González Ñáñez"
+    assert entry.origin_text == "atenciones_cv3.csv, fila 3"
