@@ -322,6 +322,11 @@ def _finish(session: Session, new: _Incoming, found: list[Candidate],
             for doc_type, number in theirs
         ):
             continue  # the same kind of document with another number: another person
+        if not cand.same_document and new.keys and any(comparable_key(n) for _t, n in theirs):
+            # both hold documents and share none: maybe the same person with another
+            # document, never certain (an import never attaches a row to a person whose
+            # document number differs)
+            cand.certain = False
         if cand.same_document:
             shared = sorted({normalize_document_number(n) for _t, n in theirs
                              if comparable_key(n) in new.keys})

@@ -74,6 +74,19 @@ def test_a_row_is_never_attached_to_a_person_with_another_document(ctx: AppConte
     assert plan.rows[0].existing_person_id is None
 
 
+def test_another_kind_of_document_makes_the_match_uncertain(ctx: AppContext) -> None:
+    # same name and birth date; she holds a passport, the row brings a cédula: to review
+    registered = _register(ctx, "Ana María", "Rivas Mora", dt.date(2001, 6, 15),
+                           [DocumentInput("PASAPORTE", "AB123456")])
+    plan = _plan(ctx.session, _table(ANA))
+    assert (plan.rows[0].status, plan.rows[0].review_candidates) == ("review", [registered])
+
+
+def test_a_cedula_with_and_without_its_v_in_one_list_is_one_person(ctx: AppContext) -> None:
+    plan = _plan(ctx.session, _table(ANA, [*ANA[:6], "V-28.111.223", *ANA[7:9], "Salud"]))
+    assert [r.status for r in plan.rows] == ["new", "repeated"]
+
+
 def test_a_cedula_without_its_v_is_the_same_number(ctx: AppContext) -> None:
     registered = _register(ctx, "Ana María", "Rivas Mora", dt.date(2001, 6, 15),
                            [DocumentInput("CEDULA_VE", "V-28.111.223")])
