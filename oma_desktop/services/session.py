@@ -52,3 +52,8 @@ class Session:
 
     def close(self) -> None:
         self.store.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once closed: a late timer or queued signal must not read any more."""
+        return self.store.closed

@@ -154,3 +154,17 @@ def test_ctrl_n_prefills_compound_names_from_the_search(
     assert (dialog.given_names.text(), dialog.paternal_surname.text(),
             dialog.maternal_surname.text()) == (given, paternal, maternal)
     dialog.hide()
+
+
+def test_a_search_typed_as_the_window_closes_reads_nothing_afterwards(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """The debounce timer must not query a database that closed meanwhile."""
+    page = window.show_page("attention")
+    assert isinstance(page, PersonPageBase)
+    qtbot.keyClicks(page.panel.search_edit, "Quispe")
+    assert page.panel.is_search_pending()
+    window.ctx.session.close()  # the app is closing with a search pending
+    page.panel.search_now()  # what the timer would do: nothing, and no error
+    window.close()
+    assert not page.panel.is_search_pending()

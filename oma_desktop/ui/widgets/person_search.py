@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QKeyEvent, QKeySequence
+from PySide6.QtGui import QFontMetrics, QHideEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -267,6 +267,17 @@ class PersonSearchPanel(QWidget):
     def _on_text_changed(self, _text: str) -> None:
         self._timer.start()
 
+    def hideEvent(self, event: QHideEvent) -> None:
+        """A hidden panel does not search (its window may be closing with its database)."""
+        self._timer.stop()
+        super().hideEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """What was typed before the panel was hidden is searched when it shows again."""
+        super().showEvent(event)
+        if self.text() != (self._last_text or ""):
+            self._timer.start()
+
     def _load_casa_names(self) -> None:
         if not self._casa_loaded:
             self._casa_loaded = True
@@ -275,6 +286,8 @@ class PersonSearchPanel(QWidget):
     def search_now(self) -> None:
         """Search for what is typed now (the debounce timer calls this)."""
         self._timer.stop()
+        if self.ctx.session.closed:
+            return
         text = self.text()
         self._last_text = text
         self._load_casa_names()
