@@ -249,7 +249,7 @@ class Store:
         """One atomic unit of work; every write inside is logged, all or nothing."""
         if self._in_transaction:
             raise RuntimeError("nested Store.transaction()")
-        self._check_writable()
+        self.check_writable()
         origin = origin or self.local_origin()
         if not origin.installation or not origin.casa:
             raise StoreError(
@@ -283,7 +283,7 @@ class Store:
         """
         if self._in_transaction:
             raise RuntimeError("Store.apply() inside a transaction")
-        self._check_writable()
+        self.check_writable()
         self._in_transaction = True
         try:
             with driver.translating(self.path):
@@ -330,7 +330,7 @@ class Store:
     def writes_held(self) -> StoreError | None:
         return self._writes_held
 
-    def _check_writable(self) -> None:
+    def check_writable(self) -> None:
         if self._writes_held is not None:
             raise self._writes_held
 

@@ -38,6 +38,7 @@ def job_marker(
     half-way too (some of it was saved); an all-or-nothing job does not need to."""
     if kind not in KINDS:
         raise ValueError(kind)
+    store.check_writable()  # no mark either in a database whose writes are held
     key = PREFIX + new_id()
     store.set_meta(key, json.dumps({
         "kind": kind, "label": label,

@@ -257,3 +257,35 @@ def test_an_interrupted_demo_and_import_are_reported(tmp_path: Path) -> None:
     detail = results["jobs"].detail
     assert detail.startswith("Los datos de demostración en ") and str(folder) in detail
     assert "quedaron a medias" in detail and "lista.xlsx" not in detail
+
+
+def test_an_import_cut_off_is_reported_and_saved_nothing(tmp_path: Path) -> None:
+    import signal
+    import textwrap
+
+    listing = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "atenciones_cv3.csv"
+    folder = tmp_path / "datos"
+    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import os, signal, sys
+        from oma_desktop import cli
+        from oma_desktop.core.store import Writer
+        real = Writer.create_many
+        def killed(self, entity, *args, **kwargs):  # power off while the rows are written
+            if entity == "person":
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(self, entity, *args, **kwargs)
+        Writer.create_many = killed
+        sys.exit(cli.main(["--data-dir", {str(folder)!r}, "import-persons", {str(listing)!r},
+                           "--consent", "--duplicates", "nuevos"]))
+    """)], env={**os.environ, "OMA_LANG": "es"}, stdout=subprocess.DEVNULL)
+    assert child.wait(timeout=120) == -signal.SIGKILL
+    store = open_store(folder / "oma.sqlite3", create=False)
+    try:
+        assert store.scalar("SELECT count(*) FROM person") == 0
+        results = {r.key: r for r in run_checks(store)}
+    finally:
+        store.close()
+    assert _failed(results) == {"jobs"}
+    detail = results["jobs"].detail
+    assert detail.startswith("La importación de «") and "atenciones_cv3.csv" in detail
+    assert "no se guardó nada de ella" in detail

@@ -18,6 +18,7 @@ from oma_desktop.services.importer.plan import (
     _high_water,
     _registered_consultations,
 )
+from oma_desktop.services.jobs import job_marker
 from oma_desktop.services.persons import new_person_records
 from oma_desktop.services.session import Session
 
@@ -78,7 +79,8 @@ def commit_import(session: Session, plan: ImportPlan, duplicates: Duplicates = "
         raise OmaError(_("The import was prepared for another database. Prepare it again."))
     result = ImportResult(0, 0, 0)
     matched: set[str] = set()
-    with session.transaction() as tx:
+    # the mark lets `check` tell an import cut off by a power failure (nothing is saved)
+    with job_marker(store, "import", plan.source), session.transaction() as tx:
         outcome = _recheck(session, plan, duplicates)
         person_for_row: dict[int, str] = {}
         review_rows: dict[int, list[PlannedRow]] = {}
