@@ -828,6 +828,11 @@ def test_a_new_person_is_registered_with_inline_members_in_one_save(
     panel.relationship.set_value("hijo")
     panel.sex.set_value("F")
     panel.birth_unknown.setChecked(True)
+    assert panel.estimated_age.text().strip() == ""  # no age is assumed
+    qtbot.mouseClick(panel.add_inline_button, Qt.MouseButton.LeftButton)
+    assert panel.table.rowCount() == 0  # not added: the age is missing, and it says so
+    assert any("edad aproximada" in label.text() for label in panel.findChildren(QLabel)
+               if label.isVisible())
     panel.estimated_age.setValue(4)
     qtbot.mouseClick(panel.add_inline_button, Qt.MouseButton.LeftButton)
     assert [panel.table.item(0, c).text() for c in range(5)] == [

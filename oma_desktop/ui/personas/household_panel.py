@@ -61,6 +61,9 @@ SEARCH_DELAY_MS = 200
 MIN_SEARCH_CHARS = 2
 
 
+NO_AGE = -1  # the approximate-age box's "nothing typed"
+
+
 def age_text(birth_date: str | dt.date | None, estimated: bool = False) -> str:
     """``34 años`` (``~34 años`` when the age is an estimate), empty when unknown."""
     age = age_on(birth_date, dt.date.today())
@@ -340,7 +343,10 @@ class HouseholdPanel(QWidget):
         self.birth_date.setFixedWidth(self.fontMetrics().horizontalAdvance("00/00/00000") + 40)
         self.birth_unknown = QCheckBox(with_mnemonic(_("Does not know the exact date"), used))
         self.estimated_age = QSpinBox()
-        self.estimated_age.setRange(0, MAX_AGE)
+        # -1 shows empty: no age is assumed until the clerk types one (0 is a baby)
+        self.estimated_age.setRange(NO_AGE, MAX_AGE)
+        self.estimated_age.setSpecialValueText(" ")
+        self.estimated_age.setValue(NO_AGE)
         self.estimated_age.setSuffix(" " + _("years"))
         self.estimated_age.setEnabled(False)
         self.birth_unknown.toggled.connect(self._birth_unknown_toggled)
@@ -415,7 +421,12 @@ class HouseholdPanel(QWidget):
         )
         problems: dict[str, str] = {}
         if self.birth_unknown.isChecked():
-            data.estimated_age = self.estimated_age.value()
+            if self.estimated_age.value() == NO_AGE:
+                problems["birth_date"] = _(
+                    "Write the approximate age, or untick “{label}”.").format(
+                    label=_("Does not know the exact date"))
+            else:
+                data.estimated_age = self.estimated_age.value()
         else:
             try:
                 data.birth_date = self.birth_date.value()
@@ -438,7 +449,7 @@ class HouseholdPanel(QWidget):
         self.relationship.set_value("")
         self.sex.set_value("")
         self.birth_unknown.setChecked(False)
-        self.estimated_age.setValue(0)
+        self.estimated_age.setValue(NO_AGE)
         self._refill()
         self.given_names.setFocus()
         self.changed.emit()
