@@ -40,6 +40,7 @@ from oma_desktop.services.followup import (
     record_call,
 )
 from oma_desktop.ui.fonts import scaled
+from oma_desktop.ui.widgets.field_widgets import bad_date_message
 from oma_desktop.ui.widgets.forms import DateField
 
 _ERROR_STYLE = "color: #b71c1c; font-weight: bold;"
@@ -159,8 +160,7 @@ class CallDialog(QDialog):
             try:
                 next_date = self.next_edit.value()
             except ValueError:
-                self._show_error(_("The date to call again cannot be read. Type it as "
-                                   "day/month/year, e.g. 15/12/2026."))
+                self._show_error(bad_date_message())
                 self.next_edit.setFocus(Qt.FocusReason.OtherFocusReason)
                 return False
         try:
