@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from oma_desktop.core import driver
 from oma_desktop.core.schema import (
     CHANGE_LOG_TRIGGERS_SQL,
-    ENTITY_TABLES,
     drop_change_log_triggers_sql,
     drop_guard_triggers_sql,
     install_guards_sql,
 )
 
-# The tables of schema 1 and 2 (migration 3 added ``installation``, 4 the last two).
-_V1_TABLES = tuple(
-    t for t in ENTITY_TABLES if t not in ("installation", "follow_up_call", "duplicate_review")
+# The tables of schema 1 and 2 (migration 3 added ``installation``, 4 and 5 the others).
+_V1_TABLES = (
+    "casa", "app_user", "household", "person", "household_member", "document", "consultation",
 )
 _V3_TABLES = (*_V1_TABLES[:2], "installation", *_V1_TABLES[2:])
 
@@ -416,6 +415,108 @@ CREATE INDEX duplicate_review_pending ON duplicate_review (created_at)
         conn.executescript(install_guards_sql(conn, table))
 
 
+def _v5_referrals(conn: driver.Connection) -> None:
+    """Referrals (issue #8): the service directory, referrals with their events, route
+    handouts, and the casa's contact and slip settings.
+
+    The directory is seeded from ``resources/catalogs/institutions.csv`` as
+    headquarters-owned operations (``core/seed.py``), so it can later arrive from
+    headquarters without conflicting with local edits. A referral's ``code``
+    (``CV3-2026-000123``) is unique: the per-casa prefix keeps it unique once consolidated.
+    """
+    from oma_desktop.core.catalogs import load_catalogs
+    from oma_desktop.core.oplog import apply_operations
+    from oma_desktop.core.seed import directory_operations
+
+    conn.executescript(
+        """
+ALTER TABLE casa ADD COLUMN phone TEXT NOT NULL DEFAULT '';
+ALTER TABLE casa ADD COLUMN email TEXT NOT NULL DEFAULT '';
+ALTER TABLE casa ADD COLUMN hours TEXT NOT NULL DEFAULT '';
+ALTER TABLE casa ADD COLUMN logo_png TEXT NOT NULL DEFAULT '';
+ALTER TABLE casa ADD COLUMN slip_paper TEXT NOT NULL DEFAULT 'A5';
+
+CREATE TABLE service (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL,
+    acronym TEXT NOT NULL DEFAULT '',
+    kind TEXT NOT NULL DEFAULT '',
+    sector TEXT NOT NULL DEFAULT '',
+    topics TEXT NOT NULL DEFAULT '[]',
+    description TEXT NOT NULL DEFAULT '',
+    requirements TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT '',
+    district_ubigeo TEXT,
+    phone TEXT NOT NULL DEFAULT '',
+    hours TEXT NOT NULL DEFAULT '',
+    languages TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    active INTEGER NOT NULL DEFAULT 1,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+
+CREATE TABLE referral (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL,
+    casa_id TEXT NOT NULL REFERENCES casa (id),
+    year INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    person_id TEXT NOT NULL REFERENCES person (id),
+    consultation_id TEXT REFERENCES consultation (id),
+    service_id TEXT NOT NULL REFERENCES service (id),
+    reason TEXT NOT NULL DEFAULT '',
+    priority TEXT NOT NULL DEFAULT 'normal',
+    due_date TEXT NOT NULL,
+    shared TEXT NOT NULL DEFAULT '[]',
+    consent_override TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'emitida',
+    issued_at TEXT NOT NULL,
+    staff_user_id TEXT,
+    printed_count INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+CREATE UNIQUE INDEX referral_code ON referral (code);
+CREATE INDEX referral_casa_number ON referral (casa_id, year, number);
+CREATE INDEX referral_person ON referral (person_id);
+CREATE INDEX referral_open ON referral (due_date)
+    WHERE status IN ('emitida', 'entregada') AND deleted = 0;
+
+CREATE TABLE referral_event (
+    id TEXT PRIMARY KEY,
+    referral_id TEXT NOT NULL REFERENCES referral (id),
+    status TEXT NOT NULL,
+    at TEXT NOT NULL,
+    user_id TEXT,
+    feedback TEXT NOT NULL DEFAULT '',
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+CREATE INDEX referral_event_referral ON referral_event (referral_id, at);
+
+CREATE TABLE route_handout (
+    id TEXT PRIMARY KEY,
+    topic TEXT NOT NULL,
+    title TEXT NOT NULL,
+    steps TEXT NOT NULL DEFAULT '',
+    documents TEXT NOT NULL DEFAULT '',
+    service_ids TEXT NOT NULL DEFAULT '[]',
+    active INTEGER NOT NULL DEFAULT 1,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+CREATE INDEX route_handout_topic ON route_handout (topic);
+"""
+    )
+    for table in ("casa", "service", "referral", "referral_event", "route_handout"):
+        conn.executescript(install_guards_sql(conn, table))
+    apply_operations(conn, directory_operations(load_catalogs().institutions),
+                     schema_version=5)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: entities, change log, guards", _v1_initial),
     Migration(2, "person search: full-text names, phones", _v2_person_search),
@@ -423,6 +524,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _v3_sync_ready),
     Migration(4, "front-desk day: document keys, follow-up calls, inline household members,"
                  " duplicates to review", _v4_front_desk_day),
+    Migration(5, "referrals: service directory, referrals and events, route handouts",
+              _v5_referrals),
 )
 
 

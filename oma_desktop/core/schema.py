@@ -39,6 +39,10 @@ ENTITY_TABLES: tuple[str, ...] = (
     "consultation",
     "follow_up_call",
     "duplicate_review",
+    "service",
+    "referral",
+    "referral_event",
+    "route_handout",
 )
 
 # Columns managed by the store itself, never written by callers.
@@ -84,7 +88,9 @@ def _quote(name: str) -> str:
     return name
 
 
-def guard_triggers_sql(table: str, columns: Sequence[tuple[str, str | None]]) -> str:
+def guard_triggers_sql(
+    table: str, columns: Sequence[tuple[str, str | None]], unique: Sequence[str] = ()
+) -> str:
     """SQL creating the guard triggers of ``table``.
 
     ``columns`` lists the logged columns as ``(name, default SQL literal or None)``: every
@@ -92,6 +98,9 @@ def guard_triggers_sql(table: str, columns: Sequence[tuple[str, str | None]]) ->
     """
     t = _quote(table)
     cols = [(_quote(name), default or "NULL") for name, default in columns]
+    # REPLACE would silently delete the row holding the same value of a unique column
+    taken = "".join(f" OR EXISTS (SELECT 1 FROM {t} WHERE {_quote(c)} = NEW.{_quote(c)})"
+                    for c in unique)
     # One pass over the create operation's fields: a logged value the row does not hold
     # (or a key that is no column) weighs _MISMATCH; otherwise a key counts 1 if its value
     # is not the column default. The total must equal the number of non-default columns
@@ -117,7 +126,7 @@ def guard_triggers_sql(table: str, columns: Sequence[tuple[str, str | None]]) ->
     create_op = "FROM change_log c, json_each(c.fields) j WHERE c.op_id = NEW.last_op_id"
     return f"""
 CREATE TRIGGER {t}_guard_insert BEFORE INSERT ON {t}
-WHEN EXISTS (SELECT 1 FROM {t} WHERE id = NEW.id)
+WHEN EXISTS (SELECT 1 FROM {t} WHERE id = NEW.id){taken}
 BEGIN SELECT RAISE(ABORT, 'oma: {t} already has this id (replace and upsert are refused)'); END;
 
 CREATE TRIGGER {t}_guard_insert_log BEFORE INSERT ON {t}
@@ -169,4 +178,14 @@ def install_guards_sql(conn: object, table: str) -> str:
 
     Every migration that adds or drops a column of an entity table runs this again.
     """
-    return drop_guard_triggers_sql(table) + guard_triggers_sql(table, logged_columns(conn, table))
+    unique = []
+    for _seq, index, is_unique, origin, _partial in conn.execute(  # type: ignore[attr-defined]
+        f"PRAGMA index_list({_quote(table)})"
+    ):
+        if is_unique and origin != "pk":
+            names = [r[2] for r in conn.execute(f"PRAGMA index_info({index})")]  # type: ignore[attr-defined]
+            if len(names) == 1:
+                unique.append(names[0])
+    return drop_guard_triggers_sql(table) + guard_triggers_sql(
+        table, logged_columns(conn, table), unique
+    )

@@ -14,10 +14,16 @@ a test keeps the two in step.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from oma_desktop.core.oplog import Operation
+
+if TYPE_CHECKING:
+    from oma_desktop.core.catalogs import Institution
 
 SEED_NAMESPACE = uuid.UUID("6f0c1b7e-5a3d-4c2e-9b1f-0d4a8e2c7b15")
 SEED_INSTALLATION = "00000000-0000-0000-0000-000000000000"
@@ -80,5 +86,44 @@ def seed_operations() -> tuple[Operation, ...]:
             fields=_fields(values),
             base_op_id=None,
             schema_version=SEED_SCHEMA_VERSION,
+        ))
+    return tuple(ops)
+
+
+# --- the service directory (migration 5) -----------------------------------------------------
+
+# Bump when resources/catalogs/institutions.csv changes: the new content is logged as new
+# operations (new op ids) with greater clocks, so installations migrated before and after
+# the change agree once their logs meet.
+DIRECTORY_REVISION = 1
+_DIRECTORY_HLC = 1_000 * DIRECTORY_REVISION
+
+
+def service_id(code: str) -> str:
+    """The fixed id of the directory entry seeded from the institution ``code``."""
+    return seed_id("service", code)
+
+
+def directory_operations(institutions: Sequence[Institution]) -> tuple[Operation, ...]:
+    """Headquarters-owned operations creating the directory seeded from the catalog."""
+    ops = []
+    first_seq = len(seed_operations())  # the headquarters seed's sequence stays gap-free
+    for n, inst in enumerate(institutions, start=1):
+        values: dict[str, object] = {
+            "code": inst.code, "name": inst.name_es or inst.name, "acronym": inst.acronym,
+            "kind": inst.kind, "description": inst.services,
+            "requirements": inst.typical_requirements, "address": inst.address,
+            "phone": inst.phone_email, "hours": inst.hours, "notes": inst.notes,
+            "source": inst.source,
+        }
+        fields = _fields(values)
+        digest = hashlib.sha256(fields.encode()).hexdigest()[:16]
+        entity_id = service_id(inst.code)
+        ops.append(Operation(
+            op_id=seed_id("op", "service", entity_id, str(DIRECTORY_REVISION), digest),
+            casa=SEED_CASA, installation=SEED_INSTALLATION, seq=first_seq + n,
+            hlc=_DIRECTORY_HLC + n, user_id=SEED_USER, entity="service",
+            entity_id=entity_id, kind="create" if DIRECTORY_REVISION == 1 else "update",
+            fields=fields, base_op_id=None, schema_version=5,
         ))
     return tuple(ops)

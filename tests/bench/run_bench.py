@@ -46,7 +46,8 @@ MARKER = "OMA_WINDOW_SHOWN"
 STAMP = "bench-stamp.json"
 START_TIMEOUT_S = 300
 ENTITY_TABLES = ("casa", "app_user", "installation", "household", "person", "household_member",
-                 "document", "consultation", "follow_up_call", "duplicate_review")
+                 "document", "consultation", "follow_up_call", "duplicate_review", "service",
+                 "referral", "referral_event", "route_handout")
 
 # The floor for start-up: the same wait-until-exposed logic as oma_desktop.ui.app, around an
 # empty main window.

@@ -13,10 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oma_desktop.core.catalogs import load_catalogs
 from oma_desktop.core.errors import MissingRelatedRecordError
 from oma_desktop.core.oplog import Operation, OperationError, fold
 from oma_desktop.core.schema import ENTITY_TABLES
-from oma_desktop.core.seed import SEED_INSTALLATION, reception_user_id, seed_operations
+from oma_desktop.core.seed import (
+    SEED_INSTALLATION,
+    directory_operations,
+    reception_user_id,
+    seed_operations,
+)
 from oma_desktop.core.store import Origin, Store, open_store
 
 T0 = 1_800_000_000_000  # a fixed wall clock, in ms
@@ -61,10 +67,11 @@ def _fts_ids(store: Store, query: str) -> list[str]:
 def test_every_installation_holds_the_same_seed_operations(tmp_path: Path) -> None:
     a = open_store(tmp_path / "a.sqlite3")
     b = open_store(tmp_path / "b.sqlite3")
-    seed = set(seed_operations())
+    seed = set(seed_operations()) | set(directory_operations(load_catalogs().institutions))
     assert _log(a) == _log(b) == seed
     assert {op.installation for op in seed} == {SEED_INSTALLATION}
-    assert max(op.hlc for op in seed) < 1_000  # the lowest clocks
+    assert max(op.hlc for op in seed) < 10_000  # the lowest clocks
+    assert sorted(op.seq for op in seed) == list(range(1, len(seed) + 1))
     assert [r["id"] for r in a.rows("SELECT id FROM casa ORDER BY id")] == [
         f"CV{n}" for n in range(1, 7)]
     assert a.get("app_user", reception_user_id("CV3"))["casa_id"] == "CV3"
