@@ -1,0 +1,181 @@
+"""Referrals: consent, codes, lifecycle, outcome from the stub, overdue listing, slip data."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+
+import pytest
+
+from oma_desktop.core.errors import ValidationError
+from oma_desktop.core.seed import service_id
+from oma_desktop.services.context import AppContext
+from oma_desktop.services.persons import DocumentInput, PersonInput, register_person
+from oma_desktop.services.referrals import (
+    ReferralInput,
+    change_status,
+    create_referral,
+    get_referral,
+    list_referrals,
+    normalize_code,
+    record_outcome,
+    slip_person_lines,
+)
+from oma_desktop.services.session import Session
+
+NOW = dt.datetime(2026, 11, 27, 10, 30)
+SIS = service_id("SIS")
+
+
+def _person(ctx: AppContext, consent: bool = True, given: str = "María José") -> str:
+    return register_person(
+        ctx.session,
+        PersonInput(given_names=given, paternal_surname="Pérez", sex="F", nationality="VE",
+                    phone="987654321", birth_date=dt.date(1990, 1, 2), consent_register=True,
+                    consent_refer=consent,
+                    documents=[DocumentInput(doc_type="PASAPORTE", number="123456789")]),
+        NOW.date(),
+    )
+
+
+def _refer(session: Session, pid: str, **kw: object) -> str:
+    data = ReferralInput(person_id=pid, service_id=SIS, reason="Afiliación al SIS")
+    return create_referral(session, dataclasses.replace(data, **kw), NOW)  # type: ignore[arg-type]
+
+
+def test_code_due_date_and_first_event(ctx: AppContext) -> None:
+    pid = _person(ctx)
+    first = get_referral(ctx.session, _refer(ctx.session, pid, priority="urgente"))
+    second = get_referral(ctx.session, _refer(ctx.session, pid, priority="emergencia"))
+    third = get_referral(ctx.session, _refer(ctx.session, pid))
+    assert (first.code, second.code, third.code) == (
+        "CV1-2026-000001", "CV1-2026-000002", "CV1-2026-000003")
+    assert (first.due_date, second.due_date, third.due_date) == (
+        dt.date(2026, 11, 30), dt.date(2026, 11, 28), dt.date(2026, 12, 11))
+    assert [(e.status, e.user_name) for e in first.events] == [("emitida", "Recepción")]
+    assert get_referral(ctx.session, "cv1 2026 000002").id == second.id
+
+
+def test_validation_in_spanish(ctx: AppContext) -> None:
+    pid = _person(ctx)
+    with pytest.raises(ValidationError) as err:
+        create_referral(ctx.session, ReferralInput(person_id=pid, service_id="x", reason=" ",
+                                                   priority="ya", shared=["religion"]), NOW)
+    assert set(err.value.fields) == {"service_id", "reason", "priority", "shared"}
+    assert err.value.fields["reason"] == "Escriba el motivo de la derivación."
+
+
+def test_no_consent_blocks_and_override_is_recorded(ctx: AppContext) -> None:
+    pid = _person(ctx, consent=False)
+    with pytest.raises(ValidationError) as err:
+        _refer(ctx.session, pid)
+    assert "consent_override" in err.value.fields
+    assert ctx.session.store.scalar("SELECT count(*) FROM referral") == 0
+    view = get_referral(ctx.session, _refer(
+        ctx.session, pid, consent_override="Riesgo de salud, la persona no puede firmar"))
+    assert view.consent_override == "Riesgo de salud, la persona no puede firmar"
+    assert view.staff_user_id == ctx.session.user_id
+    assert view.events[0].feedback.startswith("Derivada sin consentimiento por Recepción")
+    # the slip shows the initials and nothing else, whatever "shared" lists
+    assert slip_person_lines(ctx.session, view) == [("Nombre", "M. J. P.")]
+
+
+def test_override_refused_for_a_role_that_cannot_override(ctx: AppContext) -> None:
+    pid = _person(ctx, consent=False)
+    volunteer = Session(ctx.session.store, ctx.catalogs,
+                        dataclasses.replace(ctx.session.actor, role="voluntario"))
+    with pytest.raises(ValidationError) as err:
+        _refer(volunteer, pid, consent_override="urgente")
+    assert err.value.fields["consent_override"] == (
+        "Solo una coordinadora o un coordinador puede derivar a una persona sin su"
+        " consentimiento.")
+
+
+def test_slip_shows_only_shared_fields(ctx: AppContext) -> None:
+    pid = _person(ctx)
+    view = get_referral(ctx.session, _refer(ctx.session, pid, shared=["name", "age"]))
+    lines = slip_person_lines(ctx.session, view, today=NOW.date())
+    assert lines == [("Nombre", "María José Pérez"), ("Edad", "36")]
+    everything = get_referral(ctx.session, _refer(
+        ctx.session, pid, shared=["name", "document", "phone", "nationality", "age"]))
+    values = [v for _l, v in slip_person_lines(ctx.session, everything, NOW.date())]
+    assert values == ["María José Pérez", "Pasaporte 123456789", "36", "VE", "987654321"]
+
+
+def test_lifecycle_transitions_signed_and_dated(ctx: AppContext) -> None:
+    pid = _person(ctx)
+    rid = _refer(ctx.session, pid)
+    change_status(ctx.session, rid, "entregada", now=NOW + dt.timedelta(hours=1))
+    with pytest.raises(ValidationError) as err:
+        change_status(ctx.session, rid, "emitida")
+    assert err.value.fields["status"] == (
+        "Una derivación entregada no puede pasar a emitida.")
+    code = get_referral(ctx.session, rid).code
+    assert record_outcome(ctx.session, f"  {code.lower()} ", "atendida", "Afiliado",
+                          NOW + dt.timedelta(days=2)) == rid
+    view = get_referral(ctx.session, rid)
+    assert view.status == "atendida"
+    assert [(e.status, e.at, e.feedback) for e in view.events] == [
+        ("emitida", NOW.replace(second=0), ""),
+        ("entregada", NOW + dt.timedelta(hours=1), ""),
+        ("atendida", NOW + dt.timedelta(days=2), "Afiliado"),
+    ]
+    with pytest.raises(ValidationError):  # closed: no more changes
+        change_status(ctx.session, rid, "cancelada")
+    # an issued slip that comes straight back is accepted
+    other = _refer(ctx.session, pid)
+    record_outcome(ctx.session, get_referral(ctx.session, other).code, "rechazada")
+    assert get_referral(ctx.session, other).status == "rechazada"
+    with pytest.raises(ValidationError) as unknown:
+        record_outcome(ctx.session, "CV9-2026-9", "atendida")
+    assert unknown.value.fields["code"] == (
+        "Ninguna derivación tiene el código CV9-2026-000009. Compárelo con la boleta.")
+
+
+def test_normalize_code() -> None:
+    assert normalize_code(" cv3-2026-123 ") == "CV3-2026-000123"
+    assert normalize_code("CV3 2026 000123") == "CV3-2026-000123"
+    assert normalize_code("abc") == "ABC"
+    assert normalize_code("CV3-2026") == "CV3-2026"
+
+
+def test_overdue_listing(ctx: AppContext) -> None:
+    pid = _person(ctx)
+    late = _refer(ctx.session, pid, priority="emergencia")  # due 28/11
+    done = _refer(ctx.session, pid, priority="emergencia")
+    change_status(ctx.session, done, "atendida")
+    later = _refer(ctx.session, pid)  # due 11/12
+    today = dt.date(2026, 12, 1)
+    assert [r.id for r in list_referrals(ctx.session, overdue_only=True, today=today)] == [late]
+    assert [r.id for r in list_referrals(ctx.session)] == [late, done, later]
+    assert [r.id for r in list_referrals(ctx.session, status="atendida")] == [done]
+    rows = list_referrals(ctx.session, person_id=pid, casa_id="CV1")
+    assert rows[0].service_name == "SIS" and rows[0].person_name == "María José Pérez"
+
+
+def test_two_saves_at_once_never_share_a_number(ctx: AppContext) -> None:
+    """Two connections (as two windows or a background job) saving at the same moment."""
+    pid = _person(ctx)
+    sessions = [ctx.open_session() for _ in range(2)]
+    start = threading.Barrier(2)
+    codes: list[str] = []
+    errors: list[BaseException] = []
+
+    def save(session: Session) -> None:
+        try:
+            start.wait()
+            for _n in range(5):
+                codes.append(get_referral(session, _refer(session, pid)).code)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(s,)) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in sessions:
+        s.close()
+    assert errors == []
+    assert sorted(codes) == [f"CV1-2026-{n:06d}" for n in range(1, 11)]
