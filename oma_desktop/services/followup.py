@@ -39,6 +39,7 @@ FOLLOW_UP_AHEAD_DAYS = 7
 
 KIND_FOLLOW_UP = "follow_up"
 KIND_DOCUMENT = "document"
+KIND_REFERRAL = "referral"  # a referral waiting for the institution's answer (issue #8)
 
 RESULT_CONTACTED = "contactado"
 RESULT_NO_ANSWER = "no_contesta"
@@ -66,13 +67,14 @@ def result_label(code: str) -> str:
 
 @dataclass(frozen=True)
 class QueueItem:
-    kind: str  # "follow_up" | "document"
+    kind: str  # "follow_up" | "document" | "referral"
     due: dt.date
     person_id: str  # "" for an anonymous quick consultation
     person_name: str
     phone: str
-    ref_id: str  # consultation id or document id
-    detail: str  # topic codes (JSON) for follow-ups, "TYPE NUMBER" for documents
+    ref_id: str  # consultation, document or referral id
+    detail: str  # topic codes (JSON) for follow-ups, "TYPE NUMBER" for documents,
+    # "CODE — SERVICE" for referrals
     casa_id: str = ""
     staff_user_id: str = ""
     staff_name: str = ""
@@ -97,7 +99,7 @@ class CallFilter:
     casa_id: str = ""
     staff_user_id: str = ""
     due: str = DUE_ALL
-    kinds: frozenset[str] = frozenset({KIND_FOLLOW_UP, KIND_DOCUMENT})
+    kinds: frozenset[str] = frozenset({KIND_FOLLOW_UP, KIND_DOCUMENT, KIND_REFERRAL})
     within_days: int = 60  # documents expiring within this many days (window "all")
 
 
@@ -239,6 +241,51 @@ def expiring_documents(
     return items
 
 
+def referrals_due(
+    session: Session,
+    today: dt.date,
+    ahead_days: int = FOLLOW_UP_AHEAD_DAYS,
+    limit: int = 1000,
+    flt: CallFilter | None = None,
+) -> list[QueueItem]:
+    """Referrals still waiting for an outcome (emitida, entregada) that are overdue or
+    due within the window: someone should ask the person whether they were attended."""
+    flt = flt or CallFilter(casa_id=ALL_CASAS)
+    where = ["r.status IN ('emitida', 'entregada')", "r.deleted = 0", "p.deleted = 0",
+             "r.due_date <= ?"]
+    args: list[Any] = [_upper_bound(today, flt.due, ahead_days).isoformat()]
+    casa = flt.casa_id or session.casa_id
+    if casa != ALL_CASAS:
+        where.append("r.casa_id = ?")
+        args.append(casa)
+    if flt.staff_user_id:
+        where.append("r.staff_user_id = ?")
+        args.append(flt.staff_user_id)
+    rows = session.store.rows(
+        "SELECT r.id, r.code, r.due_date, r.casa_id, r.staff_user_id, p.id AS person_id,"
+        " p.given_names, p.paternal_surname, p.maternal_surname, p.phone, s.name, s.acronym,"
+        " u.display_name FROM referral r JOIN person p ON p.id = r.person_id"
+        " JOIN service s ON s.id = r.service_id LEFT JOIN app_user u ON u.id = r.staff_user_id"
+        f" WHERE {' AND '.join(where)} ORDER BY r.due_date LIMIT ?",
+        [*args, limit],
+    )
+    return [
+        QueueItem(
+            kind=KIND_REFERRAL,
+            due=dt.date.fromisoformat(r["due_date"]),
+            person_id=r["person_id"],
+            person_name=_name(r),
+            phone=r["phone"],
+            ref_id=r["id"],
+            detail=f"{r['code']} — {r['acronym'] if r['acronym'] not in ('', '-') else r['name']}",
+            casa_id=r["casa_id"],
+            staff_user_id=r["staff_user_id"] or "",
+            staff_name=r["display_name"] or r["staff_user_id"] or "",
+        )
+        for r in rows
+    ]
+
+
 def _with_calls(session: Session, items: list[QueueItem]) -> list[QueueItem]:
     """Each item with its unanswered attempts, its latest call and the wrong-phone flag."""
     if not items:
@@ -277,9 +324,10 @@ def _with_calls(session: Session, items: list[QueueItem]) -> list[QueueItem]:
 
 
 def urgency_key(item: QueueItem) -> tuple[Any, ...]:
-    """Soonest (most overdue) first; at the same date follow-ups before documents,
-    then the ones tried least, then by name."""
-    return (item.due, item.kind != KIND_FOLLOW_UP, item.attempts, item.person_name.casefold())
+    """Soonest (most overdue) first; at the same date follow-ups, then referrals, then
+    documents; then the ones tried least, then by name."""
+    order = {KIND_FOLLOW_UP: 0, KIND_REFERRAL: 1}.get(item.kind, 2)
+    return (item.due, order, item.attempts, item.person_name.casefold())
 
 
 def call_list(
@@ -293,6 +341,8 @@ def call_list(
         items += follow_ups_due(session, today, limit=limit + 1, flt=flt)
     if KIND_DOCUMENT in flt.kinds and not flt.staff_user_id:  # documents have no staff
         items += expiring_documents(session, today, flt.within_days, limit=limit + 1, flt=flt)
+    if KIND_REFERRAL in flt.kinds:
+        items += referrals_due(session, today, limit=limit + 1, flt=flt)
     if flt.due == DUE_OVERDUE:
         items = [i for i in items if i.due < today]
     items.sort(key=urgency_key)
@@ -443,6 +493,9 @@ def item_detail(session: Session, item: QueueItem) -> str:
 def kind_text(item: QueueItem, today: dt.date) -> str:
     if item.kind == KIND_FOLLOW_UP:
         return _("Follow-up")
+    if item.kind == KIND_REFERRAL:
+        return _("Overdue referral") if item.days_left(today) < 0 else _(
+            "Referral awaiting outcome")
     return _("Expired document") if item.days_left(today) < 0 else _("Document about to expire")
 
 

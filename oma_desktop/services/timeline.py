@@ -13,13 +13,14 @@ from oma_desktop.core.vocab import CHANNELS, RELATIONSHIPS, document_short_label
 from oma_desktop.i18n import _, format_date
 from oma_desktop.services.followup import calls_for_person, result_label
 from oma_desktop.services.history import person_history, topic_names
+from oma_desktop.services.referrals import status_label
 from oma_desktop.services.session import Session
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
     when: dt.datetime
-    kind: str  # consultation | call | document | household | registered | change
+    kind: str  # consultation | call | document | household | registered | change | referral
     title: str
     detail: str
     user: str
@@ -29,6 +30,35 @@ class TimelineEntry:
 def topic_labels(catalogs: Catalogs, topics_json: str) -> str:
     """Topic labels of a consultation's JSON list of codes (see ``services.history``)."""
     return topic_names(catalogs, topics_json)
+
+
+def referral_entries(
+    session: Session, person_id: str, users: dict[str, str]
+) -> list[TimelineEntry]:
+    """One entry per referral event: "Derivación CV1-2026-000001 a SIS — emitida", then
+    each later change with the institution's feedback (the reason on the first one)."""
+    entries = []
+    for e in session.store.rows(
+        "SELECT r.id, r.code, r.reason, s.name, s.acronym, e.status, e.at, e.user_id,"
+        " e.feedback FROM referral r JOIN referral_event e ON e.referral_id = r.id"
+        " JOIN service s ON s.id = r.service_id"
+        " WHERE r.person_id = ? AND r.deleted = 0 AND e.deleted = 0",
+        [person_id],
+    ):
+        service = e["acronym"] if e["acronym"] not in ("", "-") else e["name"]
+        detail = e["feedback"]
+        if e["status"] == "emitida":
+            detail = "; ".join(filter(None, [e["reason"], e["feedback"]]))
+        entries.append(TimelineEntry(
+            when=dt.datetime.fromisoformat(e["at"]),
+            kind="referral",
+            title=_("Referral {code} to {service} — {status}").format(
+                code=e["code"], service=service, status=status_label(e["status"])),
+            detail=detail,
+            user=users.get(e["user_id"] or "", e["user_id"] or ""),
+            ref_id=e["id"],
+        ))
+    return entries
 
 
 def person_timeline(session: Session, person_id: str) -> list[TimelineEntry]:
@@ -69,6 +99,7 @@ def person_timeline(session: Session, person_id: str) -> list[TimelineEntry]:
             user=call.staff_name,
             ref_id=call.consultation_id or call.document_id or call.id,
         ))
+    entries += referral_entries(session, person_id, users)
     for entry in person_history(session, person_id):
         change, record = entry.change, entry.record
         if change.entity == "person":

@@ -179,3 +179,34 @@ def test_two_saves_at_once_never_share_a_number(ctx: AppContext) -> None:
         s.close()
     assert errors == []
     assert sorted(codes) == [f"CV1-2026-{n:06d}" for n in range(1, 11)]
+
+
+def test_open_referrals_in_seguimiento_and_every_event_in_the_timeline(ctx: AppContext) -> None:
+    from oma_desktop.services.followup import (
+        DUE_OVERDUE,
+        KIND_REFERRAL,
+        CallFilter,
+        call_list,
+        kind_text,
+    )
+    from oma_desktop.services.timeline import person_timeline
+
+    pid = _person(ctx)
+    late = _refer(ctx.session, pid, priority="emergencia")  # due 28/11
+    closed = _refer(ctx.session, pid, priority="emergencia")
+    record_outcome(ctx.session, get_referral(ctx.session, closed).code, "atendida", "Afiliada",
+                   NOW + dt.timedelta(days=1))
+    waiting = _refer(ctx.session, pid, priority="urgente")  # due 30/11
+    today = dt.date(2026, 11, 29)
+    items = [i for i in call_list(ctx.session, today)[0] if i.kind == KIND_REFERRAL]
+    assert [(i.ref_id, i.detail) for i in items] == [
+        (late, "CV1-2026-000001 — SIS"), (waiting, "CV1-2026-000003 — SIS")]
+    assert [kind_text(i, today) for i in items] == [
+        "Derivación vencida", "Derivación en espera de respuesta"]
+    overdue = call_list(ctx.session, today, CallFilter(due=DUE_OVERDUE))[0]
+    assert [i.ref_id for i in overdue if i.kind == KIND_REFERRAL] == [late]
+    titles = [(e.title, e.detail) for e in person_timeline(ctx.session, pid)
+              if e.kind == "referral"]
+    assert titles[0] == ("Derivación CV1-2026-000002 a SIS — atendida", "Afiliada")
+    assert ("Derivación CV1-2026-000001 a SIS — emitida", "Afiliación al SIS") in titles
+    assert len(titles) == 4  # three issued, one attended
