@@ -84,7 +84,8 @@ PAGES: tuple[PageSpec, ...] = (
           factory=lazy("oma_desktop.ui.people_page:PeoplePage")),
     _spec("referrals", N_("Referrals"), Icon.SP_ArrowForward, 3,
           N_("Refer people to partner institutions and record whether each referral was "
-             "received and resolved.")),
+             "received and resolved."),
+          factory=lazy("oma_desktop.ui.derivaciones.page:ReferralsPage")),
     _spec("follow_up", N_("Follow-up"), Icon.SP_DialogApplyButton, 4,
           N_("See pending cases and referrals, schedule calls and record how each case "
              "evolves."),
