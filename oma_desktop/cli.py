@@ -74,6 +74,15 @@ def _parser() -> argparse.ArgumentParser:
                             "import stops and lists them)"))
     imp.add_argument("--dry-run", action="store_true",
                      help=_("check the list and show what would be imported, without saving"))
+    refs = sub.add_parser("referrals", help=_("list referrals: code, state, due date, destination"))
+    refs.add_argument("--list", action="store_true", help=_("list the referrals (the default)"))
+    refs.add_argument("--status", default=None,
+                      choices=("emitida", "entregada", "atendida", "no_atendida", "rechazada",
+                               "cancelada"),
+                      help=_("only referrals in this state"))
+    slip = sub.add_parser("slip", help=_("write the printable slip of a referral to a PDF"))
+    slip.add_argument("code", help=_("referral code, e.g. CV1-2026-000123"))
+    slip.add_argument("--out", type=Path, required=True, help=_("PDF file to write"))
     return parser
 
 
@@ -251,6 +260,39 @@ def cmd_casa(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_referrals(args: argparse.Namespace) -> int:
+    from oma_desktop.i18n import format_date
+    from oma_desktop.services.context import open_context
+    from oma_desktop.services.referrals import list_referrals
+
+    ctx = open_context(_data_dir(args), program=_program(args))
+    try:
+        for r in list_referrals(ctx.session, status=args.status):
+            print(f"{r.code}  {r.status_label:<12}  {format_date(r.due_date)}  {r.service_name}")
+    finally:
+        ctx.close()
+    return 0
+
+
+def cmd_slip(args: argparse.Namespace) -> int:
+    from oma_desktop.services.context import open_context
+    from oma_desktop.services.referrals import find_by_code, normalize_code, print_slips
+
+    ctx = open_context(_data_dir(args), program=_program(args))
+    try:
+        referral_id = find_by_code(ctx.session, args.code)
+        if referral_id is None:
+            print(_("Error: {message}").format(message=_(
+                "No referral has the code {code}. Check it against the slip.").format(
+                    code=normalize_code(args.code))), file=sys.stderr)
+            return 1
+        out = print_slips(ctx.session, [referral_id], args.out)
+    finally:
+        ctx.close()
+    print(_("Slip written to {path}").format(path=out))
+    return 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     if args.smoke_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -303,6 +345,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "import-persons":
             return cmd_import_persons(args)
+        if args.command == "referrals":
+            return cmd_referrals(args)
+        if args.command == "slip":
+            return cmd_slip(args)
         return cmd_gui(args)
     except OmaError as exc:
         log_exception(log, f"the {args.command or 'gui'} command stopped", exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -210,3 +211,39 @@ def test_open_referrals_in_seguimiento_and_every_event_in_the_timeline(ctx: AppC
     assert titles[0] == ("Derivación CV1-2026-000002 a SIS — atendida", "Afiliada")
     assert ("Derivación CV1-2026-000001 a SIS — emitida", "Afiliación al SIS") in titles
     assert len(titles) == 4  # three issued, one attended
+
+
+def test_cli_lists_referrals_and_writes_a_slip_then_a_copy(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pypdf import PdfReader
+
+    from oma_desktop.cli import main
+    from oma_desktop.services.context import open_context
+
+    ctx = open_context(data_dir)
+    try:
+        pid = _person(ctx)
+        _refer(ctx.session, pid, shared=["name"])
+        done = _refer(ctx.session, pid, priority="urgente")
+        change_status(ctx.session, done, "entregada")
+    finally:
+        ctx.close()
+    assert main(["--data-dir", str(data_dir), "referrals", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["CV1-2026-000002  entregada     30/11/2026  SIS",
+                     "CV1-2026-000001  emitida       11/12/2026  SIS"]
+    assert main(["--data-dir", str(data_dir), "referrals", "--status", "emitida"]) == 0
+    assert [line[:15] for line in capsys.readouterr().out.splitlines()] == ["CV1-2026-000001"]
+
+    first, second = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    assert main(["--data-dir", str(data_dir), "slip", "cv1-2026-1", "--out", str(first)]) == 0
+    assert main(["--data-dir", str(data_dir), "slip", "CV1-2026-000001", "--out", str(second)]) == 0
+    text = " ".join(p.extract_text() for p in PdfReader(first).pages)
+    assert "CV1-2026-000001" in text and "María José Pérez" in text
+    assert "123456789" not in text and "987654321" not in text  # not shared
+    assert "COPIA" not in text
+    assert "COPIA" in " ".join(p.extract_text() for p in PdfReader(second).pages)
+    assert main(["--data-dir", str(data_dir), "slip", "CV1-2026-000099", "--out",
+                 str(first)]) == 1
+    assert "CV1-2026-000099" in capsys.readouterr().err
