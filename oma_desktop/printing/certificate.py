@@ -13,6 +13,7 @@ from typing import Any
 
 from oma_desktop.i18n import _
 from oma_desktop.printing.letterhead import (
+    FONT,
     Place,
     bullets,
     escape,
@@ -75,7 +76,8 @@ def write_certificate(data: CertificateData, path: Path) -> Path:
                    Paragraph(escape(_("Signature and stamp of the OMA")),
                              st["small"].clone("sig", alignment=1))]],
                  colWidths=[doc.width * 0.5, doc.width * 0.5])
-    sign.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+    sign.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
+                              ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
                               ("LINEABOVE", (1, 0), (1, 0), 0.7, "#000000")]))
     story.append(sign)

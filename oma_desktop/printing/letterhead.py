@@ -83,16 +83,35 @@ def logo_reader(png: bytes | None) -> Any | None:
 
 
 def draw_qr(canvas: Any, text: str, x: float, y: float, size: float) -> None:
-    """Draw ``text`` as a QR code, ``size`` points wide, lower-left corner at (x, y)."""
-    from reportlab.graphics import renderPDF
-    from reportlab.graphics.barcode.qr import QrCodeWidget
-    from reportlab.graphics.shapes import Drawing
+    """Draw ``text`` as a QR code, ``size`` points wide (quiet zone included), lower-left
+    corner at (x, y).
 
-    widget = QrCodeWidget(text, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
-    renderPDF.draw(drawing, canvas, x, y)
+    The matrix comes from reportlab's QR widget; the dark runs are filled as one path on the
+    canvas (the widget's own renderer would also declare an unembedded Helvetica).
+    """
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+
+    qr = QrCodeWidget(text, barLevel="M").qr
+    qr.make()
+    count = qr.getModuleCount()
+    border = 4
+    box = size / (count + 2 * border)
+    path = canvas.beginPath()
+    for r, row in enumerate(qr.modules):
+        c = 0
+        while c < count:
+            if not row[c]:
+                c += 1
+                continue
+            start = c
+            while c < count and row[c]:
+                c += 1
+            path.rect(x + (start + border) * box, y + size - (r + border + 1) * box,
+                      (c - start) * box, box)
+    canvas.saveState()
+    canvas.setFillColorRGB(0, 0, 0)
+    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.restoreState()
 
 
 def _height(story: Sequence[Any], width: float, height: float) -> float:
@@ -153,7 +172,8 @@ def letterhead(title: str, casa_name: str, casa_contact: str, logo_png: bytes | 
         ratio = min(box / w, box / h)
         image = Image(logo, w * ratio, h * ratio)
         head: Any = Table([[image, text]], colWidths=[box + 8, width - box - 8])
-        head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+        head.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
+                                  ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                   ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
         story = [head]
     else:

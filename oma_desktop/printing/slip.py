@@ -81,7 +81,8 @@ def write_slips(slips: Sequence[SlipData], path: Path) -> Path:
     if not slips:
         raise ValueError(_("There is no slip to print."))
     register_fonts()
-    canvas = Canvas(str(path), pagesize=page_size(slips[0].paper))
+    # the embedded font from the start: no unembedded Helvetica in the file at all
+    canvas = Canvas(str(path), pagesize=page_size(slips[0].paper), initialFontName=FONT)
     canvas.setTitle(_("Referral slip") + " " + ", ".join(s.code for s in slips[:5]))
     canvas.setAuthor("OMA Desktop")
     for slip in slips:
@@ -174,6 +175,7 @@ def _rows(rows: Sequence[tuple[str, str]], st: dict[str, Any], width: float, sca
     table = Table([[Paragraph(escape(label), st["bold"]), Paragraph(escape(value), st["body"])]
                    for label, value in rows], colWidths=[label_w, width - label_w])
     table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), FONT),  # empty cells too: no stray Helvetica
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
         ("RIGHTPADDING", (0, 0), (-1, -1), 2),
@@ -221,6 +223,7 @@ def _body_story(slip: SlipData, scale: float, width: float) -> list[Any]:
              "sig", alignment=1))]],
         colWidths=[width * 0.52, width * 0.48], rowHeights=[None, None])
     sign.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), FONT),  # empty cells too: no stray Helvetica
         ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
         ("TOPPADDING", (1, 0), (1, 0), 9 * MM * scale),

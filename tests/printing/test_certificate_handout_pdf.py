@@ -1,0 +1,60 @@
+"""The constancia de atención and the route handout: their content reaches the PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from oma_desktop.printing.certificate import CertificateData, write_certificate
+from oma_desktop.printing.handout import HandoutData, write_handout
+from oma_desktop.printing.letterhead import Place
+from tests.printing.conftest import pdf_text, squash
+
+MM = 72 / 25.4
+SIS = Place("Centro de Salud Conde de la Vega Baja", "Jr. Conde de la Vega Baja 650",
+            "Lunes a sábado, 7:30 a 19:30", "(01) 431-1234")
+
+
+def test_certificate_says_who_what_next_and_where(tmp_path: Path) -> None:
+    data = CertificateData(
+        person_name="María José Gutiérrez Peña", issued_on="2 de diciembre de 2026",
+        casa_name="Casa del Vecino Migrante N.° 3", casa_address="Jr. Conde de Superunda 141",
+        casa_phone="(01) 632-1300", casa_hours="Lunes a viernes, 8:30 a 17:00",
+        staff_name="Lucía Fernández Quispe", topics=["Salud: afiliación al SIS"],
+        done="Se emitió la derivación CV3-2026-000123.",
+        next_steps=["Acuda al centro de salud antes del 05/12/2026."], places=[SIS])
+    flat = squash(pdf_text(write_certificate(data, tmp_path / "c.pdf")))
+    for expected in ("CONSTANCIA DE ATENCIÓN", "María José Gutiérrez Peña recibió atención en "
+                     "Casa del Vecino Migrante N.° 3 el 2 de diciembre de 2026",
+                     "LO QUE CONSULTÓ", "Salud: afiliación al SIS", "CV3-2026-000123",
+                     "PRÓXIMOS PASOS", "Acuda al centro de salud antes del 05/12/2026.",
+                     "A DÓNDE IR", "Jr. Conde de la Vega Baja 650", "Lunes a sábado, 7:30 a 19:30",
+                     "Lunes a viernes, 8:30 a 17:00", "Atendió: Lucía Fernández Quispe",
+                     "Municipalidad Metropolitana de Lima"):
+        assert squash(expected) in flat, expected
+
+
+def test_certificate_without_optional_parts_leaves_their_headings_out(tmp_path: Path) -> None:
+    data = CertificateData(person_name="Ana Pérez", issued_on="02/12/2026")
+    text = pdf_text(write_certificate(data, tmp_path / "c.pdf"))
+    assert "Ana Pérez" in text
+    assert "PRÓXIMOS PASOS" not in text
+    assert "A DÓNDE IR" not in text
+
+
+def test_handout_is_a4_with_numbered_steps_documents_and_institutions(tmp_path: Path) -> None:
+    data = HandoutData(title="Afiliarse al SIS", steps=["Vaya al centro de salud.",
+                                                        "Pida la afiliación al SIS."],
+                       documents=["Documento de identidad.", "Recibo de luz o agua."],
+                       places=[SIS], updated_on="01/12/2026")
+    pdf = write_handout(data, tmp_path / "h.pdf")
+    page = PdfReader(str(pdf)).pages[0]
+    assert (round(float(page.mediabox.width) / MM), round(float(page.mediabox.height) / MM)) \
+        == (210, 297)
+    flat = squash(pdf_text(pdf))
+    for expected in ("Ruta de atención: Afiliarse al SIS", "PASO A PASO", "1.Vaya al centro de salud.",
+                     "2.Pida la afiliación al SIS.", "DOCUMENTOS QUE DEBE LLEVAR",
+                     "Recibo de luz o agua.", "Centro de Salud Conde de la Vega Baja",
+                     "(01) 431-1234", "Información revisada el 01/12/2026."):
+        assert squash(expected) in flat, expected
