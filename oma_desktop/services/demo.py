@@ -47,6 +47,7 @@ from oma_desktop.core.vocab import (
 from oma_desktop.i18n import _
 from oma_desktop.paths import resources_dir
 from oma_desktop.services.context import open_context
+from oma_desktop.services.demo_referrals import write_demo_referrals
 from oma_desktop.services.installation import SYSTEM_USER
 from oma_desktop.services.jobs import job_marker
 
@@ -155,6 +156,7 @@ class DemoStats:
     consultations: int = 0
     household_members: int = 0
     staff_users: int = 0
+    referrals: int = 0
 
 
 # --- bundled lists ---------------------------------------------------------------------
@@ -1094,6 +1096,8 @@ def build_demo(
                 units = _plan_units(gen, persons, staff)
                 _write_persons(store, gen, staff, units, counter)
                 _write_consultations(store, gen, staff, total, counter)
+                gen.stats.referrals = write_demo_referrals(
+                    store, rng, gen.today, {t.code: t.name_es for t in ctx.catalogs.topics})
                 store.set_meta("demo_seed", str(seed))
                 store.conn.execute("PRAGMA analysis_limit = 1000")
                 store.conn.execute("ANALYZE")

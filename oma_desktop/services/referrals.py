@@ -342,12 +342,15 @@ def get_referral(session: Session, id_or_code: str) -> ReferralView:
     person = store.get("person", row["person_id"]) or {}
     casa = store.get("casa", row["casa_id"]) or {}
     users = _users(session)
+    # events are dated to the minute: within one minute the lifecycle gives the order
+    rank = {ISSUED: 0, DELIVERED: 1}
     events = [
         ReferralEvent(e["status"], dt.datetime.fromisoformat(e["at"]),
                       users.get(e["user_id"] or "", e["user_id"] or ""), e["feedback"])
-        for e in store.rows(
+        for e in sorted(store.rows(
             "SELECT status, at, user_id, feedback FROM referral_event"
-            " WHERE referral_id = ? AND deleted = 0 ORDER BY at, id", [row["id"]])
+            " WHERE referral_id = ? AND deleted = 0", [row["id"]]),
+            key=lambda e: (e["at"], rank.get(e["status"], 2)))
     ]
     return ReferralView(
         id=row["id"], code=row["code"], casa_id=row["casa_id"],

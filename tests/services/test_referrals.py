@@ -247,3 +247,59 @@ def test_cli_lists_referrals_and_writes_a_slip_then_a_copy(
     assert main(["--data-dir", str(data_dir), "slip", "CV1-2026-000099", "--out",
                  str(first)]) == 1
     assert "CV1-2026-000099" in capsys.readouterr().err
+
+
+def test_demo_has_referrals_in_every_state_with_consistent_events(tmp_path: Path) -> None:
+    from oma_desktop.services.context import open_context
+    from oma_desktop.services.demo import build_demo
+    from oma_desktop.services.referrals import STATUSES
+
+    stats = build_demo(tmp_path / "demo", 400, seed=3, today=NOW.date())
+    ctx = open_context(tmp_path / "demo")
+    try:
+        store = ctx.session.store
+        assert stats.referrals == store.scalar("SELECT count(*) FROM referral") > 6
+        found = {r["status"] for r in store.rows("SELECT DISTINCT status FROM referral")}
+        assert found == {code for code, _label in STATUSES}
+        for r in store.rows("SELECT id, status, person_id FROM referral"):
+            view = get_referral(ctx.session, r["id"])
+            assert view.events[0].status == "emitida"
+            assert view.events[-1].status == r["status"]
+            assert view.consent_refer
+        for casa_year in store.rows("SELECT casa_id, year, count(*) n, max(number) m"
+                                    " FROM referral GROUP BY casa_id, year"):
+            assert casa_year["n"] == casa_year["m"]  # numbered 1..n, none skipped or reused
+    finally:
+        ctx.close()
+
+
+def test_events_in_the_same_minute_keep_the_lifecycle_order(ctx: AppContext) -> None:
+    rid = _refer(ctx.session, _person(ctx))
+    change_status(ctx.session, rid, "entregada", now=NOW)
+    change_status(ctx.session, rid, "no_atendida", now=NOW)
+    assert [e.status for e in get_referral(ctx.session, rid).events] == [
+        "emitida", "entregada", "no_atendida"]
+
+
+def test_print_several_slips_counts_them_and_withholds_without_consent(
+    ctx: AppContext, tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    from oma_desktop.services.referrals import print_slips, slip_data
+
+    agreed = _refer(ctx.session, _person(ctx), shared=["name", "phone"])
+    overridden = _refer(ctx.session, _person(ctx, consent=False, given="Ana Luisa"),
+                        shared=["name", "phone", "document"], consent_override="Emergencia")
+    out = print_slips(ctx.session, [agreed, overridden], tmp_path / "slips.pdf")
+    pages = [p.extract_text() for p in PdfReader(out).pages]
+    assert len(pages) == 2  # one page per slip
+    text = " ".join(pages)
+    assert "987654321" in text  # shared, with consent
+    assert "Ana Luisa" not in text and "A. L. P." in text
+    assert "123456789" not in text
+    assert [get_referral(ctx.session, r).printed_count for r in (agreed, overridden)] == [1, 1]
+    again = slip_data(ctx.session, overridden)
+    assert again.copy and again.paper == "A5"
+    assert again.consent_line.endswith("Emergencia")
+    assert slip_data(ctx.session, agreed, paper="A4").paper == "A4"
