@@ -253,8 +253,13 @@ class ConsultationDialog(QDialog):
             button.setAutoDefault(False)  # Enter in a field must never save by accident
         self.cancel_button.clicked.connect(self.reject)
         self.save_button.clicked.connect(self.save)
+        self.refer_button = QPushButton(_("Refer…"))  # issue #8: a referral from here
+        self.refer_button.setAutoDefault(False)
+        self.refer_button.setVisible(not self.anonymous)
+        self.refer_button.clicked.connect(self.open_referral)
         buttons = QHBoxLayout()
         buttons.addWidget(self.link_button)
+        buttons.addWidget(self.refer_button)
         buttons.addWidget(self.message_label, 1)
         buttons.addStretch(0)
         buttons.addWidget(self.cancel_button)
@@ -404,6 +409,14 @@ class ConsultationDialog(QDialog):
         super().reject()
 
     # --- linking an anonymous consultation ------------------------------------------
+
+    def open_referral(self) -> QDialog | None:
+        """Derivar…: refer this consultation's person (ui/derivaciones)."""
+        from oma_desktop.ui.derivaciones.referral_dialog import open_referral
+
+        if self.person_id is None:
+            return None
+        return open_referral(self, self.ctx, self.person_id, self.consultation_id)
 
     def open_link_dialog(self) -> QDialog | None:
         if not self.anonymous or self.consultation_id is None:

@@ -8,8 +8,10 @@ it). Once saved, the dialog offers to print the slip (Ctrl+P) before closing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -161,6 +163,11 @@ class ReferralDialog(QDialog):
         self.setMinimumWidth(820)
         self.service_combo.setFocus(Qt.FocusReason.OtherFocusReason)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.result_id is None and not event.spontaneous():
+            self.service_combo.setFocus(Qt.FocusReason.OtherFocusReason)  # ready to type
+
     def _with_error(self, key: str, widget: QWidget) -> QWidget:
         box = QWidget()
         lay = QVBoxLayout(box)
@@ -244,3 +251,30 @@ class ReferralDialog(QDialog):
             self.accept()  # saved already: Esc just closes
         else:
             super().reject()
+
+
+def open_referral(owner: QWidget, ctx: AppContext, person_id: str,
+                  consultation_id: str | None = None,
+                  on_saved: Callable[[str], None] | None = None) -> ReferralDialog:
+    """Open the referral dialog window-modal over ``owner`` (the consultation form, the
+    person's page); if the clerk asks to print, the slip preview opens next."""
+    dialog = ReferralDialog(ctx, owner, person_id=person_id, consultation_id=consultation_id)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+
+    def show_slip(referral_id: str) -> None:
+        from oma_desktop.ui.derivaciones.slip_preview import SlipPreviewDialog
+
+        preview = SlipPreviewDialog(ctx, [referral_id], [dialog.result_code], owner)
+        preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        preview.setWindowModality(Qt.WindowModality.WindowModal)
+        preview.open()
+
+    def finished(_result: int) -> None:
+        if dialog.result_id is not None and on_saved is not None:
+            on_saved(dialog.result_id)
+
+    dialog.print_requested.connect(show_slip)
+    dialog.finished.connect(finished)
+    dialog.open()
+    return dialog

@@ -57,8 +57,7 @@ class SlipPreviewDialog(QDialog):
         self.referral_ids = list(referral_ids)
         self.path: Path | None = None
         self.images: list[QImage] = []
-        self.setWindowTitle(ngettext("Slip {codes}", "{n} slips", len(codes)).format(
-            codes=", ".join(codes), n=len(codes)))
+        self.setWindowTitle(_("Referral slips: {codes}").format(codes=", ".join(codes)))
         self.status = QLabel(_("Preparing the slips…"))
         self.pages = QWidget()
         self.pages_layout = QVBoxLayout(self.pages)

@@ -37,6 +37,7 @@ from oma_desktop.ui.widgets.person_search import (
 from oma_desktop.ui.widgets.person_summary import PersonSummary
 
 OK_STYLE = "color: #1b5e20;"
+KEY_REFER = "Ctrl+D"
 
 DialogFactory = Callable[..., QDialog]
 
@@ -135,6 +136,9 @@ class PersonPageBase(QWidget):
         self.new_consultation_button = action_button(_("New consultation"), KEY_NEW_CONSULTATION, True)
         self.new_consultation_button.clicked.connect(self.new_consultation)
 
+        self.refer_button = action_button(_("Refer…"), KEY_REFER)  # issue #8
+        self.refer_button.clicked.connect(self.refer_person)
+
         self.message_label = QLabel()
         self.message_label.setObjectName("pageMessage")
         self.message_label.setWordWrap(True)
@@ -146,6 +150,7 @@ class PersonPageBase(QWidget):
             KEY_FIND: shortcut(self, KEY_FIND, self.focus_search),
             KEY_NEW_CONSULTATION: shortcut(self, KEY_NEW_CONSULTATION, self.new_consultation),
             KEY_NEW_PERSON: shortcut(self, KEY_NEW_PERSON, self.new_person),
+            KEY_REFER: shortcut(self, KEY_REFER, self.refer_person),
         }
         self.setFocusProxy(self.search_edit)
 
@@ -159,6 +164,11 @@ class PersonPageBase(QWidget):
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.panel, 1)
         body.addWidget(right)
+        right_box = right.layout()
+        last = right_box.itemAt(right_box.count() - 1) if right_box is not None else None
+        row = last.layout() if last is not None else None
+        if row is not None:
+            row.addWidget(self.refer_button)  # beside the page's action buttons
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
         layout.addLayout(body, 1)
@@ -212,6 +222,7 @@ class PersonPageBase(QWidget):
 
     def _update_buttons(self) -> None:
         self.new_consultation_button.setEnabled(self.selected_person_id() is not None)
+        self.refer_button.setEnabled(self.selected_person_id() is not None)
 
     def _say(self, message: str, ok: bool = True) -> None:
         self.message_label.setStyleSheet(OK_STYLE if ok else WARN_STYLE)
@@ -263,6 +274,22 @@ class PersonPageBase(QWidget):
                         "register them.").format(key=key_text(KEY_NEW_PERSON)), ok=False)
             return None
         return self._host.open(self._consultation_dialog(person_id=person_id), self._consultation_saved)
+
+    def refer_person(self) -> QDialog | None:
+        """Ctrl+D: refer the selected person to a service (ui/derivaciones)."""
+        from oma_desktop.ui.derivaciones.referral_dialog import open_referral
+
+        person_id = self.selected_person_id()
+        if self._host.dialog is not None or person_id is None:
+            return None
+
+        def saved(_referral_id: str) -> None:
+            self.summary.show_person(person_id)
+
+        dialog = open_referral(self, self.ctx, person_id, on_saved=saved)
+        self._host.dialog = dialog
+        dialog.finished.connect(lambda _r: setattr(self._host, "dialog", None))
+        return dialog
 
     def edit_consultation(self, consultation_id: str) -> QDialog | None:
         """Open a consultation of the timeline for editing."""
