@@ -91,11 +91,11 @@ def test_first_page_is_attention(qtbot: QtBot, window: MainWindow) -> None:
 
 
 def test_pages_not_built_yet_are_under_construction(window: MainWindow) -> None:
-    window.show_page("referrals")
+    window.show_page("map")
     page = _current_page(window)
-    assert page.title_label.text() == "Derivaciones"
+    assert page.title_label.text() == "Mapa"
     assert page.status_label.text() == "En construcción"
-    assert "instituciones" in page.description_label.text()
+    assert "distritos" in page.description_label.text()
 
 
 def test_pages_are_built_lazily(window: MainWindow) -> None:
@@ -141,7 +141,7 @@ def test_lazy_imports_on_first_call(ctx: AppContext) -> None:
 def test_ctrl_3_switches_to_referrals(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert window.current_key() == "referrals"
-    assert _current_page(window).title_label.text() == "Derivaciones"
+    assert type(window.stack.currentWidget()).__name__ == "ReferralsPage"
     assert window.navigation.currentItem().text() == "Derivaciones"
 
 
@@ -236,7 +236,7 @@ def test_english_titles(qtbot: QtBot, ctx: AppContext) -> None:
     i18n.setup("en")
     window = _open(qtbot, ctx)
     assert _nav_texts(window) == ENGLISH_TITLES
-    window.show_page("referrals")
+    window.show_page("map")
     assert _current_page(window).status_label.text() == "Under construction"
     assert window.sync_label.text() == "Last synchronisation: never"
     assert window.user_label.text() == "User: Recepción"
