@@ -645,6 +645,71 @@ def import_rows_per_s(bench: Bench) -> float:
     return len(rows) / seconds
 
 
+SLIP_RUNS = 30
+SLIP_CODE = "CV3-2026-000123"
+
+
+def _median_ms(write: Callable[[Path], object]) -> float:
+    """Median milliseconds of ``write(path)`` over SLIP_RUNS, after one warm-up write
+    (imports and font loading happen once per process, not per slip)."""
+    times: list[float] = []
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        target = Path(tmp) / "slip.pdf"
+        write(target)
+        for _ in range(SLIP_RUNS):
+            start = time.perf_counter()
+            write(target)
+            times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def _bare_slip_ms(bench: Bench) -> float:
+    """Bare reportlab: an A5 canvas page with the same QR code and a few strings."""
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib.pagesizes import A5
+    from reportlab.pdfgen.canvas import Canvas
+
+    def write(path: Path) -> None:
+        canvas = Canvas(str(path), pagesize=A5)
+        canvas.setFont("Helvetica", 10)
+        for i, text in enumerate((SLIP_CODE, "Centro de Salud Conde de la Vega Baja",
+                                  "Jr. Conde de la Vega Baja 650", "Urgente (72 h)")):
+            canvas.drawString(30, 560 - 14 * i, text)
+        widget = QrCodeWidget(SLIP_CODE, barLevel="M")
+        drawing = Drawing(85, 85)
+        drawing.add(widget)
+        renderPDF.draw(drawing, canvas, 300, 480)
+        canvas.showPage()
+        canvas.save()
+
+    return _median_ms(write)
+
+
+@figure("slip_ms", "ms", floor=_bare_slip_ms)
+def slip_ms(bench: Bench) -> float:
+    """One referral slip PDF (header, QR twice, wrapped person and destination, stub) written
+    with write_slips from sample data."""
+    from oma_desktop import i18n
+    from oma_desktop.printing.slip import SlipData, write_slips
+
+    i18n.setup("es")
+    slip = SlipData(
+        code=SLIP_CODE, casa_name="Casa del Vecino Migrante N.° 3 — Cercado de Lima",
+        casa_address="Jr. Conde de Superunda 141, Cercado de Lima", casa_phone="(01) 632-1300",
+        issued_on="02/12/2026", staff_name="Lucía Fernández Quispe",
+        priority_label="Urgente (72 h)", due_on="05/12/2026",
+        person_lines=[("Nombre", "María José Gutiérrez Peña"), ("Teléfono", "987 654 321")],
+        service_name="Centro de Salud Conde de la Vega Baja",
+        service_address="Jr. Conde de la Vega Baja 650, Cercado de Lima",
+        service_hours="Lunes a sábado, 7:30 a 19:30", service_phone="(01) 431-1234",
+        requirements="Documento de identidad, esta boleta, recibo de luz o agua.",
+        reason="Gestante sin controles prenatales; afiliación al SIS.",
+        consent_line="La persona autorizó compartir estos datos con la institución de destino.")
+    return _median_ms(lambda path: write_slips([slip], path))
+
+
 # --- running ------------------------------------------------------------------------------
 
 
