@@ -226,10 +226,15 @@ def bullets(items: Sequence[str], st: dict[str, Any], *, numbered: bool = False)
 
 
 def simple_doc(path: Path, paper: str, title: str) -> Any:
-    """A one-column DocTemplate with the margins of the printed documents."""
-    from reportlab.platypus import SimpleDocTemplate
+    """A one-column DocTemplate with the margins of the printed documents; its frame has
+    no inner padding, so ``doc.width`` is the width a flowable really gets."""
+    from reportlab.platypus import Frame, PageTemplate, SimpleDocTemplate
 
     margin = 12 * 72 / 25.4
-    return SimpleDocTemplate(str(path), pagesize=page_size(paper), leftMargin=margin,
-                             rightMargin=margin, topMargin=margin, bottomMargin=margin,
-                             title=title, author="OMA Desktop")
+    doc = SimpleDocTemplate(str(path), pagesize=page_size(paper), leftMargin=margin,
+                            rightMargin=margin, topMargin=margin, bottomMargin=margin,
+                            title=title, author="OMA Desktop", initialFontName=FONT)
+    doc.addPageTemplates([PageTemplate("page", [Frame(
+        doc.leftMargin, doc.bottomMargin, doc.width, doc.height, leftPadding=0,
+        rightPadding=0, topPadding=0, bottomPadding=0)])])
+    return doc

@@ -692,21 +692,11 @@ def slip_ms(bench: Bench) -> float:
     """One referral slip PDF (header, QR twice, wrapped person and destination, stub) written
     with write_slips from sample data."""
     from oma_desktop import i18n
-    from oma_desktop.printing.slip import SlipData, write_slips
+    from oma_desktop.printing.slip import write_slips
+    from tests.printing.samples import sample_slip
 
     i18n.setup("es")
-    slip = SlipData(
-        code=SLIP_CODE, casa_name="Casa del Vecino Migrante N.° 3 — Cercado de Lima",
-        casa_address="Jr. Conde de Superunda 141, Cercado de Lima", casa_phone="(01) 632-1300",
-        issued_on="02/12/2026", staff_name="Lucía Fernández Quispe",
-        priority_label="Urgente (72 h)", due_on="05/12/2026",
-        person_lines=[("Nombre", "María José Gutiérrez Peña"), ("Teléfono", "987 654 321")],
-        service_name="Centro de Salud Conde de la Vega Baja",
-        service_address="Jr. Conde de la Vega Baja 650, Cercado de Lima",
-        service_hours="Lunes a sábado, 7:30 a 19:30", service_phone="(01) 431-1234",
-        requirements="Documento de identidad, esta boleta, recibo de luz o agua.",
-        reason="Gestante sin controles prenatales; afiliación al SIS.",
-        consent_line="La persona autorizó compartir estos datos con la institución de destino.")
+    slip = sample_slip(SLIP_CODE)
     return _median_ms(lambda path: write_slips([slip], path))
 
 
