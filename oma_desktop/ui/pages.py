@@ -100,5 +100,6 @@ PAGES: tuple[PageSpec, ...] = (
           N_("Exchange data between this casa and headquarters with an encrypted USB "
              "memory stick.")),
     _spec("admin", N_("Administration"), Icon.SP_ComputerIcon, 8,
-          N_("Manage users, the casa's details, catalogs and backups.")),
+          N_("Manage users, the casa's details, catalogs and backups."),
+          factory=lazy("oma_desktop.ui.administracion.page:AdministrationPage")),
 )

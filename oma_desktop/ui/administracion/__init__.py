@@ -1,0 +1,1 @@
+"""The Administración page: the casa's details and slip settings (issue #8, point 9)."""
