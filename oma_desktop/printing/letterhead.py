@@ -9,6 +9,7 @@ shrunk (never cut, never drawn past the box). Fonts are the embedded ones of
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -82,6 +83,17 @@ def logo_reader(png: bytes | None) -> Any | None:
     return reader
 
 
+@functools.lru_cache(maxsize=64)
+def _qr_modules(text: str) -> tuple[tuple[bool, ...], ...]:
+    """The QR matrix of ``text`` (error correction M), computed once per code: the slip and
+    its stub print the same code, and computing the matrix is most of a QR's cost."""
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+
+    qr = QrCodeWidget(text, barLevel="M").qr
+    qr.make()
+    return tuple(tuple(bool(cell) for cell in row) for row in qr.modules)
+
+
 def draw_qr(canvas: Any, text: str, x: float, y: float, size: float) -> None:
     """Draw ``text`` as a QR code, ``size`` points wide (quiet zone included), lower-left
     corner at (x, y).
@@ -89,15 +101,12 @@ def draw_qr(canvas: Any, text: str, x: float, y: float, size: float) -> None:
     The matrix comes from reportlab's QR widget; the dark runs are filled as one path on the
     canvas (the widget's own renderer would also declare an unembedded Helvetica).
     """
-    from reportlab.graphics.barcode.qr import QrCodeWidget
-
-    qr = QrCodeWidget(text, barLevel="M").qr
-    qr.make()
-    count = qr.getModuleCount()
+    modules = _qr_modules(text)
+    count = len(modules)
     border = 4
     box = size / (count + 2 * border)
     path = canvas.beginPath()
-    for r, row in enumerate(qr.modules):
+    for r, row in enumerate(modules):
         c = 0
         while c < count:
             if not row[c]:
