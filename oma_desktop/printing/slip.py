@@ -161,11 +161,19 @@ def _draw_header(canvas: Any, slip: SlipData, top: float, width: float) -> None:
 
     fit_in_frame(canvas, header, x, top - HEADER_H, text_w, HEADER_H)
     draw_qr(canvas, slip.code, width - MARGIN - qr_size, top - qr_size, qr_size)
-    canvas.setFont(FONT_BOLD, 8)
-    canvas.drawCentredString(width - MARGIN - qr_size / 2, top - qr_size - 3 * MM, slip.code)
+    _draw_code_under_qr(canvas, slip.code, width, top - qr_size - 3 * MM, qr_size, 8)
     canvas.setStrokeColor(colors.HexColor(INK))
     canvas.setLineWidth(1.2)
     canvas.line(MARGIN, top - HEADER_H - 1 * MM, width - MARGIN, top - HEADER_H - 1 * MM)
+
+
+def _draw_code_under_qr(canvas: Any, code: str, width: float, y: float, qr_size: float,
+                        size: float) -> None:
+    """The code centred under its QR, moved left if it is wider than the QR (never past the
+    right margin)."""
+    canvas.setFont(FONT_BOLD, size)
+    half = canvas.stringWidth(code, FONT_BOLD, size) / 2
+    canvas.drawCentredString(min(width - MARGIN - qr_size / 2, width - MARGIN - half), y, code)
 
 
 def _rows(rows: Sequence[tuple[str, str]], st: dict[str, Any], width: float, scale: float) -> Any:
@@ -283,10 +291,7 @@ def _draw_stub(canvas: Any, slip: SlipData, top: float, width: float) -> None:
     head_h = 13 * MM
     fit_in_frame(canvas, head, MARGIN, top - head_h, left_w, head_h)
     draw_qr(canvas, slip.code, width - MARGIN - qr_size, top - qr_size, qr_size)
-    canvas.setFont(FONT_BOLD, 7.5)
-    code_w = canvas.stringWidth(slip.code, FONT_BOLD, 7.5)
-    canvas.drawCentredString(min(width - MARGIN - qr_size / 2, width - MARGIN - code_w / 2),
-                             top - qr_size - 3 * MM, slip.code)
+    _draw_code_under_qr(canvas, slip.code, width, top - qr_size - 3 * MM, qr_size, 7.5)
 
     canvas.saveState()
     canvas.setLineWidth(0.5)

@@ -58,3 +58,25 @@ def test_handout_is_a4_with_numbered_steps_documents_and_institutions(tmp_path: 
                      "Recibo de luz o agua.", "Centro de Salud Conde de la Vega Baja",
                      "(01) 431-1234", "Información revisada el 01/12/2026."):
         assert squash(expected) in flat, expected
+
+
+def test_long_certificate_stays_inside_the_margins(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from tests.printing.conftest import render_png
+
+    long_name = "Wilmer Alejandro de la Santísima Trinidad Rodríguez Hernández " * 2
+    data = CertificateData(person_name=long_name, issued_on="02/12/2026",
+                           casa_name="Casa " * 30, casa_address="Avenida muy larga 123, " * 12,
+                           topics=["Tema larguísimo " * 20], done="Se hizo mucho. " * 40,
+                           places=[Place("Institución " * 12, "Dirección larga 45, " * 15)])
+    pdf = write_certificate(data, tmp_path / "c.pdf")
+    assert squash(long_name) in squash(pdf_text(pdf))
+    dpi = 72
+    band = round(9 * dpi / 25.4)  # the margin is 12 mm
+    for png in render_png(pdf, dpi, tmp_path):
+        image = Image.open(png).convert("L")
+        width, height = image.size
+        for box in ((0, 0, width, band), (0, height - band, width, height),
+                    (0, 0, band, height), (width - band, 0, width, height)):
+            assert sum(image.crop(box).histogram()[:200]) == 0, f"ink in the margin {box}"
