@@ -227,11 +227,14 @@ def bullets(items: Sequence[str], st: dict[str, Any], *, numbered: bool = False)
     """A bulleted (or numbered) list of wrapped paragraphs."""
     from reportlab.platypus import ListFlowable, ListItem, Paragraph
 
+    size = st["body"].fontSize
+    indent = 1.9 * size  # room for "10." at any scale
+    item_style = st["body"].clone("item", spaceBefore=0.25 * size)
     return ListFlowable(
-        [ListItem(Paragraph(escape(item), st["body"]), leftIndent=14) for item in items],
+        [ListItem(Paragraph(escape(item), item_style), leftIndent=indent) for item in items],
         bulletType="1" if numbered else "bullet", start=None if numbered else "•",
-        bulletFontName=FONT_BOLD if numbered else FONT, bulletFontSize=st["body"].fontSize,
-        leftIndent=14, bulletFormat="%s." if numbered else None)
+        bulletFontName=FONT_BOLD if numbered else FONT, bulletFontSize=size,
+        leftIndent=indent, bulletFormat="%s." if numbered else None)
 
 
 def simple_doc(path: Path, paper: str, title: str) -> Any:
