@@ -131,7 +131,9 @@ LONG_ADDRESS = ("Avenida Nicolás de Piérola 1234, interior 5, piso 3, oficina 
     {"person_lines": [("Nombre", LONG_NAME), ("Dirección", LONG_ADDRESS[:300])],
      "service_address": LONG_ADDRESS[:300], "reason": "Motivo muy largo. " * 60,
      "requirements": "Documento, recibo y constancia. " * 20,
-     "service_name": "Servicio con un nombre larguísimo " * 5},
+     "service_name": "Servicio con un nombre larguísimo " * 5,
+     "casa_name": "Casa del Vecino Migrante con un nombre muy largo " * 3,
+     "casa_address": LONG_ADDRESS[:300], "staff_name": LONG_NAME},
 ], ids=["long-name-and-address", "everything-long"])
 def test_long_text_wraps_and_never_leaves_its_box(tmp_path: Path, changes: dict[str, object]) -> None:
     assert len(LONG_NAME) == 120
