@@ -85,7 +85,7 @@ class SlipPreviewDialog(QDialog):
         QShortcut(QKeySequence("Ctrl+P"), self).activated.connect(self.print_slips)
         QShortcut(QKeySequence("Ctrl+S"), self).activated.connect(lambda: self.save_as())
         self._enable(False)
-        self.resize(760, 720)
+        self.resize(900, 720)
         self._write(slips_path(ctx, codes))
 
     def _enable(self, on: bool) -> None:

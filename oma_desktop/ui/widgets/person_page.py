@@ -164,11 +164,7 @@ class PersonPageBase(QWidget):
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.panel, 1)
         body.addWidget(right)
-        right_box = right.layout()
-        last = right_box.itemAt(right_box.count() - 1) if right_box is not None else None
-        row = last.layout() if last is not None else None
-        if row is not None:
-            row.addWidget(self.refer_button)  # beside the page's action buttons
+        self._top_button(self.refer_button)  # after the page's own buttons
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
         layout.addLayout(body, 1)
