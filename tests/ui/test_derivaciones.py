@@ -303,3 +303,27 @@ def test_refer_button_of_the_consultation_form(qtbot: QtBot, ctx: AppContext) ->
     anonymous = ConsultationDialog(ctx, None, anonymous=True)
     qtbot.addWidget(anonymous)
     assert anonymous.refer_button.isHidden()
+
+
+def test_print_several_selected_at_once(qtbot: QtBot, ctx: AppContext) -> None:
+    pid = _person(ctx)
+    ids = {_refer(ctx, pid), _refer(ctx, pid), _refer(ctx, pid)}
+    page = ReferralsPage(ctx)
+    qtbot.addWidget(page)
+    page.show()
+    wait_active(qtbot, page)
+    tab = page.referrals_tab
+    assert not tab.print_selected_button.isEnabled()
+    tab.table.setFocus()
+    tab.table.selectAll()
+    assert tab.print_selected_button.isEnabled()
+    qtbot.keyClick(tab.table, Qt.Key.Key_P,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    preview = page.active_dialog
+    assert isinstance(preview, SlipPreviewDialog)
+    assert set(preview.referral_ids) == ids
+    qtbot.waitUntil(lambda: len(preview.images) >= 3, timeout=20000)
+    preview.accept()
+    qtbot.waitUntil(lambda: page.active_dialog is None)
+    assert {r.id for r in list_referrals(ctx.session)} == ids
+    assert all(get_referral(ctx.session, i).printed_count == 1 for i in ids)
