@@ -161,7 +161,7 @@ def test_referral_without_consent_needs_the_override(qtbot: QtBot, ctx: AppConte
 def test_page_filters_by_state_and_overdue(qtbot: QtBot, ctx: AppContext) -> None:
     pid = _person(ctx)
     late = _refer(ctx, pid, LONG_AGO)
-    _refer(ctx, pid)
+    fresh = _refer(ctx, pid)
     done = _refer(ctx, pid, LONG_AGO)
     change_status(ctx.session, done, "atendida", "Afiliada")
     watch_session(ctx.session)  # what the main window does: writes reach the page
@@ -170,6 +170,9 @@ def test_page_filters_by_state_and_overdue(qtbot: QtBot, ctx: AppContext) -> Non
     page.resize(1366, 768)
     page.show()
     tab = page.referrals_tab
+    assert tab.status_filter.currentText() == "En espera de resultado (emitidas o entregadas)"
+    assert {r.id for r in tab.model.rows()} == {late, fresh}
+    tab.status_filter.set_value("")  # «Todos los estados»
     assert tab.model.rowCount() == 3
     assert tab.count_label.text() == "3 derivaciones"
 
@@ -178,7 +181,7 @@ def test_page_filters_by_state_and_overdue(qtbot: QtBot, ctx: AppContext) -> Non
     assert tab.status_filter.value() == "atendida"
     assert [r.id for r in tab.model.rows()] == [done]
 
-    tab.status_filter.set_value("")
+    tab.status_filter.set_value("_open")
     qtbot.mouseClick(tab.overdue_check, Qt.MouseButton.LeftButton)
     assert [r.id for r in tab.model.rows()] == [late]
     assert "vencida" in tab.model.index(0, 5).data()

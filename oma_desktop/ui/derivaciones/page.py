@@ -38,6 +38,8 @@ from oma_desktop.ui.widgets.person_page import DialogHost, action_button, shortc
 
 REFERRAL_ENTITIES = frozenset({"referral", "referral_event", "person", "service"})
 SERVICE_ENTITIES = frozenset({"service"})
+OPEN_FILTER = "_open"  # the state filter's "waiting for an outcome" choice
+LIST_LIMIT = 5000  # rows a list shows at once (soonest due first)
 KEY_STATE = "F4"
 KEY_OUTCOME = "F6"
 KEY_REPRINT = "Ctrl+P"
@@ -62,8 +64,10 @@ class ReferralsTab(QWidget):
         self.host = host
         self.preview: QDialog | None = None
         self.status_filter = CodeCombo(
-            [(code, status_label(code)) for code, _label in referrals.STATUSES],
+            [(OPEN_FILTER, _("Waiting for an outcome (issued or delivered)")),
+             *((code, status_label(code)) for code, _label in referrals.STATUSES)],
             empty_label=_("All states"))
+        self.status_filter.set_value(OPEN_FILTER)  # what the desk follows up
         self.status_filter.setAccessibleName(_("State"))
         self.overdue_check = QCheckBox(_("&Overdue only"))
         self.count_label = QLabel()
@@ -119,18 +123,29 @@ class ReferralsTab(QWidget):
 
     def refresh(self) -> None:
         selected = {row.id for row in self.selected_rows()}
-        rows = referrals.list_referrals(
-            self.ctx.session, status=self.status_filter.value() or None,
-            overdue_only=self.overdue_check.isChecked())
+        rows = self._rows(self.status_filter.value(), self.overdue_check.isChecked())
         self.model.set_rows(rows)
-        self.count_label.setText(ngettext("{n} referral", "{n} referrals", len(rows)).format(
-            n=len(rows)))
+        if len(rows) >= LIST_LIMIT:
+            self.count_label.setText(_("The first {n} referrals by due date: filter by state "
+                                       "to see the rest").format(n=len(rows)))
+        else:
+            self.count_label.setText(ngettext("{n} referral", "{n} referrals", len(rows)).format(
+                n=len(rows)))
         selection = self.table.selectionModel()
         for number, row in enumerate(rows):
             if row.id in selected:
                 selection.select(self.model.index(number, 0),
                                  selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
         self._update_buttons()
+
+    def _rows(self, status: str, overdue: bool) -> list[Any]:
+        session = self.ctx.session
+        if status != OPEN_FILTER:
+            return referrals.list_referrals(session, status=status or None,
+                                            overdue_only=overdue, limit=LIST_LIMIT)
+        rows = [row for code in referrals.OPEN_STATUSES for row in referrals.list_referrals(
+            session, status=code, overdue_only=overdue, limit=LIST_LIMIT)]
+        return sorted(rows, key=lambda r: (r.due_date, r.code))[:LIST_LIMIT]
 
     def selected_rows(self) -> list[Any]:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
