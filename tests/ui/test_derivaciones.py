@@ -330,3 +330,31 @@ def test_print_several_selected_at_once(qtbot: QtBot, ctx: AppContext) -> None:
     qtbot.waitUntil(lambda: page.active_dialog is None)
     assert {r.id for r in list_referrals(ctx.session)} == ids
     assert all(get_referral(ctx.session, i).printed_count == 1 for i in ids)
+
+
+def test_directory_edit_dialog(qtbot: QtBot, ctx: AppContext) -> None:
+    watch_session(ctx.session)
+    page = ReferralsPage(ctx)
+    qtbot.addWidget(page)
+    page.show()
+    wait_active(qtbot, page)
+    page.tabs.setCurrentIndex(1)
+    tab = page.directory_tab
+    keys(qtbot, tab.search_edit, "demuna")
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1)
+    qtbot.keyClick(tab.table, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    dialog = page.active_dialog
+    assert dialog is not None and dialog.service_id == service_id("DEMUNA")
+    wait_active(qtbot, dialog)
+    dialog.edits["phone"].clear()
+    keys(qtbot, dialog.edits["phone"], "(01) 315-0100")
+    dialog.edits["name"].clear()
+    qtbot.keyClick(dialog, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.result_id is None
+    assert "nombre" in dialog.errors.message("name")
+    keys(qtbot, dialog.edits["name"], "DEMUNA de Lima")
+    qtbot.keyClick(dialog, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: page.active_dialog is None)
+    saved = directory.get_service(ctx.session, service_id("DEMUNA"))
+    assert (saved.name, saved.phone) == ("DEMUNA de Lima", "(01) 315-0100")
+    qtbot.waitUntil(lambda: "(01) 315-0100" in tab.details.text())  # the list refreshed
