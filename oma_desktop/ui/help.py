@@ -33,11 +33,11 @@ PAGE_SECTIONS = {
     "people": "personas",
     "follow_up": "seguimiento",
     "duplicates": "posibles-duplicados",
-    "referrals": "secciones-en-construcción",
+    "referrals": "derivaciones",
     "map": "secciones-en-construcción",
     "reports": "secciones-en-construcción",
     "sync": "secciones-en-construcción",
-    "admin": "secciones-en-construcción",
+    "admin": "administración",
 }
 # dialog class name -> section (by name: the help needs no import of every screen)
 DIALOG_SECTIONS = {
@@ -49,6 +49,11 @@ DIALOG_SECTIONS = {
     "AddMemberDialog": "hogar",
     "PersonPickerDialog": "atención-anónima",  # linking an anonymous attention to a person
     "CallDialog": "seguimiento",
+    "ReferralDialog": "derivar-a-una-persona",
+    "SlipPreviewDialog": "la-boleta-y-la-contrarreferencia",
+    "StatusDialog": "derivaciones",
+    "OutcomeDialog": "registrar-contrarreferencia",
+    "ServiceDialog": "directorio-de-servicios",
     "DuplicateReviewDialog": "posibles-duplicados",
     "ErrorDialog": "si-algo-sale-mal",
     "AboutDialog": "la-ventana",
