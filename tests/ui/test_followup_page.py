@@ -435,3 +435,25 @@ def test_main_window_opens_the_person(qtbot: QtBot, ctx: AppContext, people: dic
     qtbot.keyClick(followup.table, Qt.Key.Key_Return)
     assert window.current_key() == "people"
     window.close()
+
+
+def test_a_referral_waiting_for_an_answer_is_in_the_call_list(
+        qtbot: QtBot, ctx: AppContext, people: dict[str, str]) -> None:
+    from oma_desktop.core.seed import service_id
+    from oma_desktop.services.persons import load_person, update_person
+    from oma_desktop.services.referrals import ReferralInput, create_referral
+
+    data = load_person(ctx.session, people["bea"])
+    data.consent_refer = True
+    update_person(ctx.session, people["bea"], data, TODAY)
+    create_referral(ctx.session, ReferralInput(people["bea"], service_id("SIS"),
+                                               reason="Afiliación al SIS", priority="urgente"),
+                    now=dt.datetime(2026, 11, 20, 10, 0))  # due three days later: overdue
+    widget = FollowUpPage(ctx, today=lambda: TODAY)
+    qtbot.addWidget(widget)
+    widget.resize(1180, 640)
+    widget.show()
+    qtbot.waitExposed(widget)
+    kinds = [widget.model.item(row).kind for row in range(widget.model.rowCount())]
+    assert "referral" in kinds
+    assert "derivaciones en espera de respuesta: 1" in widget.count_label.text()

@@ -46,6 +46,7 @@ from oma_desktop.services.followup import (
     DUE_TODAY,
     DUE_WEEK,
     FOLLOW_UP_AHEAD_DAYS,
+    KIND_REFERRAL,
     RECENTLY_EXPIRED_DAYS,
     CallFilter,
     QueueItem,
@@ -97,7 +98,7 @@ CALL_LIST_ENTITIES = FOLLOW_UP_ENTITIES | {"follow_up_call", "app_user", "casa"}
 def call_filter(filter_key: str, casa_id: str = "", staff_user_id: str = "",
                 due: str = DUE_ALL) -> CallFilter:
     """The service filter for the page's choices."""
-    kinds = {KIND_FOLLOW_UP, KIND_DOCUMENT}
+    kinds = {KIND_FOLLOW_UP, KIND_DOCUMENT, KIND_REFERRAL}  # referrals waiting for an answer
     if filter_key == FILTER_FOLLOW_UPS:
         kinds = {KIND_FOLLOW_UP}
     elif filter_key in (FILTER_DOCUMENTS_30, FILTER_DOCUMENTS_60):
@@ -416,6 +417,9 @@ class FollowUpPage(QWidget):
             if late:
                 text += " " + ngettext("({n} overdue)", "({n} overdue)", late).format(n=late)
             parts.append(text)
+        referrals = sum(1 for i in items if i.kind == KIND_REFERRAL)
+        if referrals:
+            parts.append(_("referrals waiting for an answer: {n}").format(n=referrals))
         if self._filter != FILTER_FOLLOW_UPS:
             n = len(documents)
             text = ngettext("{n} document about to expire", "{n} documents about to expire",
