@@ -395,3 +395,28 @@ def test_english(qtbot: QtBot, ctx: AppContext, person: str) -> None:
     assert dialog.save_button.text() == "Save (Ctrl+S)"
     assert dialog.channel_combo.currentText() == "In person"
     assert dialog.topics.model.item(0).text() == "Guidance and papers"
+
+
+def test_the_certificate_of_a_saved_consultation_is_printed_for_the_person(
+        qtbot: QtBot, ctx: AppContext, person: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pypdf import PdfReader
+
+    from oma_desktop.ui.widgets import sheet_export
+
+    opened: list[object] = []
+    monkeypatch.setattr(sheet_export, "open_file", opened.append)
+    cid = record_consultation(ctx.session, ConsultationInput(
+        person_id=person, topics=["EMPLEO_CAPACITACION"], summary="Busca trabajo",
+        actions="Se inscribió en Lima Emplea"))
+    new = _open(qtbot, ConsultationDialog(ctx, None, person_id=person))
+    assert not new.certificate_button.isVisible()  # nothing to certify before saving
+    new.close()
+    dialog = _open(qtbot, ConsultationDialog(ctx, None, consultation_id=cid))
+    assert dialog.certificate_button.isVisible()
+    qtbot.mouseClick(dialog.certificate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.certificate_path is not None, timeout=10_000)
+    assert opened == [dialog.certificate_path]
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(dialog.certificate_path).pages
+                             ).split())
+    assert "Génesis Rojas" in text and "Se inscribió en Lima Emplea" in text
+    assert "Constancia" in dialog.message_label.text()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from pathlib import Path
 from typing import Any, cast
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -257,9 +258,18 @@ class ConsultationDialog(QDialog):
         self.refer_button.setAutoDefault(False)
         self.refer_button.setVisible(not self.anonymous)
         self.refer_button.clicked.connect(self.open_referral)
+        # issue #8: the constancia the person takes away (a saved consultation only)
+        self.certificate_path: Path | None = None
+        self.certificate_button = QPushButton(_("Certificate…"))
+        self.certificate_button.setAutoDefault(False)
+        self.certificate_button.setToolTip(
+            _("Print the «constancia de atención» the person takes away"))
+        self.certificate_button.setVisible(self.consultation_id is not None)
+        self.certificate_button.clicked.connect(self.print_certificate)
         buttons = QHBoxLayout()
         buttons.addWidget(self.link_button)
         buttons.addWidget(self.refer_button)
+        buttons.addWidget(self.certificate_button)
         buttons.addWidget(self.message_label, 1)
         buttons.addStretch(0)
         buttons.addWidget(self.cancel_button)
@@ -417,6 +427,26 @@ class ConsultationDialog(QDialog):
         if self.person_id is None:
             return None
         return open_referral(self, self.ctx, self.person_id, self.consultation_id)
+
+    def print_certificate(self) -> None:
+        """Write the constancia into the exports folder off the GUI thread, then open it."""
+        from oma_desktop.services.certificates import write_consultation_certificate
+        from oma_desktop.ui.tasks import run_job
+        from oma_desktop.ui.widgets import sheet_export
+
+        consultation_id = self.consultation_id
+        if consultation_id is None:
+            return
+        path = self.ctx.paths.exports / f"constancia-{consultation_id[:13]}.pdf"
+
+        def done(written: Path) -> None:
+            self.certificate_path = written
+            self.message_label.setText(_("Certificate saved in {path}.").format(path=written))
+            sheet_export.open_file(written)
+
+        run_job(self, self.ctx,
+                lambda session, _progress: write_consultation_certificate(
+                    session, consultation_id, path), done)
 
     def open_link_dialog(self) -> QDialog | None:
         if not self.anonymous or self.consultation_id is None:
