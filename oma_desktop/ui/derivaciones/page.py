@@ -32,6 +32,7 @@ from oma_desktop.services.context import AppContext
 from oma_desktop.ui.changes import subscribe
 from oma_desktop.ui.derivaciones.labels import status_label
 from oma_desktop.ui.derivaciones.models import ReferralsModel, ServicesModel
+from oma_desktop.ui.derivaciones.routes_tab import RoutesTab
 from oma_desktop.ui.widgets.field_widgets import catalog_choices
 from oma_desktop.ui.widgets.forms import CodeCombo
 from oma_desktop.ui.widgets.person_page import DialogHost, action_button, shortcut
@@ -325,6 +326,8 @@ class ReferralsPage(QWidget):
         self.directory_tab = DirectoryTab(ctx, self.host)
         self.tabs.addTab(self.referrals_tab, _("Referrals"))
         self.tabs.addTab(self.directory_tab, _("Service directory"))
+        self.routes_tab = RoutesTab(ctx)
+        self.tabs.addTab(self.routes_tab, _("Care routes"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
         layout.addWidget(self.tabs)
