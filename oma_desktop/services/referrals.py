@@ -498,17 +498,29 @@ def slip_data(session: Session, referral_id: str, paper: str | None = None) -> S
     )
 
 
-def print_slips(session: Session, referral_ids: list[str], path: Path) -> Path:
-    """Write the slips of ``referral_ids`` into one PDF, then count the printing (logged)."""
+def write_slip_pdf(session: Session, referral_ids: list[str], path: Path) -> Path:
+    """Write the slips of ``referral_ids`` into one PDF (a preview: nothing is counted)."""
     from oma_desktop.printing.slip import write_slips
 
     if not referral_ids:
         raise ValidationError({"referrals": _("Choose at least one referral to print.")})
     slips = [slip_data(session, rid) for rid in referral_ids]
     out = write_slips(slips, Path(path))
+    return Path(out) if out is not None else Path(path)
+
+
+def count_printed(session: Session, referral_ids: list[str]) -> None:
+    """Count one printing of each slip (logged): the next one says COPIA."""
     with session.transaction() as tx:
         for rid in referral_ids:
             row = session.store.get("referral", rid)
-            assert row is not None
+            if row is None:
+                raise KeyError(rid)
             tx.update("referral", rid, {"printed_count": int(row["printed_count"]) + 1})
-    return Path(out) if out is not None else Path(path)
+
+
+def print_slips(session: Session, referral_ids: list[str], path: Path) -> Path:
+    """Write the slips of ``referral_ids`` into one PDF, then count the printing (logged)."""
+    out = write_slip_pdf(session, referral_ids, path)
+    count_printed(session, referral_ids)
+    return out

@@ -235,16 +235,19 @@ def test_slip_preview_save_and_print(qtbot: QtBot, ctx: AppContext, tmp_path: Pa
     dialog.show()
     qtbot.waitUntil(lambda: len(dialog.images) > 0, timeout=20000)
     assert dialog.images[0].width() > 300 and len(dialog.images) >= 2
-    assert [get_referral(ctx.session, i).printed_count for i in ids] == [1, 1]
+    # a preview is not a print: nothing counted yet, so the slips are not copies
+    assert [get_referral(ctx.session, i).printed_count for i in ids] == [0, 0]
     saved = dialog.save_as(tmp_path / "boletas")
     assert saved == tmp_path / "boletas.pdf"
     assert saved.read_bytes().startswith(b"%PDF")
+    assert [get_referral(ctx.session, i).printed_count for i in ids] == [1, 1]
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(tmp_path / "impreso.pdf"))
     dialog.print_to(printer)
     qtbot.waitUntil(lambda: "enviada" in dialog.status.text(), timeout=20000)
     assert (tmp_path / "impreso.pdf").stat().st_size > 1000
+    assert [get_referral(ctx.session, i).printed_count for i in ids] == [1, 1]  # once
 
 
 # --- models ---------------------------------------------------------------------------------------
@@ -329,6 +332,8 @@ def test_print_several_selected_at_once(qtbot: QtBot, ctx: AppContext) -> None:
     preview.accept()
     qtbot.waitUntil(lambda: page.active_dialog is None)
     assert {r.id for r in list_referrals(ctx.session)} == ids
+    assert all(get_referral(ctx.session, i).printed_count == 0 for i in ids)  # a preview
+    preview.save_as(Path(ctx.paths.exports) / "tres.pdf")
     assert all(get_referral(ctx.session, i).printed_count == 1 for i in ids)
 
 

@@ -1,10 +1,11 @@
 """Vista previa de boletas: the slips' PDF shown inside the app, printed through the
 system print dialog or saved as a PDF where the clerk chooses.
 
-The PDF is written by ``referrals.print_slips`` (which counts the printing, so the next
-one says COPIA) on a background job, into the data folder's ``exports/``; its pages are
-rasterised with pypdfium2 on a worker thread. Printing paints the pages, rasterised at
-the printer's resolution (at most 300 dpi), on the QPrinter the user chose.
+The PDF is written by ``referrals.write_slip_pdf`` on a background job; the slips are
+counted as printed (so the next one says COPIA) only once printed or saved from here.
+The PDF goes into the data folder's ``exports/``; its pages are rasterised with pypdfium2
+on a worker thread. Printing paints the pages, rasterised at the printer's resolution (at
+most 300 dpi), on the QPrinter the user chose.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class SlipPreviewDialog(QDialog):
         self.ctx = ctx
         self.referral_ids = list(referral_ids)
         self.path: Path | None = None
+        self.counted = False  # printed or saved at least once from this preview
         self.images: list[QImage] = []
         self.setWindowTitle(_("Referral slips: {codes}").format(codes=", ".join(codes)))
         self.status = QLabel(_("Preparing the slips…"))
@@ -98,7 +100,7 @@ class SlipPreviewDialog(QDialog):
         ids = list(self.referral_ids)
 
         def job(session: Session, _progress: Progress) -> Path:
-            return referrals.print_slips(session, ids, path)
+            return referrals.write_slip_pdf(session, ids, path)  # counted once printed
 
         def failed(exc: BaseException) -> None:
             self.status.setText(_("The slips could not be prepared: {error}").format(error=exc))
@@ -159,12 +161,20 @@ class SlipPreviewDialog(QDialog):
                                       image)
             finally:
                 painter.end()
+            self._count_printed()
             self.status.setText(ngettext("{n} page sent to the printer.",
                                          "{n} pages sent to the printer.", len(images)
                                          ).format(n=len(images)))
             self._enable(True)
 
         run_task(self, lambda _p: render_pages(path, dpi), paint)
+
+    def _count_printed(self) -> None:
+        """A preview is not a print: the slips count (and say COPIA next time) once printed
+        or saved, and only once per preview."""
+        if not self.counted:
+            referrals.count_printed(self.ctx.session, list(self.referral_ids))
+            self.counted = True
 
     def save_as(self, target: Path | None = None) -> Path | None:
         """Ctrl+S: a copy of the slips' PDF where the user chooses."""
@@ -185,5 +195,6 @@ class SlipPreviewDialog(QDialog):
                 "The PDF could not be saved in {path}: {error}. Choose another folder."
             ).format(path=target, error=exc.strerror or exc))
             return None
+        self._count_printed()
         self.status.setText(_("Saved in {path}.").format(path=target))
         return target
