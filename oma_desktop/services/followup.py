@@ -141,6 +141,19 @@ def _upper_bound(today: dt.date, due: str, ahead_days: int) -> dt.date:
     return today + dt.timedelta(days=ahead_days)
 
 
+def _scope(session: Session, flt: CallFilter, alias: str, where: list[str],
+           args: list[Any]) -> None:
+    """Add the filter's casa (this casa unless told otherwise) and staff conditions for the
+    table ``alias`` (a consultation or a referral: both carry casa_id and staff_user_id)."""
+    casa = flt.casa_id or session.casa_id
+    if casa != ALL_CASAS:
+        where.append(f"{alias}.casa_id = ?")
+        args.append(casa)
+    if flt.staff_user_id:
+        where.append(f"{alias}.staff_user_id = ?")
+        args.append(flt.staff_user_id)
+
+
 def follow_ups_due(
     session: Session,
     today: dt.date,
@@ -153,13 +166,7 @@ def follow_ups_due(
     where = ["c.follow_up_date IS NOT NULL", "c.follow_up_done = 0", "c.deleted = 0",
              "(p.id IS NULL OR p.deleted = 0)", "c.follow_up_date <= ?"]
     args: list[Any] = [_upper_bound(today, flt.due, ahead_days).isoformat()]
-    casa = flt.casa_id or session.casa_id
-    if casa != ALL_CASAS:
-        where.append("c.casa_id = ?")
-        args.append(casa)
-    if flt.staff_user_id:
-        where.append("c.staff_user_id = ?")
-        args.append(flt.staff_user_id)
+    _scope(session, flt, "c", where, args)
     rows = session.store.rows(
         "SELECT c.id, c.follow_up_date, c.topics, c.casa_id, c.staff_user_id, c.anon_sex,"
         " c.anon_age, p.id AS person_id, p.given_names, p.paternal_surname,"
@@ -254,13 +261,7 @@ def referrals_due(
     where = ["r.status IN ('emitida', 'entregada')", "r.deleted = 0", "p.deleted = 0",
              "r.due_date <= ?"]
     args: list[Any] = [_upper_bound(today, flt.due, ahead_days).isoformat()]
-    casa = flt.casa_id or session.casa_id
-    if casa != ALL_CASAS:
-        where.append("r.casa_id = ?")
-        args.append(casa)
-    if flt.staff_user_id:
-        where.append("r.staff_user_id = ?")
-        args.append(flt.staff_user_id)
+    _scope(session, flt, "r", where, args)
     rows = session.store.rows(
         "SELECT r.id, r.code, r.due_date, r.casa_id, r.staff_user_id, p.id AS person_id,"
         " p.given_names, p.paternal_surname, p.maternal_surname, p.phone, s.name, s.acronym,"
