@@ -79,9 +79,9 @@ class AdministrationPage(QWidget):
         form = QFormLayout()
         form.addRow(_("Casa"), self.casa_combo)
         for key in _LINES:
-            form.addRow(labels[key], self._with_error(key, self.edits[key]))
-        form.addRow(_("Logo"), self._with_error("logo_png", logo_box))
-        form.addRow(_("Slip &paper"), self._with_error("slip_paper", self.paper_combo))
+            form.addRow(labels[key], self.errors.with_label(key, self.edits[key]))
+        form.addRow(_("Logo"), self.errors.with_label("logo_png", logo_box))
+        form.addRow(_("Slip &paper"), self.errors.with_label("slip_paper", self.paper_combo))
         box = QGroupBox()
         box.setLayout(form)
 
@@ -107,15 +107,6 @@ class AdministrationPage(QWidget):
         layout.addStretch(1)
         self.save_shortcut = shortcut(self, "Ctrl+S", self.save)
         self.load()
-
-    def _with_error(self, key: str, widget: QWidget) -> QWidget:
-        holder = QWidget()
-        lay = QVBoxLayout(holder)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(widget)
-        lay.addWidget(self.errors.make_label(key, widget))
-        return holder
 
     def load(self) -> None:
         code = self.casa_combo.value()

@@ -122,10 +122,10 @@ class ReferralDialog(QDialog):
         self.override_widget.setVisible(not self.consent)
 
         form = QFormLayout()
-        form.addRow(_("&Destination *"), self._with_error("service_id", self.service_combo))
+        form.addRow(_("&Destination *"), self.errors.with_label("service_id", self.service_combo))
         form.addRow("", self.service_details)
-        form.addRow(_("&Reason *"), self._with_error("reason", self.reason_edit))
-        form.addRow(_("&Priority"), self._with_error("priority", self.priority_combo))
+        form.addRow(_("&Reason *"), self.errors.with_label("reason", self.reason_edit))
+        form.addRow(_("&Priority"), self.errors.with_label("priority", self.priority_combo))
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -167,15 +167,6 @@ class ReferralDialog(QDialog):
         super().showEvent(event)
         if self.result_id is None and not event.spontaneous():
             self.service_combo.setFocus(Qt.FocusReason.OtherFocusReason)  # ready to type
-
-    def _with_error(self, key: str, widget: QWidget) -> QWidget:
-        box = QWidget()
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(widget)
-        lay.addWidget(self.errors.make_label(key, widget))
-        return box
 
     def _toggle_override(self, on: bool) -> None:
         self.override_edit.setEnabled(on)

@@ -63,8 +63,8 @@ class ServiceDialog(QDialog):
 
         form = QFormLayout()
         for key in ("name", "acronym", "kind", "sector", "address"):
-            form.addRow(labels[key], self._with_error(key, self.edits[key]))
-        form.addRow(_("District"), self._with_error("district_ubigeo", self.district))
+            form.addRow(labels[key], self.errors.with_label(key, self.edits[key]))
+        form.addRow(_("District"), self.errors.with_label("district_ubigeo", self.district))
         for key in ("phone", "hours", "languages", "source"):
             form.addRow(labels[key], self.edits[key])
         for key in _TEXTS:
@@ -97,15 +97,6 @@ class ServiceDialog(QDialog):
         self.resize(980, 600)
         if service_id:
             self._load(directory.get_service(ctx.session, service_id))
-
-    def _with_error(self, key: str, widget: QWidget) -> QWidget:
-        box = QWidget()
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(widget)
-        lay.addWidget(self.errors.make_label(key, widget))
-        return box
 
     def _load(self, row: directory.ServiceRow) -> None:
         data = directory.service_input(row)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, QStringListModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QCompleter, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QCompleter, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from oma_desktop.core.text import fold
 from oma_desktop.i18n import _, current_language
@@ -189,6 +189,16 @@ class FieldErrors:
         label = QLabel()
         self.bind(key, widget, label)
         return label
+
+    def with_label(self, key: str, widget: QWidget) -> QWidget:
+        """``widget`` with its error line under it, as one widget for a form row."""
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(widget)
+        lay.addWidget(self.make_label(key, widget))
+        return box
 
     def clear(self) -> None:
         for widget, label in self._fields.values():
