@@ -173,6 +173,7 @@ class Store:
         self._changed: set[str] = set()
         self._schema_version = _user_version(conn)
         self._writes_held: StoreError | None = None
+        self._closed = False
 
     # --- reading -----------------------------------------------------------------
 
@@ -356,7 +357,7 @@ class Store:
 
     @property
     def closed(self) -> bool:
-        return getattr(self, "_closed", False)
+        return self._closed
 
     def __enter__(self) -> Store:
         return self
