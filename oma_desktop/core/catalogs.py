@@ -11,7 +11,9 @@ Files and their key columns:
 * ``document_types.csv`` - identity / migratory documents with an optional number regex.
 * ``axes.csv`` - the six axes of the MML capacity plan.
 * ``r4v_sectors.csv`` - R4V sectors, sub-sectors and the CVA cross-cutting theme.
-* ``topics.csv`` - consultation topics; each maps to one axis and one R4V sector.
+* ``topics.csv`` - consultation topics; each maps to one axis and one R4V sector, and says
+  whether it is ``sensitive`` (with its ``sensitive_reason``): the content of a consultation
+  on a sensitive topic is withheld from roles that may not see sensitive data.
 * ``casas.csv`` - default codes and names of the six casas vecinales (editable in the app).
 * ``institutions.csv`` - referral directory.
 """
@@ -184,6 +186,8 @@ class Topic:
     demo_weight: int
     order: int
     source: str
+    sensitive: bool = False  # health, gender-based violence, trafficking... (see the CSV)
+    sensitive_reason: str = ""
 
     def label(self, lang: str = "es") -> str:
         return _pick(lang, self.name_es, self.name_en)
@@ -295,6 +299,11 @@ class Catalogs:
 
     def institution(self, code: str) -> Institution:
         return _lookup(self._institutions, code, "institution")
+
+    @property
+    def sensitive_topics(self) -> frozenset[str]:
+        """Codes of the topics whose consultations only some roles may read."""
+        return frozenset(t.code for t in self.topics if t.sensitive)
 
     def topics_for_axis(self, axis: str) -> tuple[Topic, ...]:
         return tuple(t for t in self.topics if t.axis == axis)
@@ -486,6 +495,8 @@ def _topic(row: _Row) -> Topic:
         demo_weight=row.integer("demo_weight", minimum=0),
         order=row.integer("order"),
         source=row.text("source"),
+        sensitive=row.flag("sensitive"),
+        sensitive_reason=row.text("sensitive_reason"),
     )
 
 
@@ -531,7 +542,8 @@ _DISTRICT_COLUMNS = (
 _DOCUMENT_COLUMNS = ("code", "name_es", "name_en", "number_pattern", "expires", "order")
 _AXIS_COLUMNS = ("code", "name_es", "name_en", "order")
 _SECTOR_COLUMNS = ("code", "name_en", "name_es", "kind", "parent", "order")
-_TOPIC_COLUMNS = ("code", "name_es", "name_en", "axis", "r4v_sector", "demo_weight", "order")
+_TOPIC_COLUMNS = ("code", "name_es", "name_en", "axis", "r4v_sector", "demo_weight", "order",
+                  "sensitive", "sensitive_reason")
 _CASA_COLUMNS = ("code", "name", "address")
 _INSTITUTION_COLUMNS = (
     "code",
