@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
                                "cancelada"),
                       help=_("only referrals in this state"))
     slip = sub.add_parser("slip", help=_("write the printable slip of a referral to a PDF"))
-    slip.add_argument("code", help=_("referral code, e.g. CV1-2026-000123"))
+    slip.add_argument("code", help=_("referral code, e.g. CV1-2026-000123-7KQ"))
     slip.add_argument("--out", type=Path, required=True, help=_("PDF file to write"))
     return parser
 

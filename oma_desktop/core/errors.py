@@ -64,3 +64,13 @@ class CannotOpenDatabaseError(StoreError):
 
 class DiskIOError(StoreError):
     """The disk could not be read or written (a removed USB drive, a failing disk)."""
+
+
+class PermissionDeniedError(OmaError):
+    """The acting user's role may not do this (``services.permissions``); the message
+    names the action and the roles that may do it."""
+
+    def __init__(self, message: str, permission: str = "", role: str = "") -> None:
+        self.permission = permission
+        self.role = role
+        super().__init__(message)

@@ -178,6 +178,8 @@ PERSON_FIELDS: tuple[FieldSpec, ...] = (
               Privacy.PERSONAL, _P, "consent", history_label=N_("Consent to be contacted")),
     FieldSpec("notes", N_("Notes"), Kind.MULTILINE, Privacy.SENSITIVE, _P, "notes",
               max_length=4000, lines=3),
+    # set by a cancellation request or the retention job (issue #9); never typed
+    FieldSpec("anonymised_at", N_("Anonymised on"), Kind.DATETIME, Privacy.PUBLIC),
     FieldSpec("district_ubigeo", N_("District"), Kind.CATALOG, Privacy.PERSONAL, _R, "residence",
               catalog="districts", default="150101",  # Cercado de Lima
               invalid_message=N_("Choose a district from the list.")),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from oma_desktop.core import driver
 from oma_desktop.core.schema import (
     CHANGE_LOG_TRIGGERS_SQL,
+    INSERT_ONLY_TRIGGERS_SQL,
     drop_change_log_triggers_sql,
     drop_guard_triggers_sql,
     install_guards_sql,
@@ -517,6 +518,112 @@ CREATE INDEX route_handout_topic ON route_handout (topic);
                      schema_version=5)
 
 
+def _v6_accounts_and_rights(conn: driver.Connection) -> None:
+    """Accounts, audit and data-protection rights (issue #9), and referral codes that stay
+    unique with several PCs per casa (issue #8).
+
+    * ``referral.station``: the installation's station tag (``services.installation
+      .station_tag``). New codes read ``CV3-2026-000123-7KQ``: the number is counted per
+      casa, year and station, so two PCs of one casa (or a PC reinstalled) never issue
+      the same code. Codes issued before keep their form (``station`` empty).
+    * ``audit_entry``: who viewed, printed, exported or imported which record, and when.
+      Insert-only (no update at all, no delete). Creations and edits are already in the
+      change log; the audit screen shows both.
+    * ``security_incident``: the register behind the 48-hour notice of D.S. 016-2024-JUS.
+    * ``rights_request``: access, rectification, cancellation and opposition requests
+      (ARCO) with their legal due dates.
+    * ``consent_record``: each consent given or withdrawn, per purpose, insert-only; the
+      person's ``consent_*`` columns keep the current state.
+    * ``person.anonymised_at``: set when a cancellation or the retention job anonymises
+      the person.
+    """
+    conn.executescript(
+        """
+ALTER TABLE referral ADD COLUMN station TEXT NOT NULL DEFAULT '';
+DROP INDEX referral_casa_number;
+CREATE INDEX referral_casa_number ON referral (casa_id, year, station, number);
+ALTER TABLE person ADD COLUMN anonymised_at TEXT;
+
+CREATE TABLE audit_entry (
+    id TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    user_id TEXT,
+    casa_id TEXT,
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL DEFAULT '',
+    entity_id TEXT,
+    person_id TEXT,
+    detail TEXT NOT NULL DEFAULT '',
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+CREATE INDEX audit_entry_at ON audit_entry (at);
+CREATE INDEX audit_entry_person ON audit_entry (person_id) WHERE person_id IS NOT NULL;
+CREATE INDEX audit_entry_user ON audit_entry (user_id, at);
+
+CREATE TABLE security_incident (
+    id TEXT PRIMARY KEY,
+    casa_id TEXT,
+    detected_at TEXT NOT NULL,
+    reported_by TEXT,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    data_affected TEXT NOT NULL DEFAULT '',
+    persons_affected INTEGER,
+    measures TEXT NOT NULL DEFAULT '',
+    notified_at TEXT,
+    notified_to TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'abierto',
+    closed_at TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+CREATE INDEX security_incident_detected ON security_incident (detected_at);
+
+CREATE TABLE rights_request (
+    id TEXT PRIMARY KEY,
+    casa_id TEXT,
+    person_id TEXT REFERENCES person (id),
+    requester_name TEXT NOT NULL DEFAULT '',
+    requester_document TEXT NOT NULL DEFAULT '',
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL DEFAULT '',
+    received_at TEXT NOT NULL,
+    due_date TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'recibida',
+    response TEXT NOT NULL DEFAULT '',
+    answered_at TEXT,
+    answered_by TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+CREATE INDEX rights_request_due ON rights_request (due_date)
+    WHERE status IN ('recibida', 'en_tramite') AND deleted = 0;
+CREATE INDEX rights_request_person ON rights_request (person_id) WHERE person_id IS NOT NULL;
+
+CREATE TABLE consent_record (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES person (id),
+    purpose TEXT NOT NULL,
+    granted INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    user_id TEXT,
+    method TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+CREATE INDEX consent_record_person ON consent_record (person_id, purpose, at);
+"""
+    )
+    for table in ("referral", "person", "audit_entry", "security_incident", "rights_request",
+                  "consent_record"):
+        conn.executescript(install_guards_sql(conn, table))
+    conn.executescript(INSERT_ONLY_TRIGGERS_SQL.format(table="audit_entry"))
+    conn.executescript(INSERT_ONLY_TRIGGERS_SQL.format(table="consent_record"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: entities, change log, guards", _v1_initial),
     Migration(2, "person search: full-text names, phones", _v2_person_search),
@@ -526,6 +633,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                  " duplicates to review", _v4_front_desk_day),
     Migration(5, "referrals: service directory, referrals and events, route handouts",
               _v5_referrals),
+    Migration(6, "accounts and rights: audit log, incidents, rights requests, consent records,"
+                 " referral stations", _v6_accounts_and_rights),
 )
 
 

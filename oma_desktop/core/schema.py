@@ -43,7 +43,19 @@ ENTITY_TABLES: tuple[str, ...] = (
     "referral",
     "referral_event",
     "route_handout",
+    "audit_entry",
+    "security_incident",
+    "rights_request",
+    "consent_record",
 )
+
+# Records that are written once and never changed (not even tombstoned): an audit entry,
+# a consent given or withdrawn. Their ``{table}_insert_only`` trigger refuses any UPDATE.
+INSERT_ONLY_TABLES: tuple[str, ...] = ("audit_entry", "consent_record")
+INSERT_ONLY_TRIGGERS_SQL = """
+CREATE TRIGGER {table}_insert_only BEFORE UPDATE ON {table}
+BEGIN SELECT RAISE(ABORT, 'oma: {table} is insert-only'); END;
+"""
 
 # Columns managed by the store itself, never written by callers.
 SYSTEM_COLUMNS = frozenset({"id", "last_op_id"})

@@ -32,6 +32,28 @@ class InstallationMismatchError(OmaError):
     """The data folder belongs to another casa or mode than the one asked for."""
 
 
+# Crockford's base32 without I, L, O, U: no letter is misread as a digit on a slip
+_STATION_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+STATION_LENGTH = 3
+
+
+def station_tag(installation_id: str) -> str:
+    """The installation's three-character station tag, e.g. ``7KQ``: the last part of the
+    referral codes it issues (``CV3-2026-000123-7KQ``), so two PCs of one casa, or a PC
+    installed again, never issue the same code. Derived from the installation id (a hash,
+    so installations made the same millisecond still differ); headquarters refuses to
+    register an installation whose tag another installation already has (issue #10), which
+    makes codes unique once consolidated."""
+    import hashlib
+
+    value = int.from_bytes(hashlib.sha256(installation_id.encode()).digest()[:4], "big")
+    chars = []
+    for _i in range(STATION_LENGTH):
+        value, digit = divmod(value, 32)
+        chars.append(_STATION_ALPHABET[digit])
+    return "".join(chars)
+
+
 def validate_identity(catalogs: Catalogs, casa: str | None, mode: str | None) -> None:
     """Refuse an unknown casa code or mode before anything is written."""
     codes = [c.code for c in catalogs.casas]

@@ -18,6 +18,7 @@ from oma_desktop.core.oplog import SELECT_OPS, Operation, derive, fold
 from oma_desktop.core.schema import (
     CHANGE_LOG_TRIGGERS,
     ENTITY_TABLES,
+    INSERT_ONLY_TABLES,
     guard_trigger_names,
     logged_columns,
 )
@@ -118,7 +119,7 @@ def check_guards(store: Store) -> CheckResult:
     }
     expected = [*CHANGE_LOG_TRIGGERS] + [
         name for table in ENTITY_TABLES for name in guard_trigger_names(table)
-    ]
+    ] + [f"{table}_insert_only" for table in INSERT_ONLY_TABLES]
     missing = [name for name in expected if name not in present]
     title = _("Change-log protection")
     if not missing:

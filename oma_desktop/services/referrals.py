@@ -33,6 +33,7 @@ from oma_desktop.core.errors import ValidationError
 from oma_desktop.core.vocab import document_short_label
 from oma_desktop.i18n import N_, _, format_date
 from oma_desktop.services.directory import ServiceRow, get_service
+from oma_desktop.services.installation import station_tag
 from oma_desktop.services.session import Session
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ DEFAULT_SHARED = ("name", "document")
 # recorded: the referral's staff and its first event's user and text.
 OVERRIDE_ROLES = frozenset({"coordinacion", "administracion", "recepcion"})
 
-_CODE = re.compile(r"^([A-Z0-9]+)-(\d{4})-(\d{1,9})$")
+_CODE = re.compile(r"^([A-Z0-9]+)-(\d{4})-(\d{1,9})(?:-([0-9A-Z]{3}))?$")
 
 
 def status_label(code: str) -> str:
@@ -91,18 +92,26 @@ def priority_label(code: str) -> str:
     return next((_(text) for c, text, _days in PRIORITIES if c == code), code)
 
 
-def format_code(casa_id: str, year: int, number: int) -> str:
-    return f"{casa_id}-{year}-{number:06d}"
+def format_code(casa_id: str, year: int, number: int, station: str = "") -> str:
+    """``CV3-2026-000123-7KQ``: casa, year, number in the casa's year at this station, and
+    the station tag (``services.installation.station_tag``); codes issued before stations
+    existed have no tag."""
+    code = f"{casa_id}-{year}-{number:06d}"
+    return f"{code}-{station}" if station else code
 
 
 def normalize_code(text: str) -> str:
-    """``' cv3-2026-123 '`` -> ``CV3-2026-000123`` (typed by hand or read by a scanner);
+    """``' cv3-2026-123-7kq '`` -> ``CV3-2026-000123-7KQ`` (typed by hand or read by a
+    scanner; the letters O, I and L typed in the tag are read as 0, 1 and 1);
     unrecognisable text comes back upper-cased, spaces turned into hyphens."""
     compact = re.sub(r"[\s-]+", "-", text.strip()).upper()
+    parts = compact.rsplit("-", 1)
+    if len(parts) == 2 and len(parts[1]) == 3 and not parts[1].isdigit():
+        compact = parts[0] + "-" + parts[1].translate(str.maketrans("OIL", "011"))
     match = _CODE.match(compact)
     if match is None:
         return compact
-    return format_code(match[1], int(match[2]), int(match[3]))
+    return format_code(match[1], int(match[2]), int(match[3]), match[4] or "")
 
 
 @dataclass
@@ -243,6 +252,7 @@ def create_referral(session: Session, data: ReferralInput, now: dt.datetime | No
         raise ValidationError(errors, _("Check the marked fields."))
     now = (now or dt.datetime.now()).replace(second=0, microsecond=0)
     casa = session.casa_id
+    station = station_tag(session.store.installation_id)
     person = session.store.get("person", data.person_id)
     assert person is not None  # validated
     override = data.consent_override.strip() if not person["consent_refer"] else ""
@@ -253,11 +263,11 @@ def create_referral(session: Session, data: ReferralInput, now: dt.datetime | No
     with session.transaction() as tx:
         # read inside the IMMEDIATE transaction: no other save can take the same number
         number = 1 + int(session.store.scalar(
-            "SELECT COALESCE(MAX(number), 0) FROM referral WHERE casa_id = ? AND year = ?",
-            [casa, now.year]))
+            "SELECT COALESCE(MAX(number), 0) FROM referral"
+            " WHERE casa_id = ? AND year = ? AND station = ?", [casa, now.year, station]))
         referral_id = tx.create("referral", {
-            "code": format_code(casa, now.year, number),
-            "casa_id": casa, "year": now.year, "number": number,
+            "code": format_code(casa, now.year, number, station),
+            "casa_id": casa, "year": now.year, "number": number, "station": station,
             "person_id": data.person_id, "consultation_id": data.consultation_id or None,
             "service_id": data.service_id, "reason": data.reason.strip(),
             "priority": data.priority,
@@ -301,9 +311,26 @@ def change_status(
 
 
 def find_by_code(session: Session, code: str) -> str | None:
+    """The referral with ``code``, typed or scanned. A code typed without its station tag
+    (``CV3-2026-123``) is found when only one station issued that number; when several did,
+    the clerk is asked for the whole code."""
+    normalized = normalize_code(code)
     row = session.store.one("SELECT id FROM referral WHERE code = ? AND deleted = 0",
-                            [normalize_code(code)])
-    return str(row["id"]) if row else None
+                            [normalized])
+    if row is not None:
+        return str(row["id"])
+    match = _CODE.match(normalized)
+    if match is None or match[4]:
+        return None
+    rows = session.store.rows(
+        "SELECT id FROM referral WHERE casa_id = ? AND year = ? AND number = ? AND deleted = 0",
+        [match[1], int(match[2]), int(match[3])])
+    if len(rows) > 1:
+        raise ValidationError({"code": _(
+            "Several PCs of the casa issued a referral numbered {code}. Type the whole code,"
+            " with the three characters at its end (for example {example}).").format(
+                code=normalized, example=normalized + "-7KQ")})
+    return str(rows[0]["id"]) if rows else None
 
 
 def record_outcome(

@@ -12,11 +12,13 @@ import pytest
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.core.seed import service_id
 from oma_desktop.services.context import AppContext
+from oma_desktop.services.installation import station_tag
 from oma_desktop.services.persons import DocumentInput, PersonInput, register_person
 from oma_desktop.services.referrals import (
     ReferralInput,
     change_status,
     create_referral,
+    find_by_code,
     get_referral,
     list_referrals,
     normalize_code,
@@ -50,8 +52,9 @@ def test_code_due_date_and_first_event(ctx: AppContext) -> None:
     first = get_referral(ctx.session, _refer(ctx.session, pid, priority="urgente"))
     second = get_referral(ctx.session, _refer(ctx.session, pid, priority="emergencia"))
     third = get_referral(ctx.session, _refer(ctx.session, pid))
+    tag = station_tag(ctx.session.store.installation_id)
     assert (first.code, second.code, third.code) == (
-        "CV1-2026-000001", "CV1-2026-000002", "CV1-2026-000003")
+        f"CV1-2026-000001-{tag}", f"CV1-2026-000002-{tag}", f"CV1-2026-000003-{tag}")
     assert (first.due_date, second.due_date, third.due_date) == (
         dt.date(2026, 11, 30), dt.date(2026, 11, 28), dt.date(2026, 12, 11))
     assert [(e.status, e.user_name) for e in first.events] == [("emitida", "Recepción")]
@@ -135,6 +138,8 @@ def test_lifecycle_transitions_signed_and_dated(ctx: AppContext) -> None:
 
 
 def test_normalize_code() -> None:
+    assert normalize_code(" cv3-2026-123-7kq ") == "CV3-2026-000123-7KQ"
+    assert normalize_code("CV3 2026 123 7OL") == "CV3-2026-000123-701"  # O, L read as 0, 1
     assert normalize_code(" cv3-2026-123 ") == "CV3-2026-000123"
     assert normalize_code("CV3 2026 000123") == "CV3-2026-000123"
     assert normalize_code("abc") == "ABC"
@@ -179,7 +184,8 @@ def test_two_saves_at_once_never_share_a_number(ctx: AppContext) -> None:
     for s in sessions:
         s.close()
     assert errors == []
-    assert sorted(codes) == [f"CV1-2026-{n:06d}" for n in range(1, 11)]
+    tag = station_tag(ctx.session.store.installation_id)
+    assert sorted(codes) == [f"CV1-2026-{n:06d}-{tag}" for n in range(1, 11)]
 
 
 def test_open_referrals_in_seguimiento_and_every_event_in_the_timeline(ctx: AppContext) -> None:
@@ -200,16 +206,17 @@ def test_open_referrals_in_seguimiento_and_every_event_in_the_timeline(ctx: AppC
     waiting = _refer(ctx.session, pid, priority="urgente")  # due 30/11
     today = dt.date(2026, 11, 29)
     items = [i for i in call_list(ctx.session, today)[0] if i.kind == KIND_REFERRAL]
+    tag = station_tag(ctx.session.store.installation_id)
     assert [(i.ref_id, i.detail) for i in items] == [
-        (late, "CV1-2026-000001 — SIS"), (waiting, "CV1-2026-000003 — SIS")]
+        (late, f"CV1-2026-000001-{tag} — SIS"), (waiting, f"CV1-2026-000003-{tag} — SIS")]
     assert [kind_text(i, today) for i in items] == [
         "Derivación vencida", "Derivación en espera de respuesta"]
     overdue = call_list(ctx.session, today, CallFilter(due=DUE_OVERDUE))[0]
     assert [i.ref_id for i in overdue if i.kind == KIND_REFERRAL] == [late]
     titles = [(e.title, e.detail) for e in person_timeline(ctx.session, pid)
               if e.kind == "referral"]
-    assert titles[0] == ("Derivación CV1-2026-000002 a SIS — atendida", "Afiliada")
-    assert ("Derivación CV1-2026-000001 a SIS — emitida", "Afiliación al SIS") in titles
+    assert titles[0] == (f"Derivación CV1-2026-000002-{tag} a SIS — atendida", "Afiliada")
+    assert (f"Derivación CV1-2026-000001-{tag} a SIS — emitida", "Afiliación al SIS") in titles
     assert len(titles) == 4  # three issued, one attended
 
 
@@ -227,20 +234,23 @@ def test_cli_lists_referrals_and_writes_a_slip_then_a_copy(
         _refer(ctx.session, pid, shared=["name"])
         done = _refer(ctx.session, pid, priority="urgente")
         change_status(ctx.session, done, "entregada")
+        tag = station_tag(ctx.session.store.installation_id)
     finally:
         ctx.close()
     assert main(["--data-dir", str(data_dir), "referrals", "--list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines == ["CV1-2026-000002  entregada     30/11/2026  SIS",
-                     "CV1-2026-000001  emitida       11/12/2026  SIS"]
+    assert lines == [f"CV1-2026-000002-{tag}  entregada     30/11/2026  SIS",
+                     f"CV1-2026-000001-{tag}  emitida       11/12/2026  SIS"]
     assert main(["--data-dir", str(data_dir), "referrals", "--status", "emitida"]) == 0
-    assert [line[:15] for line in capsys.readouterr().out.splitlines()] == ["CV1-2026-000001"]
+    assert [line[:19] for line in capsys.readouterr().out.splitlines()] == [
+        f"CV1-2026-000001-{tag}"]
 
     first, second = tmp_path / "a.pdf", tmp_path / "b.pdf"
     assert main(["--data-dir", str(data_dir), "slip", "cv1-2026-1", "--out", str(first)]) == 0
-    assert main(["--data-dir", str(data_dir), "slip", "CV1-2026-000001", "--out", str(second)]) == 0
+    assert main(["--data-dir", str(data_dir), "slip", f"cv1-2026-000001-{tag.lower()}",
+                 "--out", str(second)]) == 0
     text = " ".join(p.extract_text() for p in PdfReader(first).pages)
-    assert "CV1-2026-000001" in text and "María José Pérez" in text
+    assert f"CV1-2026-000001-{tag}" in text and "María José Pérez" in text
     assert "123456789" not in text and "987654321" not in text  # not shared
     assert "COPIA" not in text
     assert "COPIA" in " ".join(p.extract_text() for p in PdfReader(second).pages)
@@ -303,3 +313,50 @@ def test_print_several_slips_counts_them_and_withholds_without_consent(
     assert again.copy and again.paper == "A5"
     assert again.consent_line.endswith("Emergencia")
     assert slip_data(ctx.session, agreed, paper="A4").paper == "A4"
+
+
+def test_two_pcs_of_one_casa_issue_different_codes_and_a_short_code_finds_the_only_one(
+    tmp_path: Path,
+) -> None:
+    """Each PC counts its own numbers and ends its codes with its station tag, so two PCs
+    of CV1 (or a PC installed again) never issue the same code; typed without the tag, a
+    code is found while only one station issued that number, and the clerk is asked for
+    the whole code once two did."""
+    from oma_desktop.services.context import open_context
+
+    first, second = open_context(tmp_path / "pc1"), open_context(tmp_path / "pc2")
+    try:
+        a = get_referral(first.session, _refer(first.session, _person(first)))
+        tag_a = station_tag(first.session.store.installation_id)
+        assert a.code == f"CV1-2026-000001-{tag_a}"
+        assert get_referral(first.session, "cv1-2026-1").id == a.id
+        # the second PC's person and referral reach the first one (as headquarters would
+        # hand them on); the same number, another station
+        pid = _person(second)
+        b = get_referral(second.session, _refer(second.session, pid))
+        tag_b = station_tag(second.session.store.installation_id)
+        assert tag_a != tag_b and b.code == f"CV1-2026-000001-{tag_b}"
+        ops = [op for op in second.session.store.operations()
+               if op.installation == second.session.store.installation_id]
+        first.session.store.apply(ops)
+        assert get_referral(first.session, b.code).id == b.id
+        assert get_referral(first.session, a.code).id == a.id
+        with pytest.raises(ValidationError) as ambiguous:
+            find_by_code(first.session, "CV1-2026-1")
+        assert "escriba el código completo" in ambiguous.value.fields["code"].lower()
+        # the next code of the first PC goes on from its own station's numbers
+        c = get_referral(first.session, _refer(first.session, pid))
+        assert c.code == f"CV1-2026-000002-{tag_a}"
+    finally:
+        first.close()
+        second.close()
+
+
+def test_station_tags_are_three_unambiguous_characters() -> None:
+    from oma_desktop.core.ids import new_id
+
+    tags = {station_tag(new_id()) for _i in range(2000)}
+    assert all(len(t) == 3 and not set(t) & set("ILOU") for t in tags)
+    assert len(tags) > 1500  # 32,768 possible tags: 2,000 ids rarely share one
+    assert station_tag("0199aa00-0000-7000-8000-000000000001") == station_tag(
+        "0199aa00-0000-7000-8000-000000000001")

@@ -41,7 +41,7 @@ class OutcomeDialog(QDialog):
         self.recorded: list[str] = []
         self.setWindowTitle(_("Record counter-referral"))
         self.code_edit = QLineEdit()
-        self.code_edit.setPlaceholderText(_("Type or scan the code, e.g. CV3-2026-000123"))
+        self.code_edit.setPlaceholderText(_("Type or scan the code, e.g. CV3-2026-000123-7KQ"))
         self.code_edit.setAccessibleName(_("Referral code"))
         self.code_edit.returnPressed.connect(self._code_entered)
         self.outcome = QComboBox()
