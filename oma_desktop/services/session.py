@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from oma_desktop.core.actor import Actor
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.store import Store, Writer
+from oma_desktop.services.permissions import Permission, allowed, denied
 
 
 @dataclass(eq=False)  # identity: one session is one connection
@@ -37,6 +38,18 @@ class Session:
     def casa_id(self) -> str:
         """The casa this installation belongs to."""
         return self.store.casa_id
+
+    def can(self, permission: Permission) -> bool:
+        """Whether the acting user's role has ``permission`` (``services.permissions``);
+        screens use it to hide what the services would refuse anyway."""
+        return allowed(self.actor.role, permission)
+
+    def require(self, permission: Permission) -> None:
+        """The door of every service that writes or reveals personal data: raise
+        :class:`~oma_desktop.core.errors.PermissionDeniedError` (a Spanish message naming
+        the action and who may do it) unless the acting user's role has ``permission``."""
+        if not allowed(self.actor.role, permission):
+            raise denied(self.actor.role, permission)
 
     @contextmanager
     def transaction(self) -> Iterator[Writer]:
