@@ -1,0 +1,180 @@
+"""A save killed (SIGKILL, no cleanup) at any point leaves the person whole or absent.
+
+The operation is the person form's save through the services (register_person: the
+person, two documents and a household member typed inline, in one transaction; then
+update_person: two fields changed, a document replaced), in a child process that kills
+itself at the k-th SQL statement, SQLite progress call or file write (see runner.py).
+After each kill the database must pass SQLite's checks and the app's (the change log,
+the fold of every record), and be exactly one of two states — the one before the save,
+or the one a save run to the end leaves — and which one is known from where the kill
+fell: before the commit's last WAL frame was written, or after.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oma_desktop.core import driver
+from tests.crash.crashkit import (
+    MODES,
+    CrashServer,
+    Run,
+    commits,
+    committed,
+    examine,
+    fresh_copy,
+    io_window,
+    snapshot,
+    spread,
+    state_of,
+    stmt_window,
+    vm_window,
+)
+from tests.crash.runner import EDITED_PHONE, EDITED_ZONE, PERSON_NAME
+
+TODAY = "2026-11-27"
+POINTS = {"stmt": 30, "vm": 25, "io": 30}  # spread points per kind (plus the commit's own)
+
+
+@pytest.fixture(scope="module")
+def template(crash_root: Path) -> Path:
+    """A data folder with a few persons already registered (closed, so one file)."""
+    import datetime as dt
+
+    from oma_desktop.services.context import open_context
+    from oma_desktop.services.persons import PersonInput, register_person
+
+    folder = crash_root / "save-template" / "datos"
+    ctx = open_context(folder)
+    try:
+        for n in range(8):
+            register_person(ctx.session, PersonInput(
+                given_names=f"Persona {n}", paternal_surname="Antes", sex="F" if n % 2 else "M",
+                birth_date=dt.date(1980 + n, 1, 2), nationality="VE", consent_register=True),
+                dt.date(2026, 11, 1))
+    finally:
+        ctx.close()
+    return folder
+
+
+def _params(folder: Path) -> dict[str, Any]:
+    return {"data_dir": str(folder), "today": TODAY, "key": None}
+
+
+def _person(folder: Path) -> dict[str, Any] | None:
+    conn = driver.connect(folder / "oma.sqlite3")
+    conn.row_factory = lambda cur, row: {d[0]: v for d, v in zip(cur.description, row, strict=True)}
+    try:
+        person = conn.execute("SELECT * FROM person WHERE given_names = ?", [PERSON_NAME]).fetchone()
+        if person is None:
+            return None
+        ids = [person["id"]]
+        person["documents"] = conn.execute(
+            "SELECT * FROM document WHERE person_id = ? AND deleted = 0 ORDER BY doc_type",
+            ids).fetchall()
+        person["members"] = conn.execute(
+            "SELECT * FROM household_member WHERE household_id IN"
+            " (SELECT household_id FROM household_member WHERE person_id = ?) ORDER BY rowid",
+            ids).fetchall()
+        entities = ids + [r["id"] for r in conn.execute(
+            "SELECT id FROM document WHERE person_id = ?", ids).fetchall()]
+        entities += [m["id"] for m in person["members"]]
+        entities += list({m["household_id"] for m in person["members"]})
+        marks = ",".join("?" for _ in entities)
+        person["ops"] = conn.execute(
+            f"SELECT entity, kind, fields FROM change_log WHERE entity_id IN ({marks})"
+            " ORDER BY rowid", entities).fetchall()
+        return person
+    finally:
+        conn.close()
+
+
+def _sweep(server: CrashServer, op: str, template: Path, work: Path, mode: str,
+           count: Run, states: dict[str, Any]) -> Counter[str]:
+    """Kill ``op`` at points spread over the whole run; check the database after each."""
+    [commit] = commits(count)
+    total = {"stmt": count.statements, "vm": count.vm, "io": count.io}[mode]
+    window = {"stmt": lambda: stmt_window(commit), "vm": lambda: vm_window(count, commit),
+              "io": lambda: io_window(count, commit)}[mode]()
+    ks = spread(total, POINTS[mode], window)
+    seen: Counter[str] = Counter()
+    database = work / "oma.sqlite3"
+    names = list(states)  # [the state before, the state after]
+    for k in ks:
+        fresh_copy(template, work)
+        server.kill(op, _params(work), mode, k)
+        result = examine(database)
+        assert result.problems == [] and result.failed == {}, f"{mode} point {k}: {result}"
+        expected = names[1] if committed(count, commit, mode, k) else names[0]
+        found = state_of(result.state, states)
+        assert found == expected, f"killed at {mode} point {k} of {total}"
+        seen[found] += 1
+    # the first points leave nothing, the last ones everything: both sides were reached
+    assert all(not committed(count, commit, mode, k) for k in ks[:3])
+    assert set(seen) == set(names), (mode, seen, total, commit)
+    return seen
+
+
+def test_a_complete_save_writes_the_person_whole(crash_server: CrashServer, template: Path,
+                                                 crash_dir: Path) -> None:
+    """What the kills are compared with: the counting run's save, to the end."""
+    work = fresh_copy(template, crash_dir / "datos")
+    assert _person(work) is None
+    crash_server.count("save", _params(work))
+    person = _person(work)
+    assert person is not None
+    assert person["phone"] == "987 654 321" and person["migratory_status"] == "en_tramite"
+    assert person["wg_walking"] == 2 and person["vuln_chronic_illness"] == 1
+    assert [(d["doc_type"], d["number"]) for d in person["documents"]] == [
+        ("CPP", "CPP-2023-001"), ("PASAPORTE", "V1234567")]
+    assert [(m["person_id"] == person["id"], m["given_names"], m["relationship"])
+            for m in person["members"]] == [(True, "", "jefe_hogar"), (False, "Ana Sofía", "hijo")]
+    assert [(o["entity"], o["kind"]) for o in person["ops"]] == [
+        ("person", "create"), ("document", "create"), ("document", "create"),
+        ("household", "create"), ("household_member", "create"), ("household_member", "create")]
+    assert json.loads(person["ops"][0]["fields"])["notes"] == "Registrada en la prueba de cortes"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_save_killed_at_any_point_is_whole_or_absent(
+    crash_server: CrashServer, template: Path, crash_dir: Path, mode: str
+) -> None:
+    if mode == "io" and not crash_server.has_io:
+        pytest.skip("no C compiler to build the io shim (tests/crash/killer.c)")
+    work = fresh_copy(template, crash_dir / "datos")
+    before = snapshot(work / "oma.sqlite3")
+    count = crash_server.count("save", _params(work))
+    after = snapshot(work / "oma.sqlite3")
+    assert _person(work) is not None and before != after
+    _sweep(crash_server, "save", template, work, mode, count, {"absent": before, "whole": after})
+
+
+@pytest.fixture(scope="module")
+def saved(crash_server: CrashServer, template: Path, crash_root: Path) -> Path:
+    """The template with the person saved, to be edited."""
+    folder = fresh_copy(template, crash_root / "edit-template" / "datos")
+    crash_server.count("save", _params(folder))
+    return folder
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_edit_killed_at_any_point_is_old_or_new_never_mixed(
+    crash_server: CrashServer, saved: Path, crash_dir: Path, mode: str
+) -> None:
+    if mode == "io" and not crash_server.has_io:
+        pytest.skip("no C compiler to build the io shim (tests/crash/killer.c)")
+    work = fresh_copy(saved, crash_dir / "datos")
+    old = snapshot(work / "oma.sqlite3")
+    count = crash_server.count("edit", _params(work))
+    new = snapshot(work / "oma.sqlite3")
+    person = _person(work)
+    assert person is not None
+    assert (person["phone"], person["zone"]) == (EDITED_PHONE, EDITED_ZONE)
+    assert [d["doc_type"] for d in person["documents"]] == ["CE", "CPP"]
+    assert [o["kind"] for o in person["ops"]][-3:] == ["update", "create", "tombstone"]
+    _sweep(crash_server, "edit", saved, work, mode, count, {"old": old, "new": new})
