@@ -1,8 +1,11 @@
 """The database driver: the one module that knows which SQLite binding is in use.
 
-Today it is the standard library's ``sqlite3``. Encrypted databases (issue #9) will use
-``sqlcipher3``, which has the same DB-API shape but its own module and exception classes.
-So that switching touches this file only, the rest of the app
+It is ``sqlcipher3`` (SQLCipher 4, from the sqlcipher3-wheels package): SQLite with
+encryption at rest. A database opened with a key is encrypted page by page (AES-256 with an
+HMAC per page); without a key it is a plain SQLite file, which is how tests of unrelated
+features and a not yet converted database are opened. The key is 32 random bytes, passed
+raw (no passphrase derivation: the accounts' passwords unwrap it, see ``core/keyring.py``).
+So that the binding is named in this file only, the rest of the app
 
 - opens connections with :func:`connect`, never ``sqlite3.connect``;
 - catches :data:`Error`, :data:`DatabaseError`, :data:`IntegrityError` and
@@ -18,16 +21,12 @@ from __future__ import annotations
 
 import errno
 import os
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from sqlite3 import Connection as Connection
-from sqlite3 import DatabaseError as DatabaseError
-from sqlite3 import Error as Error
-from sqlite3 import IntegrityError as IntegrityError
-from sqlite3 import OperationalError as OperationalError
-from sqlite3 import complete_statement as complete_statement
+from typing import TYPE_CHECKING
+
+import sqlcipher3.dbapi2 as _dbapi  # type: ignore[import-untyped]
 
 from oma_desktop.core.errors import (
     CannotOpenDatabaseError,
@@ -42,6 +41,25 @@ from oma_desktop.core.errors import (
 )
 from oma_desktop.i18n import _
 
+if TYPE_CHECKING:  # sqlcipher3 has the standard library's DB-API shape, and no stubs
+    from sqlite3 import Connection as Connection
+    from sqlite3 import DatabaseError as DatabaseError
+    from sqlite3 import Error as Error
+    from sqlite3 import IntegrityError as IntegrityError
+    from sqlite3 import OperationalError as OperationalError
+    from sqlite3 import ProgrammingError as ProgrammingError
+    from sqlite3 import complete_statement as complete_statement
+else:
+    Connection = _dbapi.Connection
+    DatabaseError = _dbapi.DatabaseError
+    Error = _dbapi.Error
+    IntegrityError = _dbapi.IntegrityError
+    OperationalError = _dbapi.OperationalError
+    ProgrammingError = _dbapi.ProgrammingError
+    complete_statement = _dbapi.complete_statement
+
+KEY_BYTES = 32
+
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "Connection",
@@ -49,9 +67,12 @@ __all__ = [
     "Error",
     "IntegrityError",
     "OperationalError",
+    "ProgrammingError",
     "backup",
     "complete_statement",
     "connect",
+    "encrypt_copy",
+    "is_encrypted_file",
     "translate_error",
     "translating",
 ]
@@ -79,7 +100,7 @@ _TEXT_CODES = (
 
 
 def connect(
-    path: Path | str, key: str | bytes | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    path: Path | str, key: bytes | None = None, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
 ) -> Connection:
     """Open ``path`` in autocommit mode with the app's settings.
 
@@ -89,23 +110,15 @@ def connect(
     fails here with a Spanish :class:`~oma_desktop.core.errors.StoreError` instead of at
     the first query. The connection may be handed to another thread (one thread at a time).
     """
-    if key is not None:
-        # TODO(issue #9): import sqlcipher3.dbapi2, run ``PRAGMA key`` before anything
-        # else, and re-export sqlcipher3's exception classes above instead of sqlite3's.
-        raise EncryptionUnavailableError(
-            _(
-                "This version of OMA Desktop cannot open encrypted databases yet. "
-                "Open the database without a key or install a version with encryption."
-            )
-        )
     with translating(path):
-        conn = sqlite3.connect(
+        conn = _dbapi.connect(
             str(path),
             isolation_level=None,
             check_same_thread=False,
             timeout=busy_timeout_ms / 1000,
         )
         try:
+            _apply_key(conn, key)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
@@ -117,29 +130,101 @@ def connect(
     return conn
 
 
-def backup(conn: Connection, target: Path | str) -> Path:
+def _apply_key(conn: Connection, key: bytes | None) -> None:
+    """``PRAGMA key`` must be the first statement on an encrypted database's connection."""
+    if key is None:
+        return
+    if not isinstance(key, bytes) or len(key) != KEY_BYTES:
+        raise EncryptionUnavailableError(_("The database key is not valid."))
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+
+
+def backup(conn: Connection, target: Path | str, key: bytes | None = None) -> Path:
     """Copy the open database ``conn`` to ``target`` with SQLite's online backup API.
 
-    Consistent even while others write. The copy is written beside the target as
-    ``<name>.part`` and renamed only when complete, so a failed backup (a full disk) never
-    leaves a file that looks like a good one. Expected failures become Spanish errors.
+    Consistent even while others write. ``key`` is the source's key: the copy is encrypted
+    with the same key (SQLCipher copies pages only between databases with the same key),
+    so a backup is never less protected than the database. The copy is written beside the
+    target as ``<name>.part``, flushed to disk and renamed only when complete, so a failed
+    backup (a full disk) never leaves a file that looks like a good one. Expected failures
+    become Spanish errors.
     """
     target = Path(target)
     partial = target.with_name(target.name + ".part")
     with translating(target):
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            # TODO(issue #9): open the copy with the same key as the source
-            dest = sqlite3.connect(str(partial))
+            partial.unlink(missing_ok=True)  # left by a backup that was interrupted
+            dest = _dbapi.connect(str(partial))
             try:
+                _apply_key(dest, key)
                 conn.backup(dest)
             finally:
                 dest.close()
+            _fsync(partial)
             os.replace(partial, target)
+            _fsync_dir(target.parent)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
     return target
+
+
+def encrypt_copy(plain: Path | str, target: Path | str, key: bytes) -> Path:
+    """Write an encrypted copy of the plain database file ``plain`` to ``target`` (which
+    must not exist), with SQLCipher's ``sqlcipher_export``: every table, index, trigger and
+    the schema version. The copy is written as ``<name>.part`` and renamed when complete."""
+    plain, target = Path(plain), Path(target)
+    partial = target.with_name(target.name + ".part")
+    with translating(target):
+        try:
+            partial.unlink(missing_ok=True)
+            conn = _dbapi.connect(str(plain), isolation_level=None)
+            try:
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                conn.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{key.hex()}'\"",
+                             [str(partial)])
+                conn.execute("SELECT sqlcipher_export('encrypted')")
+                conn.execute(f"PRAGMA encrypted.user_version = {version}")
+                conn.execute("DETACH DATABASE encrypted")
+            finally:
+                conn.close()
+            _fsync(partial)
+            os.replace(partial, target)
+            _fsync_dir(target.parent)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    return target
+
+
+def is_encrypted_file(path: Path | str) -> bool:
+    """True when ``path`` exists and is not a plain SQLite file (an encrypted one has no
+    readable header)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except FileNotFoundError:
+        return False
+    return len(head) == 16 and head != b"SQLite format 3\x00"
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":  # Windows cannot open a folder to flush it; NTFS journals renames
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -162,14 +247,15 @@ def translating(path: Path | str) -> Iterator[None]:
 def error_code(exc: BaseException) -> int | None:
     """SQLite's extended result code of ``exc`` (None for anything else)."""
     code = getattr(exc, "sqlite_errorcode", None)
-    if isinstance(code, int):
+    if isinstance(code, int) and code != _CONSTRAINT:
         return code
     if isinstance(exc, Error):
         text = str(exc).lower()
         for fragment, value in _TEXT_CODES:
             if fragment in text:
                 return value
-    return None
+    # sqlcipher3 reports primary codes only: a constraint is told apart by its text above
+    return code if isinstance(code, int) else None
 
 
 def translate_error(exc: BaseException, path: Path | str) -> OmaError | None:

@@ -86,7 +86,7 @@ class _ScriptConnection:
         return getattr(self._conn, name)
 
 
-def _connect(path: Path, key: str | bytes | None, busy_timeout_ms: int) -> driver.Connection:
+def _connect(path: Path, key: bytes | None, busy_timeout_ms: int) -> driver.Connection:
     try:
         return driver.connect(path, key, busy_timeout_ms=busy_timeout_ms)
     except DamagedDatabaseError as exc:
@@ -102,9 +102,10 @@ def _user_version(conn: driver.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def backup_database(conn: driver.Connection, target: Path) -> Path:
-    """Copy the live database to ``target`` with SQLite's online backup API."""
-    return driver.backup(conn, target)
+def backup_database(conn: driver.Connection, target: Path, key: bytes | None = None) -> Path:
+    """Copy the live database to ``target`` with SQLite's online backup API (encrypted with
+    the database's own ``key``)."""
+    return driver.backup(conn, target, key)
 
 
 def migrate(
@@ -112,6 +113,7 @@ def migrate(
     path: Path,
     backup_dir: Path | None,
     migrations: tuple[Migration, ...] = MIGRATIONS,
+    key: bytes | None = None,
 ) -> int:
     """Bring the schema to the newest version; returns the version found on disk."""
     found = _user_version(conn)
@@ -139,7 +141,7 @@ def migrate(
             )
     elif backup_dir is not None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        backup_database(conn, backup_dir / f"{path.stem}-v{found}-{stamp}.sqlite3")
+        backup_database(conn, backup_dir / f"{path.stem}-v{found}-{stamp}.sqlite3", key)
     script_conn = _ScriptConnection(conn)
     for step in migrations:
         if step.version <= found:
@@ -163,9 +165,12 @@ class Store:
         conn: driver.Connection,
         path: Path,
         wall: Callable[[], int] = wall_ms,
+        key: bytes | None = None,
     ) -> None:
         self.conn = conn
         self.path = path
+        # the database key (None: a plain file); backups are encrypted with it
+        self.key = key
         self.db = sqlite_utils.Database(conn)
         self.clock = HybridLogicalClock(wall=wall)
         self._columns: dict[str, frozenset[str]] = {}
@@ -542,7 +547,7 @@ def _has_content(path: Path, suffix: str) -> bool:
 def open_store(
     path: Path | str,
     *,
-    key: str | bytes | None = None,
+    key: bytes | None = None,
     create: bool = True,
     backup_dir: Path | None = None,
     migrations: tuple[Migration, ...] = MIGRATIONS,
@@ -551,7 +556,7 @@ def open_store(
 ) -> Store:
     """Open the database at ``path``: the only way the app opens one.
 
-    ``key`` is reserved for encryption at rest. ``backup_dir`` receives a copy of an
+    ``key`` (32 bytes) opens an encrypted database (None: a plain one). ``backup_dir`` receives a copy of an
     older database before it is migrated (default: ``backups/`` beside the file).
     """
     path = Path(path)
@@ -570,8 +575,8 @@ def open_store(
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = _connect(path, key, busy_timeout_ms)
     try:
-        migrate(conn, path, backup_dir or path.parent / "backups", migrations)
+        migrate(conn, path, backup_dir or path.parent / "backups", migrations, key)
     except BaseException:
         conn.close()
         raise
-    return Store(conn, path, wall=wall)
+    return Store(conn, path, wall=wall, key=key)

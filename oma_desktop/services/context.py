@@ -34,7 +34,7 @@ from oma_desktop.services.session import Session
 class AppContext:
     paths: DataPaths
     database: Path
-    key: str | bytes | None
+    key: bytes | None
     catalogs: Catalogs
     actor: Actor
     _session: Session = field(repr=False)
@@ -90,7 +90,7 @@ def open_context(
     *,
     casa: str | None = None,
     mode: str | None = None,
-    key: str | bytes | None = None,
+    key: bytes | None = None,
     program: str | None = None,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
 ) -> AppContext:

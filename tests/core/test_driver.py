@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlcipher3.dbapi2 as sqlcipher  # type: ignore[import-untyped]
 
 from oma_desktop.core import driver
 from oma_desktop.core.errors import (
@@ -65,18 +66,79 @@ def test_connect_applies_the_app_settings(conn: driver.Connection) -> None:
 
 
 def test_exception_types_are_the_bindings_own() -> None:
-    """Callers catch driver.X; today they are sqlite3's classes, so nothing slips through."""
-    assert driver.Error is sqlite3.Error
-    assert driver.DatabaseError is sqlite3.DatabaseError
-    assert driver.IntegrityError is sqlite3.IntegrityError
-    assert driver.OperationalError is sqlite3.OperationalError
+    """Callers catch driver.X; they are sqlcipher3's classes, so nothing slips through."""
+    assert driver.Error is sqlcipher.Error
+    assert driver.DatabaseError is sqlcipher.DatabaseError
+    assert driver.IntegrityError is sqlcipher.IntegrityError
+    assert driver.OperationalError is sqlcipher.OperationalError
     assert issubclass(driver.IntegrityError, driver.Error)
 
 
-def test_a_key_is_refused_until_encryption_lands(tmp_path: Path) -> None:
-    with pytest.raises(EncryptionUnavailableError, match="cifradas"):
-        driver.connect(tmp_path / "oma.sqlite3", key="secreto")
-    assert not (tmp_path / "oma.sqlite3").exists()
+KEY = bytes(range(32))
+
+
+def _secret_db(path: Path, key: bytes | None = KEY) -> None:
+    conn = driver.connect(path, key)
+    conn.execute("CREATE TABLE person (name TEXT)")
+    conn.execute("CREATE TRIGGER person_no_delete BEFORE DELETE ON person"
+                 " BEGIN SELECT RAISE(ABORT, 'no'); END")
+    conn.execute("INSERT INTO person VALUES ('María Fernanda Quispe')")
+    conn.execute("PRAGMA user_version = 7")
+    conn.close()
+
+
+def _plain_bytes(path: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+
+
+def test_an_encrypted_database_is_unreadable_without_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "oma.sqlite3"
+    _secret_db(path)
+    assert driver.is_encrypted_file(path)
+    assert b"Quispe" not in _plain_bytes(path)  # neither in the file nor in its WAL
+    plain = sqlite3.connect(path)
+    with pytest.raises(sqlite3.DatabaseError, match="not a database"):
+        plain.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    plain.close()
+    with pytest.raises(DamagedDatabaseError):
+        driver.connect(path, bytes(32))  # another key
+    with pytest.raises(DamagedDatabaseError):
+        driver.connect(path)  # no key
+    conn = driver.connect(path, KEY)
+    assert conn.execute("SELECT name FROM person").fetchone()[0] == "María Fernanda Quispe"
+    conn.close()
+
+
+def test_a_key_must_be_32_bytes(tmp_path: Path) -> None:
+    with pytest.raises(EncryptionUnavailableError):
+        driver.connect(tmp_path / "oma.sqlite3", key=b"secreto")
+
+
+def test_a_backup_is_encrypted_with_the_same_key(tmp_path: Path) -> None:
+    path = tmp_path / "oma.sqlite3"
+    _secret_db(path)
+    conn = driver.connect(path, KEY)
+    target = driver.backup(conn, tmp_path / "copies" / "copy.sqlite3", KEY)
+    conn.close()
+    assert driver.is_encrypted_file(target) and b"Quispe" not in target.read_bytes()
+    assert not list(target.parent.glob("*.part"))
+    copy = driver.connect(target, KEY)
+    assert copy.execute("SELECT name FROM person").fetchone()[0] == "María Fernanda Quispe"
+    copy.close()
+
+
+def test_a_plain_database_is_encrypted_whole(tmp_path: Path) -> None:
+    plain, secret = tmp_path / "plain.sqlite3", tmp_path / "secret.sqlite3"
+    _secret_db(plain, None)
+    assert not driver.is_encrypted_file(plain)
+    driver.encrypt_copy(plain, secret, KEY)
+    assert driver.is_encrypted_file(secret) and b"Quispe" not in secret.read_bytes()
+    conn = driver.connect(secret, KEY)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 7
+    assert conn.execute("SELECT name FROM person").fetchone()[0] == "María Fernanda Quispe"
+    with pytest.raises(driver.IntegrityError, match="no"):  # triggers came along
+        conn.execute("DELETE FROM person")
+    conn.close()
 
 
 def test_locked_database_says_another_program_is_using_it(db_path: Path) -> None:
@@ -112,7 +174,7 @@ def test_query_only_connection_says_read_only(conn: driver.Connection, db_path: 
 
 
 def test_file_opened_read_only_says_read_only(db_path: Path) -> None:
-    ro = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    ro = sqlcipher.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         with pytest.raises(driver.OperationalError) as info:
             ro.execute("INSERT INTO parent VALUES ('p2')")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from oma_desktop.core import driver
 from oma_desktop.core.errors import (
-    EncryptionUnavailableError,
     MissingRelatedRecordError,
     SchemaTooNewError,
     StoreError,
@@ -68,9 +68,23 @@ def test_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
         open_store(path)
 
 
-def test_encryption_key_is_accepted_as_parameter(tmp_path: Path) -> None:
-    with pytest.raises(EncryptionUnavailableError):
-        open_store(tmp_path / "c.sqlite3", key="secreto")
+def test_an_encrypted_store_is_migrated_and_backed_up_encrypted(tmp_path: Path) -> None:
+    key = bytes(range(32))
+    path = tmp_path / "c.sqlite3"
+    s = open_store(path, key=key, migrations=MIGRATIONS[:1])
+    s.close()
+    s = open_store(path, key=key, backup_dir=tmp_path / "backups")
+    try:
+        assert s.schema_version == MIGRATIONS[-1].version and s.key == key
+    finally:
+        s.close()
+    (backup,) = (tmp_path / "backups").glob("c-v1-*.sqlite3")
+    assert driver.is_encrypted_file(path) and driver.is_encrypted_file(backup)
+    with pytest.raises(StoreError):
+        open_store(backup)  # not without the key
+    old = open_store(backup, key=key, migrations=MIGRATIONS[:1])
+    assert old.schema_version == 1
+    old.close()
 
 
 def _v2(conn: sqlite3.Connection) -> None:
@@ -205,25 +219,25 @@ def test_derived_columns_are_computed_not_logged(store: Store) -> None:
 )
 def test_raw_sql_cannot_bypass_the_log(store: Store, sql: str) -> None:
     _person(store)
-    with pytest.raises(sqlite3.IntegrityError, match="oma:"):
+    with pytest.raises(driver.IntegrityError, match="oma:"):
         store.conn.execute(sql)
 
 
 def test_sqlite_utils_writes_cannot_bypass_the_log(store: Store) -> None:
     pid = _person(store)
     db = sqlite_utils.Database(store.conn)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(driver.IntegrityError):
         db["person"].insert({"id": "x", "created_at": "2026-01-01"})
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(driver.IntegrityError):
         db["person"].update(pid, {"given_names": "Otro"})
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(driver.IntegrityError):
         db["person"].delete(pid)
 
 
 def test_reusing_an_op_id_of_another_record_is_refused(store: Store) -> None:
     a = _person(store)
     op_a = store.get("person", a)["last_op_id"]  # type: ignore[index]
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(driver.IntegrityError):
         store.conn.execute(
             "INSERT INTO person (id, created_at, last_op_id) VALUES ('b', '2026', ?)", [op_a]
         )
@@ -329,7 +343,7 @@ def test_v1_database_with_people_gains_search_on_upgrade(tmp_path: Path) -> None
     s.set_meta("casa_id", "CV1")
     with s.transaction("u") as tx:  # the guards are back after the backfill
         tx.update("person", pid, {"given_names": "Josefina"})
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(driver.IntegrityError):
         s.conn.execute("UPDATE person SET notes = 'x'")
     assert s.rows("SELECT rowid FROM person_fts WHERE person_fts MATCH 'josefina'")
     assert not s.rows("SELECT rowid FROM person_fts WHERE person_fts MATCH 'jose'")

@@ -4,7 +4,6 @@ afterwards, and what they wrote is broadcast so the pages refresh themselves."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from oma_desktop.core import driver
 from oma_desktop.core.errors import OmaError
 from oma_desktop.services import importer
 from oma_desktop.services.casas import update_casa
@@ -64,7 +64,7 @@ def _person(name: str) -> PersonInput:
 def _closed(session: Session) -> bool:
     try:
         session.store.conn.execute("SELECT 1")
-    except sqlite3.ProgrammingError:
+    except driver.ProgrammingError:
         return True
     return False
 
