@@ -24,9 +24,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import sqlcipher3.dbapi2 as _dbapi  # type: ignore[import-untyped]
+import sqlcipher3.dbapi2 as _sqlcipher
 
 from oma_desktop.core.errors import (
     CannotOpenDatabaseError,
@@ -58,6 +58,8 @@ else:
     ProgrammingError = _dbapi.ProgrammingError
     complete_statement = _dbapi.complete_statement
 
+# typed as the standard library's binding (same DB-API) through the names above
+_dbapi: Any = _sqlcipher
 KEY_BYTES = 32
 
 __all__ = [
