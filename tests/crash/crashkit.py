@@ -249,3 +249,17 @@ def fresh_copy(template: Path, work: Path) -> Path:
         shutil.rmtree(work)
     shutil.copytree(template, work)
     return work
+
+
+def total_points(run: Run, mode: str) -> int:
+    return {"stmt": run.statements, "vm": run.vm, "io": run.io}[mode]
+
+
+def kill_points(run: Run, mode: str, count: int, writes: Iterable[int]) -> list[int]:
+    """``count`` points of ``mode`` spread over the counted ``run``, plus every point
+    around the durable moment of each write statement (mark index) in ``writes``."""
+    windows: list[int] = []
+    for mark in writes:
+        windows += {"stmt": lambda m: stmt_window(m), "vm": lambda m: vm_window(run, m),
+                    "io": lambda m: io_window(run, m)}[mode](mark)
+    return spread(total_points(run, mode), count, windows)

@@ -43,12 +43,13 @@ from typing import Any
 VM_STEP = 50  # SQLite instructions between two progress-handler calls
 MAX_MARKS = 60_000
 _HEADER = struct.Struct("<qqqq")  # marks written, statements, vm calls, finished (1)
-# statement kind (0 other, 1 BEGIN, 2 COMMIT, 3 ROLLBACK), io points and vm calls before it
+# statement kind (KINDS, JOB_MARK or 0), io points and vm calls before it
 _MARK = struct.Struct("<qqq")
 _REPORT_AT = _HEADER.size + MAX_MARKS * _MARK.size  # the io points' list, or the traceback
 SHM_SIZE = _REPORT_AT + 4 * 1024 * 1024
 
 KINDS = {"BEGIN": 1, "COMMIT": 2, "END": 2, "ROLLBACK": 3}
+JOB_MARK = 4  # a statement that writes or removes an unfinished-job mark (services/jobs.py)
 
 # the same person the tests look for (saved whole or not at all)
 PERSON_NAME = "Crashtest Yusleidy"
@@ -82,10 +83,11 @@ class Hooks:
     def trace(self, sql: str) -> None:
         self.statements += 1
         word = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+        kind = JOB_MARK if "'job:" in sql else KINDS.get(word, 0)
         io = int(self.shim.crash_points()) if self.shim is not None else 0
         if self.marks < MAX_MARKS:
             offset = _HEADER.size + self.marks * _MARK.size
-            self.shm[offset: offset + _MARK.size] = _MARK.pack(KINDS.get(word, 0), io, self.vm)
+            self.shm[offset: offset + _MARK.size] = _MARK.pack(kind, io, self.vm)
             self.marks += 1
         self._header()
         if self.mode == "stmt" and self.statements == self.at:
