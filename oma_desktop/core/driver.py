@@ -41,6 +41,9 @@ from oma_desktop.core.errors import (
 )
 from oma_desktop.i18n import _
 
+# typed as the standard library's binding (the same DB-API) through the names below
+_dbapi: Any = _sqlcipher
+
 if TYPE_CHECKING:  # sqlcipher3 has the standard library's DB-API shape, and no stubs
     from sqlite3 import Connection as Connection
     from sqlite3 import DatabaseError as DatabaseError
@@ -58,8 +61,6 @@ else:
     ProgrammingError = _dbapi.ProgrammingError
     complete_statement = _dbapi.complete_statement
 
-# typed as the standard library's binding (same DB-API) through the names above
-_dbapi: Any = _sqlcipher
 KEY_BYTES = 32
 
 __all__ = [
@@ -113,7 +114,7 @@ def connect(
     the first query. The connection may be handed to another thread (one thread at a time).
     """
     with translating(path):
-        conn = _dbapi.connect(
+        conn: Connection = _dbapi.connect(
             str(path),
             isolation_level=None,
             check_same_thread=False,
