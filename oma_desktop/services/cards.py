@@ -1,7 +1,8 @@
 """A person at a glance: what the summary beside the search results shows.
 
 One read for the whole card, so the screen never touches the store; the place where
-field-level privacy will filter what a given actor may see.
+field-level privacy filters what the acting user may see: a role without
+``VIEW_SENSITIVE`` gets the sensitive fields as None, named in ``withheld``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from oma_desktop.services.households import Member, household_of, members
 from oma_desktop.services.session import Session
+from oma_desktop.services.permissions import SENSITIVE_PERSON_FIELDS, Permission, mask_person
 from oma_desktop.services.timeline import TimelineEntry, person_timeline
 
 
@@ -32,6 +34,7 @@ class PersonCard:
     others: list[Member] = field(default_factory=list)  # the other household members
     timeline: list[TimelineEntry] = field(default_factory=list)
 
+    withheld: frozenset[str] = frozenset()  # fields set to None: the role may not see them
     @property
     def full_name(self) -> str:
         f = self.fields
@@ -43,6 +46,7 @@ class PersonCard:
 def person_card(session: Session, person_id: str, with_timeline: bool = True) -> PersonCard | None:
     """The card of ``person_id``; None if there is no such person or they were deleted."""
     store = session.store
+    session.require(Permission.VIEW_PERSONS)
     row = store.get("person", person_id)
     if row is None or row["deleted"]:
         return None
@@ -65,7 +69,9 @@ def person_card(session: Session, person_id: str, with_timeline: bool = True) ->
     )
     return PersonCard(
         person_id=person_id,
-        fields=dict(row),
+    hidden = not session.can(Permission.VIEW_SENSITIVE)
+        fields=mask_person(row) if hidden else dict(row),
+        withheld=SENSITIVE_PERSON_FIELDS if hidden else frozenset(),
         documents=documents,
         household_id=household_id,
         others=others,

@@ -16,13 +16,17 @@ from oma_desktop.services.casas import casa_settings
 from oma_desktop.services.consultations import load_consultation
 from oma_desktop.services.directory import get_service
 from oma_desktop.services.history import topic_names
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.session import Session
 from oma_desktop.services.staff import staff_name
 
 
 def certificate_data(session: Session, consultation_id: str) -> CertificateData:
     """What the constancia of ``consultation_id`` says."""
+    session.require(Permission.PRINT_SLIPS)
     entry = load_consultation(session, consultation_id)
+    if entry.withheld:  # on a sensitive topic: only a role that may read it prints it
+        session.require(Permission.VIEW_SENSITIVE)
     store = session.store
     name = _("the person attended")
     if entry.person_id:
@@ -65,4 +69,5 @@ def certificate_data(session: Session, consultation_id: str) -> CertificateData:
 
 def write_consultation_certificate(session: Session, consultation_id: str, path: Path) -> Path:
     """Write the constancia of ``consultation_id`` to ``path`` (a PDF)."""
+    session.require(Permission.PRINT_SLIPS)
     return write_certificate(certificate_data(session, consultation_id), path)

@@ -1,7 +1,8 @@
 """Write the office's lists (the day's sheet, the call list) as CSV or XLSX for Excel.
 
-Screens build a :class:`Sheet` of plain text from a service and call :func:`write_sheets`
-from a background job; nothing here knows about Qt.
+Screens build a :class:`Sheet` of plain text from a service and call :func:`export_sheets`
+(which checks that the acting user may export personal data) from a background job;
+nothing here knows about Qt.
 
 CSV: UTF-8 with a byte-order mark (without it Excel on Windows reads "José" as "JosÃ©")
 and **commas** between fields: Windows configured for Spanish (Peru) uses the point as its
@@ -27,6 +28,8 @@ from typing import Any
 from oma_desktop.core.errors import OmaError
 from oma_desktop.i18n import _
 from oma_desktop.printing.sheets import PrintDocument, write_pdf
+from oma_desktop.services.permissions import Permission
+from oma_desktop.services.session import Session
 
 Cell = str | int | None
 
@@ -132,6 +135,15 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> None:
         for col, width in enumerate(sheet.widths, start=1):
             ws.column_dimensions[get_column_letter(col)].width = width
     workbook.save(path)
+
+
+def export_sheets(
+    session: Session, path: Path, sheets: Sequence[Sheet], *, personal: bool = True
+) -> Path:
+    """The export door: :func:`write_sheets` for a role that may export these sheets
+    (``EXPORT_PERSONAL`` for lists with names, ``EXPORT_AGGREGATE`` for statistics)."""
+    session.require(Permission.EXPORT_PERSONAL if personal else Permission.EXPORT_AGGREGATE)
+    return write_sheets(path, sheets)
 
 
 def write_sheets(path: Path, sheets: Sequence[Sheet]) -> Path:

@@ -28,6 +28,7 @@ from oma_desktop.core.vocab import VULNERABILITIES, WG_DOMAINS, codes, document_
 from oma_desktop.i18n import _
 from oma_desktop.services.households import HouseholdChanges, check_changes, write_household_changes
 from oma_desktop.services.session import Session
+from oma_desktop.services.permissions import SENSITIVE_PERSON_FIELDS, Permission
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ PERSON_CODE_FIELDS = (
     "sex", "nationality", "district_ubigeo", "migratory_status", "regularization_stage",
 )
 
+_FLAGS = frozenset(codes(VULNERABILITIES))
 
 @dataclass
 class DocumentInput:
@@ -82,6 +84,9 @@ class PersonInput:
 
 def birth_date_from_age(age: int, today: dt.date) -> dt.date:
     """Estimated birth date for a stated age: mid-year, so the age stays right for months."""
+    # fields the acting user's role may not see (``services.permissions``): loaded empty,
+    # shown as «Reservado», and kept as stored when the person is saved
+    withheld: frozenset[str] = frozenset()
     return dt.date(today.year - age, 7, 1) if (today.month, today.day) >= (7, 1) else dt.date(
         today.year - age - 1, 7, 1
     )
@@ -220,6 +225,7 @@ def register_person(
     errors = {**validate_person(data, session.catalogs, today), **check_changes(household, today)}
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
+    session.require(Permission.EDIT_PERSONS)
     with session.transaction() as tx:
         person_id = write_new_person(session, tx, data, today)
         write_household_changes(session, tx, person_id, household, today)
@@ -237,13 +243,16 @@ def update_person(
     """Save edits; documents are matched by id (new ones created, missing ones tombstoned);
     the household edits go in the same transaction.
 
-    Returns the person fields that changed (documents and household excluded).
+    Returns the person fields that changed (documents and household excluded). A role that
+    may not see sensitive fields (:attr:`PersonInput.withheld`) never changes or erases their
+    stored values: it can only fill one that is empty.
     """
     today = today or dt.date.today()
     household = household or HouseholdChanges()
     errors = {**validate_person(data, session.catalogs, today), **check_changes(household, today)}
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
+    session.require(Permission.EDIT_PERSONS)
     store, user_id = session.store, session.user_id
     current = store.get("person", person_id)
     if current is None or current["deleted"]:
@@ -254,6 +263,10 @@ def update_person(
         and data.birth_date is None
         and data.estimated_age is not None
         and age_on(current["birth_date"], today) == data.estimated_age
+    if not session.can(Permission.VIEW_SENSITIVE):
+        for name in SENSITIVE_PERSON_FIELDS:  # a "No" vulnerability is empty, a WG 0 is not
+            if current[name] not in (None, "") and not (name in _FLAGS and not current[name]):
+                fields[name] = current[name]
     ):
         # the same estimated age typed again must not shift the stored estimate
         fields["birth_date"] = current["birth_date"]
@@ -284,7 +297,9 @@ def update_person(
 
 
 def load_person(session: Session, person_id: str, today: dt.date | None = None) -> PersonInput:
-    """The stored person as a ``PersonInput`` (for the edit form)."""
+    """The stored person as a ``PersonInput`` (for the edit form); the fields the acting
+    user may not see come empty, named in ``withheld``."""
+    session.require(Permission.VIEW_PERSONS)
     store = session.store
     row = store.get("person", person_id)
     if row is None:
@@ -326,6 +341,10 @@ def load_person(session: Session, person_id: str, today: dt.date | None = None) 
 __all__ = [
     "DocumentInput",
     "PersonInput",
+    if not session.can(Permission.VIEW_SENSITIVE):
+        data.gender_identity = data.notes = ""
+        data.wg, data.vulnerabilities = {}, set()
+        data.withheld = SENSITIVE_PERSON_FIELDS
     "age_on",
     "birth_date_from_age",
     "load_person",

@@ -4,8 +4,9 @@ a counter-referral stub that comes back (issue #8, points 2-4).
 Rules kept here, below the screens:
 
 * consent: without the person's ``consent_refer`` a referral is refused unless someone
-  with an overriding role writes why (``consent_override``); the override is stored on
-  the referral and in its first event, signed by the acting user;
+  whose role may override it (``Permission.OVERRIDE_CONSENT``: coordinación) writes why
+  (``consent_override``); the override is stored on the referral and in its first event,
+  signed by the acting user;
 * the code ``CV3-2026-000123`` (casa, year, number) takes 1 + the greatest number of that
   casa and year, read INSIDE the write transaction: ``Store.transaction`` begins
   IMMEDIATE, so two saves at once queue on SQLite's write lock and never read the same
@@ -35,6 +36,7 @@ from oma_desktop.i18n import N_, _, format_date
 from oma_desktop.services.directory import ServiceRow, get_service
 from oma_desktop.services.installation import station_tag
 from oma_desktop.services.session import Session
+from oma_desktop.services.permissions import Permission
 
 if TYPE_CHECKING:
     from oma_desktop.printing.slip import SlipData
@@ -75,11 +77,6 @@ SHARED_FIELDS: tuple[tuple[str, str], ...] = (
 )
 DEFAULT_SHARED = ("name", "document")
 
-# Roles that may refer without the person's consent, with a written reason. Roles arrive
-# with issue #9; until then every seeded account is "recepcion", so it is accepted too
-# (TEMPORARY: drop it when coordinators have their own accounts). Who overrode is always
-# recorded: the referral's staff and its first event's user and text.
-OVERRIDE_ROLES = frozenset({"coordinacion", "administracion", "recepcion"})
 
 _CODE = re.compile(r"^([A-Z0-9]+)-(\d{4})-(\d{1,9})(?:-([0-9A-Z]{3}))?$")
 
@@ -239,7 +236,7 @@ def validate_referral(session: Session, data: ReferralInput) -> dict[str, str]:
             errors["consent_override"] = _(
                 "The person has not agreed to be referred. Record their consent in their"
                 " record, or let a coordinator write why the referral is needed anyway.")
-        elif session.actor.role not in OVERRIDE_ROLES:
+        elif not session.can(Permission.OVERRIDE_CONSENT):  # who overrode is recorded
             errors["consent_override"] = _(
                 "Only a coordinator can refer a person without their consent.")
     return errors
@@ -248,6 +245,7 @@ def validate_referral(session: Session, data: ReferralInput) -> dict[str, str]:
 def create_referral(session: Session, data: ReferralInput, now: dt.datetime | None = None) -> str:
     """Validate and save a referral and its first event (emitida); returns its id."""
     errors = validate_referral(session, data)
+    session.require(Permission.REFER)
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
     now = (now or dt.datetime.now()).replace(second=0, microsecond=0)
@@ -294,6 +292,7 @@ def change_status(
 ) -> None:
     """Move a referral to ``status`` if its lifecycle allows it, as one signed event."""
     current = session.store.get("referral", referral_id)
+    session.require(Permission.RECORD_OUTCOME)
     if current is None or current["deleted"]:
         raise ValidationError({"referral": _("That referral does not exist.")})
     if status not in TRANSITIONS.get(current["status"], frozenset()):
@@ -315,6 +314,7 @@ def find_by_code(session: Session, code: str) -> str | None:
     (``CV3-2026-123``) is found when only one station issued that number; when several did,
     the clerk is asked for the whole code."""
     normalized = normalize_code(code)
+    session.require(Permission.VIEW_PERSONS)
     row = session.store.one("SELECT id FROM referral WHERE code = ? AND deleted = 0",
                             [normalized])
     if row is not None:
@@ -342,6 +342,7 @@ def record_outcome(
     ``code`` is typed or read by a scanner (spaces and lower case tolerated).
     """
     if status not in OUTCOMES:
+    session.require(Permission.RECORD_OUTCOME)
         raise ValidationError({"status": _(
             "Choose what the institution answered: attended, not attended or rejected.")})
     referral_id = find_by_code(session, code)
@@ -360,6 +361,7 @@ def _users(session: Session) -> dict[str, str]:
 
 def get_referral(session: Session, id_or_code: str) -> ReferralView:
     store = session.store
+    session.require(Permission.VIEW_PERSONS)
     row = store.get("referral", id_or_code)
     if row is None:
         found = find_by_code(session, id_or_code)
@@ -406,6 +408,7 @@ def list_referrals(
 ) -> list[ReferralRow]:
     """Referrals, soonest due first (overdue ones: open and due before ``today``)."""
     where = ["r.deleted = 0"]
+    session.require(Permission.VIEW_PERSONS)
     args: list[Any] = []
     if status:
         where.append("r.status = ?")
@@ -492,6 +495,7 @@ def slip_person_lines(
 def slip_data(session: Session, referral_id: str, paper: str | None = None) -> SlipData:
     """The slip of one referral (``copy`` once it was printed before)."""
     from oma_desktop.printing.slip import SlipData
+    session.require(Permission.PRINT_SLIPS)
 
     view = get_referral(session, referral_id)
     casa = session.store.get("casa", view.casa_id) or {}
@@ -528,6 +532,7 @@ def slip_data(session: Session, referral_id: str, paper: str | None = None) -> S
 def write_slip_pdf(session: Session, referral_ids: list[str], path: Path) -> Path:
     """Write the slips of ``referral_ids`` into one PDF (a preview: nothing is counted)."""
     from oma_desktop.printing.slip import write_slips
+    session.require(Permission.PRINT_SLIPS)
 
     if not referral_ids:
         raise ValidationError({"referrals": _("Choose at least one referral to print.")})
@@ -539,6 +544,7 @@ def write_slip_pdf(session: Session, referral_ids: list[str], path: Path) -> Pat
 def count_printed(session: Session, referral_ids: list[str]) -> None:
     """Count one printing of each slip (logged): the next one says COPIA."""
     with session.transaction() as tx:
+    session.require(Permission.PRINT_SLIPS)
         for rid in referral_ids:
             row = session.store.get("referral", rid)
             if row is None:
@@ -551,3 +557,4 @@ def print_slips(session: Session, referral_ids: list[str], path: Path) -> Path:
     out = write_slip_pdf(session, referral_ids, path)
     count_printed(session, referral_ids)
     return out
+    session.require(Permission.PRINT_SLIPS)

@@ -139,10 +139,10 @@ def committed(run: Run, commit: int, mode: str, at: int) -> bool:
     return at > durable_io_point(run, commit)
 
 
-def io_window(run: Run, commit: int) -> list[int]:
+def io_window(run: Run, commit: int, width: int = 3) -> list[int]:
     """The io points right before and after the commit's durable write."""
     point = durable_io_point(run, commit)
-    return list(range(point - 3, point + 4))
+    return list(range(point - width, point + width + 1))
 
 
 def vm_window(run: Run, commit: int) -> list[int]:
@@ -255,11 +255,32 @@ def total_points(run: Run, mode: str) -> int:
     return {"stmt": run.statements, "vm": run.vm, "io": run.io}[mode]
 
 
-def kill_points(run: Run, mode: str, count: int, writes: Iterable[int]) -> list[int]:
+def kill_points(run: Run, mode: str, count: int, writes: Iterable[int], width: int = 3,
+                also: Iterable[int] = ()) -> list[int]:
     """``count`` points of ``mode`` spread over the counted ``run``, plus every point
-    around the durable moment of each write statement (mark index) in ``writes``."""
-    windows: list[int] = []
+    around the durable moment of each write statement (mark index) in ``writes``
+    (``width`` io points either side), plus ``also``."""
+    windows: list[int] = list(also)
     for mark in writes:
         windows += {"stmt": lambda m: stmt_window(m), "vm": lambda m: vm_window(run, m),
-                    "io": lambda m: io_window(run, m)}[mode](mark)
+                    "io": lambda m: io_window(run, m, width)}[mode](mark)
     return spread(total_points(run, mode), count, windows)
+
+
+def io_done(run: Run, mode: str, at: int) -> int:
+    """How many io points of the counted ``run`` had happened when a kill at point ``at``
+    of ``mode`` struck (for ``vm``: those before the statement it struck in began)."""
+    if mode == "io":
+        return at - 1
+    if mode == "stmt":
+        return run.marks[at - 1][1]
+    started = [mark for mark in run.marks if mark[2] < at]
+    return started[-1][1] if started else 0
+
+
+def io_point(run: Run, prefix: str) -> int:
+    """The number of the one io point of ``run`` whose call and file start with ``prefix``."""
+    assert run.io_points is not None
+    found = [i for i, p in enumerate(run.io_points, 1) if p.startswith(prefix)]
+    assert len(found) == 1, (prefix, found)
+    return found[0]

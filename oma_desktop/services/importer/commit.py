@@ -19,6 +19,7 @@ from oma_desktop.services.importer.plan import (
     _registered_consultations,
 )
 from oma_desktop.services.jobs import job_marker
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.persons import new_person_records
 from oma_desktop.services.session import Session
 
@@ -63,6 +64,7 @@ def commit_import(session: Session, plan: ImportPlan, duplicates: Duplicates = "
     at the desk): a certain match is linked instead of created, a probable one goes to
     review, so two imports of one list never register everyone twice.
     """
+    session.require(Permission.IMPORT)
     store = session.store
     if plan.committed:
         raise OmaError(_("This import was already saved. Prepare it again to import another list."))
