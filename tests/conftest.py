@@ -53,3 +53,22 @@ def ctx(data_dir: Path):
     context = open_context(data_dir)
     yield context
     context.close()
+
+
+# --- roles (issue #9): the seeded account is recepción; see tests/acting.py -----------------
+
+
+@pytest.fixture
+def coordinator(ctx):
+    """``ctx`` acting as coordinación."""
+    from acting import act_as
+
+    return act_as(ctx, "coordinacion")
+
+
+@pytest.fixture
+def casa_admin(ctx):
+    """``ctx`` acting as administración de casa."""
+    from acting import act_as
+
+    return act_as(ctx, "admin_casa")

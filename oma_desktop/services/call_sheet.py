@@ -19,6 +19,7 @@ from oma_desktop.services.followup import (
     call_headers,
     call_rows,
 )
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.session import Session
 from oma_desktop.services.staff import staff_name
 
@@ -48,6 +49,7 @@ def call_list_subtitle(session: Session, items: Sequence[QueueItem], flt: CallFi
 def call_list_export(
     session: Session, items: Sequence[QueueItem], today: dt.date, flt: CallFilter
 ) -> list[Sheet]:
+    session.require(Permission.VIEW_PERSONS)
     return [Sheet(
         title=_("Calls"),
         headers=call_headers(),
@@ -61,6 +63,7 @@ def call_list_print(
     session: Session, items: Sequence[QueueItem], today: dt.date, flt: CallFilter,
     printed_at: dt.datetime | None = None,
 ) -> PrintDocument:
+    session.require(Permission.VIEW_PERSONS)
     return PrintDocument(
         title=call_list_title(session, flt, today),
         subtitle=call_list_subtitle(session, items, flt),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.i18n import _
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.session import Session
 
 
@@ -37,6 +38,7 @@ def update_casa(
     session: Session, code: str, name: str | None = None, address: str | None = None
 ) -> dict[str, object]:
     """Rename a casa or set its address; returns what changed."""
+    session.require(Permission.EDIT_CASA_SETTINGS)
     store = session.store
     if store.get("casa", code) is None:
         codes = ", ".join(str(c["id"]) for c in list_casas(session))
@@ -113,6 +115,7 @@ def validate_casa_settings(data: CasaSettings) -> dict[str, str]:
 def update_casa_settings(session: Session, data: CasaSettings) -> dict[str, object]:
     """Save the casa's details (one logged update of the fields that changed); returns
     what changed."""
+    session.require(Permission.EDIT_CASA_SETTINGS)
     current = session.store.get("casa", data.code)
     if current is None:
         codes = ", ".join(str(c["id"]) for c in list_casas(session))

@@ -3,6 +3,7 @@ read by ``services.history``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -12,6 +13,11 @@ from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.core.fields import CONSULTATION_FIELDS, typed_values, validate
 from oma_desktop.i18n import _
+from oma_desktop.services.permissions import (
+    SENSITIVE_CONSULTATION_FIELDS,
+    Permission,
+    is_sensitive_consultation,
+)
 from oma_desktop.services.session import Session
 
 ANONYMOUS_FIELDS = ("anon_sex", "anon_age", "anon_nationality")
@@ -32,6 +38,9 @@ class ConsultationInput:
     anon_sex: str = ""
     anon_age: int | None = None
     anon_nationality: str = ""
+    # on a sensitive topic and the acting user's role may not read it: topics, summary,
+    # actions and outcome come empty, and an edit keeps them as stored
+    withheld: bool = False
 
     @property
     def anonymous(self) -> bool:
@@ -86,6 +95,7 @@ def record_consultation(
     now: dt.datetime | None = None,
 ) -> str:
     """Validate and save a consultation; returns its id."""
+    session.require(Permission.RECORD_CONSULTATION)
     if data.occurred_at is None:
         data.occurred_at = (now or dt.datetime.now()).replace(second=0, microsecond=0)
     errors = validate_consultation(data, session.catalogs, now)
@@ -101,14 +111,25 @@ def update_consultation(
     data: ConsultationInput,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Save edits; the change log keeps who changed what and when."""
+    """Save edits; the change log keeps who changed what and when.
+
+    The content of a consultation on a sensitive topic that the acting user may not read
+    (``data.withheld``) is kept as stored.
+    """
+    session.require(Permission.RECORD_CONSULTATION)
+    current = session.store.get("consultation", consultation_id)
+    if current is None:
+        raise KeyError(consultation_id)
+    hidden = _withheld(session, current)
+    if hidden:
+        data = dataclasses.replace(data, topics=list(json.loads(current["topics"])))
     errors = validate_consultation(data, session.catalogs, now)
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
     fields = consultation_fields(session, data)
-    current = session.store.get("consultation", consultation_id)
-    if current is None:
-        raise KeyError(consultation_id)
+    if hidden:
+        for name in SENSITIVE_CONSULTATION_FIELDS:
+            fields[name] = current[name]
     fields["staff_user_id"] = data.staff_user_id or current["staff_user_id"]
     with session.transaction() as tx:
         return tx.update("consultation", consultation_id, fields)
@@ -116,6 +137,7 @@ def update_consultation(
 
 def link_to_person(session: Session, consultation_id: str, person_id: str) -> None:
     """Attach an anonymous walk-in to the person it turned out to be."""
+    session.require(Permission.RECORD_CONSULTATION)
     with session.transaction() as tx:
         tx.update(
             "consultation",
@@ -126,14 +148,32 @@ def link_to_person(session: Session, consultation_id: str, person_id: str) -> No
 
 
 def set_follow_up_done(session: Session, consultation_id: str, done: bool = True) -> None:
+    session.require(Permission.RECORD_CONSULTATION)
     with session.transaction() as tx:
         tx.update("consultation", consultation_id, {"follow_up_done": int(done)})
 
 
+def _withheld(session: Session, row: Any) -> bool:
+    """Whether the stored consultation ``row`` is on a sensitive topic the acting user
+    may not read."""
+    return not session.can(Permission.VIEW_SENSITIVE) and is_sensitive_consultation(
+        session.catalogs, json.loads(row["topics"] or "[]"))
+
+
 def load_consultation(session: Session, consultation_id: str) -> ConsultationInput:
+    """The stored consultation (for its form); on a sensitive topic the acting user may
+    not read, its content comes empty with ``withheld`` set."""
+    session.require(Permission.VIEW_PERSONS)
     row = session.store.get("consultation", consultation_id)
     if row is None:
         raise KeyError(consultation_id)
+    if _withheld(session, row):
+        row = {**row, "topics": "[]", "summary": "", "actions": "", "outcome": ""}
+        return dataclasses.replace(_input(row), withheld=True)
+    return _input(row)
+
+
+def _input(row: Any) -> ConsultationInput:
     return ConsultationInput(
         person_id=row["person_id"],
         occurred_at=dt.datetime.fromisoformat(row["occurred_at"]),

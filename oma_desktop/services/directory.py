@@ -19,6 +19,7 @@ from typing import Any
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.core.text import fold
 from oma_desktop.i18n import _
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.session import Session
 
 # Institution code -> topic codes (resources/catalogs/topics.csv), read from the
@@ -190,6 +191,7 @@ def save_service(session: Session, service_id: str | None, data: ServiceInput) -
 
     An edit writes only the fields that changed, as one logged update.
     """
+    session.require(Permission.EDIT_DIRECTORY)
     errors = validate_service(session, data)
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))

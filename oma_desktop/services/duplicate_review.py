@@ -26,6 +26,7 @@ from oma_desktop.core.errors import OmaError
 from oma_desktop.core.store import Writer
 from oma_desktop.i18n import _, format_date
 from oma_desktop.services.consultations import ConsultationInput, consultation_fields
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.persons import DocumentInput, PersonInput, write_new_person
 from oma_desktop.services.session import Session
 
@@ -126,6 +127,7 @@ def add_review(
     consultations: Sequence[ConsultationInput], candidates: Sequence[str],
 ) -> str:
     """Put one probable duplicate on the list, inside the import's transaction."""
+    session.require(Permission.IMPORT)
     data = {"rows": list(rows), "person": _to_dict(person),
             "consultations": [_to_dict(c) for c in consultations]}
     return tx.create("duplicate_review", {
@@ -151,6 +153,7 @@ def _entry(row: dict[str, Any]) -> ReviewEntry:
 
 def pending_reviews(session: Session) -> list[ReviewEntry]:
     """The probable duplicates still to decide at this casa, oldest first."""
+    session.require(Permission.VIEW_PERSONS)
     return [_entry(r) for r in session.store.rows(
         "SELECT * FROM duplicate_review WHERE status = 'pending' AND deleted = 0"
         " AND casa_id = ? ORDER BY created_at, rowid", [session.casa_id])]
@@ -158,6 +161,7 @@ def pending_reviews(session: Session) -> list[ReviewEntry]:
 
 def person_names(session: Session, person_ids: Sequence[str]) -> list[str]:
     """The full names of registered persons, in the order given (missing ones left out)."""
+    session.require(Permission.VIEW_PERSONS)
     out = []
     for person_id in person_ids:
         row = session.store.get("person", person_id)
@@ -168,12 +172,14 @@ def person_names(session: Session, person_ids: Sequence[str]) -> list[str]:
 
 
 def pending_count(session: Session) -> int:
+    session.require(Permission.VIEW_PERSONS)
     return int(session.store.scalar(
         "SELECT count(*) FROM duplicate_review WHERE status = 'pending' AND deleted = 0"
         " AND casa_id = ?", [session.casa_id]) or 0)
 
 
 def load_review(session: Session, review_id: str) -> ReviewEntry:
+    session.require(Permission.VIEW_PERSONS)
     row = session.store.get("duplicate_review", review_id)
     if row is None or row["deleted"]:
         raise OmaError(_("This possible duplicate no longer exists. Refresh the list."))
@@ -224,6 +230,7 @@ def resolve_same(session: Session, review_id: str, person_id: str) -> int:
     The typed values are not written here: the screen offers them as changes
     (``services.same_person``) and writes only those the coordinator accepts.
     """
+    session.require(Permission.IMPORT)
     entry = _pending(session, review_id)
     person = session.store.get("person", person_id)
     if person is None or person["deleted"]:
@@ -237,6 +244,7 @@ def resolve_same(session: Session, review_id: str, person_id: str) -> int:
 
 def resolve_different(session: Session, review_id: str, today: dt.date | None = None) -> str:
     """"Otra persona": register the row as a new person with its consultations; the id."""
+    session.require(Permission.IMPORT)
     entry = _pending(session, review_id)
     with session.transaction() as tx:
         person_id = write_new_person(session, tx, entry.person, today or dt.date.today())

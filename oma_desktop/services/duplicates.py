@@ -39,6 +39,7 @@ from rapidfuzz import fuzz
 
 from oma_desktop.core.text import document_number_key, fold, normalize_document_number, normalize_phone
 from oma_desktop.i18n import _
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.persons import PersonInput, age_on
 from oma_desktop.services.session import Session
 
@@ -478,6 +479,7 @@ def find_duplicates_many(
     considered — an import repeats its check inside the saving transaction against what
     was registered since it was planned.
     """
+    session.require(Permission.VIEW_PERSONS)
     today = today or dt.date.today()
     incoming = [_Incoming(p, today) for p in people]
     by_key = _by_keys(session, set().union(*(n.keys for n in incoming)), since[1])

@@ -21,6 +21,7 @@ they can be reopened and linked to a person.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,6 +29,7 @@ from typing import Any
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.i18n import N_, _, format_date, format_datetime
 from oma_desktop.services.history import changes, topic_names
+from oma_desktop.services.permissions import Permission, is_sensitive_consultation, reserved_text
 from oma_desktop.services.session import Session
 from oma_desktop.services.today import anonymous_text
 
@@ -82,6 +84,7 @@ class QueueItem:
     last_call: str = ""  # "02/12/2026 10:15 — No contesta: ..." of the latest call
     last_result: str = ""  # the latest call's result code
     wrong_phone: bool = False
+    withheld: bool = False  # a follow-up on a sensitive topic the role may not read
 
     def days_left(self, today: dt.date) -> int:
         return (self.due - today).days
@@ -162,11 +165,13 @@ def follow_ups_due(
     flt: CallFilter | None = None,
 ) -> list[QueueItem]:
     """Pending follow-ups (anonymous ones too) that are overdue or due within the window."""
+    session.require(Permission.VIEW_PERSONS)
     flt = flt or CallFilter(casa_id=ALL_CASAS)
     where = ["c.follow_up_date IS NOT NULL", "c.follow_up_done = 0", "c.deleted = 0",
              "(p.id IS NULL OR p.deleted = 0)", "c.follow_up_date <= ?"]
     args: list[Any] = [_upper_bound(today, flt.due, ahead_days).isoformat()]
     _scope(session, flt, "c", where, args)
+    hidden = not session.can(Permission.VIEW_SENSITIVE)
     rows = session.store.rows(
         "SELECT c.id, c.follow_up_date, c.topics, c.casa_id, c.staff_user_id, c.anon_sex,"
         " c.anon_age, p.id AS person_id, p.given_names, p.paternal_surname,"
@@ -184,7 +189,8 @@ def follow_ups_due(
             person_name=_name(r) if r["person_id"] else anonymous_text(r["anon_sex"], r["anon_age"]),
             phone=r["phone"] or "",
             ref_id=r["id"],
-            detail=r["topics"],
+            detail="[]" if hidden and _sensitive(session, r["topics"]) else r["topics"],
+            withheld=hidden and _sensitive(session, r["topics"]),
             casa_id=r["casa_id"],
             staff_user_id=r["staff_user_id"] or "",
             staff_name=r["display_name"] or r["staff_user_id"] or "",
@@ -202,6 +208,7 @@ def expiring_documents(
 ) -> list[QueueItem]:
     """Followed documents expiring within ``within_days`` or expired in the last month,
     without a closing call; a "no contesta" with a date moves the item to that date."""
+    session.require(Permission.VIEW_PERSONS)
     flt = flt or CallFilter(casa_id=ALL_CASAS)
     marks = ",".join("?" * len(FOLLOWED_DOCUMENTS))
     where = [f"d.expiry_date BETWEEN ? AND ? AND d.doc_type IN ({marks})",
@@ -257,6 +264,7 @@ def referrals_due(
 ) -> list[QueueItem]:
     """Referrals still waiting for an outcome (emitida, entregada) that are overdue or
     due within the window: someone should ask the person whether they were attended."""
+    session.require(Permission.VIEW_PERSONS)
     flt = flt or CallFilter(casa_id=ALL_CASAS)
     where = ["r.status IN ('emitida', 'entregada')", "r.deleted = 0", "p.deleted = 0",
              "r.due_date <= ?"]
@@ -336,6 +344,7 @@ def call_list(
 ) -> tuple[list[QueueItem], bool]:
     """The call list for ``flt``, most urgent first, at most ``limit`` rows; and whether
     more exist."""
+    session.require(Permission.VIEW_PERSONS)
     flt = flt or CallFilter()
     items: list[QueueItem] = []
     if KIND_FOLLOW_UP in flt.kinds:
@@ -369,6 +378,7 @@ def record_call(
     now: dt.datetime | None = None,
 ) -> RecordedCall:
     """Record a call on ``item`` and its effect on the list (see the module docstring)."""
+    session.require(Permission.RECORD_CONSULTATION)
     if result not in {code for code, _label in CALL_RESULTS}:
         raise ValidationError({"result": _("Choose the result of the call.")})
     now = (now or dt.datetime.now()).replace(second=0, microsecond=0)
@@ -402,6 +412,7 @@ def record_call(
 
 def undo_call(session: Session, recorded: RecordedCall) -> None:
     """Take back a call recorded by mistake: the item is as it was before."""
+    session.require(Permission.RECORD_CONSULTATION)
     with session.transaction() as tx:
         tx.tombstone("follow_up_call", recorded.call_id)
         if recorded.item.kind == KIND_FOLLOW_UP:
@@ -412,6 +423,7 @@ def undo_call(session: Session, recorded: RecordedCall) -> None:
 def calls_for_person(session: Session, person_id: str) -> list[CallRecord]:
     """Every call made to ``person_id`` (about a follow-up or a document), newest first,
     including calls about an anonymous attention later linked to them."""
+    session.require(Permission.VIEW_PERSONS)
     rows = session.store.rows(
         "SELECT f.id, f.called_at, f.result, f.note, f.next_date, f.consultation_id,"
         " f.document_id, coalesce(u.display_name, f.staff_user_id, '') AS staff"
@@ -439,6 +451,7 @@ def calls_for_person(session: Session, person_id: str) -> list[CallRecord]:
 def wrong_phone_persons(session: Session, person_ids: Iterable[str]) -> set[str]:
     """The persons whose phone was reported wrong by a call and not changed since
     (both moments read from the change log's clock, so they compare exactly)."""
+    session.require(Permission.VIEW_PERSONS)
     ids = list(person_ids)
     latest: dict[str, str] = {}
     for chunk in range(0, len(ids), 500):
@@ -482,7 +495,13 @@ def staff_filter_choices(session: Session) -> list[tuple[str, str]]:
 # --- export and printing -----------------------------------------------------------------
 
 
+def _sensitive(session: Session, topics: str) -> bool:
+    return is_sensitive_consultation(session.catalogs, json.loads(topics or "[]"))
+
+
 def item_detail(session: Session, item: QueueItem) -> str:
+    if item.withheld:
+        return reserved_text()
     if item.kind == KIND_FOLLOW_UP:
         try:
             return topic_names(session.catalogs, item.detail)

@@ -19,6 +19,7 @@ from oma_desktop.printing.letterhead import Place
 from oma_desktop.services.casas import casa_settings
 from oma_desktop.services.directory import get_service, search_services
 from oma_desktop.services.history import topic_names
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.session import Session
 
 MAX_TEXT = 4_000
@@ -57,6 +58,7 @@ def get_handout(session: Session, topic: str) -> Handout:
 
 def save_handout(session: Session, handout: Handout) -> str:
     """Write the route of a topic (one record per topic); returns its id."""
+    session.require(Permission.EDIT_HANDOUTS)
     errors = {}
     if not handout.title.strip():
         errors["title"] = _("Write the title of the route.")

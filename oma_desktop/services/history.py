@@ -27,6 +27,13 @@ from oma_desktop.i18n import (
     format_datetime,
     format_number,
 )
+from oma_desktop.services.permissions import (
+    SENSITIVE_CONSULTATION_FIELDS,
+    SENSITIVE_PERSON_FIELDS,
+    Permission,
+    is_sensitive_consultation,
+    reserved_text,
+)
 from oma_desktop.services.session import Session
 
 
@@ -68,6 +75,7 @@ def _local(hlc: int) -> dt.datetime:
 
 def changes(session: Session, entity_ids: Sequence[str]) -> list[Change]:
     """Every logged write to the records ``entity_ids``, newest first."""
+    session.require(Permission.VIEW_PERSONS)
     if not entity_ids:
         return []
     marks = ",".join("?" * len(entity_ids))
@@ -186,11 +194,14 @@ class Formatter:
         return str(value)
 
 
-def shown_fields(change: Change, formatter: Formatter) -> tuple[ShownField, ...]:
+def shown_fields(
+    change: Change, formatter: Formatter, withheld: frozenset[str] = frozenset()
+) -> tuple[ShownField, ...]:
     """The fields of ``change`` worth showing, in form order, with their values as text.
 
     Bookkeeping fields are left out, and so are the empty values of a creation and the
-    ``deleted`` flag of a deletion (the title says it).
+    ``deleted`` flag of a deletion (the title says it). The values of the ``withheld``
+    fields (the acting user may not see them) read «Reservado».
     """
     order = form_order(change.entity) if change.entity in TABLES else {}
     picked = []
@@ -203,7 +214,8 @@ def shown_fields(change: Change, formatter: Formatter) -> tuple[ShownField, ...]
         if change.kind == "tombstone" and name == "deleted":
             continue
         title = found.shown_history_label if found is not None else name
-        picked.append(ShownField(name, title, formatter.text(change.entity, name, value)))
+        text = reserved_text() if name in withheld else formatter.text(change.entity, name, value)
+        picked.append(ShownField(name, title, text))
     picked.sort(key=lambda f: order.get(f.name, len(order)))
     return tuple(picked)
 
@@ -229,6 +241,7 @@ def person_history(session: Session, person_id: str) -> list[HistoryEntry]:
     Newest first; the registration goes below the documents written with it. Updates that
     only touched bookkeeping fields are left out.
     """
+    session.require(Permission.VIEW_PERSONS)
     store = session.store
     documents = {
         str(r["id"]): r
@@ -247,6 +260,7 @@ def person_history(session: Session, person_id: str) -> list[HistoryEntry]:
     }
     formatter = Formatter(session)
     titles = _titles()
+    hidden = frozenset() if session.can(Permission.VIEW_SENSITIVE) else SENSITIVE_PERSON_FIELDS
     entries = []
     for change in changes(session, [person_id, *documents, *memberships]):
         record: Mapping[str, Any] = {}
@@ -257,7 +271,7 @@ def person_history(session: Session, person_id: str) -> list[HistoryEntry]:
         elif change.entity == "household_member":
             record = memberships[change.entity_id]
             subject = formatter.name_of("households", str(record["household_id"]))
-        fields = shown_fields(change, formatter)
+        fields = shown_fields(change, formatter, hidden if change.entity == "person" else frozenset())
         if change.kind == "update" and not fields:
             continue
         title = titles.get(change.entity, {}).get(change.kind, change.kind)
@@ -274,10 +288,18 @@ def person_history(session: Session, person_id: str) -> list[HistoryEntry]:
 
 def consultation_history(session: Session, consultation_id: str) -> list[HistoryEntry]:
     """The logged writes to one consultation, newest first, each titled in one phrase."""
+    session.require(Permission.VIEW_PERSONS)
     formatter = Formatter(session)
     entries = []
-    for change in record_history(session, consultation_id):
-        fields = shown_fields(change, formatter)
+    logged = record_history(session, consultation_id)
+    hidden: frozenset[str] = frozenset()
+    if not session.can(Permission.VIEW_SENSITIVE) and any(
+        is_sensitive_consultation(session.catalogs, json.loads(c.fields["topics"] or "[]"))
+        for c in logged if isinstance(c.fields.get("topics"), str)
+    ):  # on a sensitive topic now or before: its content is not for this role
+        hidden = SENSITIVE_CONSULTATION_FIELDS
+    for change in logged:
+        fields = shown_fields(change, formatter, hidden)
         if change.kind == "create":
             title = _("created the consultation")
         elif change.kind == "link":

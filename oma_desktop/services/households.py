@@ -20,6 +20,7 @@ from oma_desktop.core.fields import HOUSEHOLD_MEMBER_FIELDS, MAX_AGE, validate
 from oma_desktop.core.store import Writer
 from oma_desktop.core.vocab import RELATIONSHIPS, codes
 from oma_desktop.i18n import _
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.session import Session
 
 HEAD = "jefe_hogar"
@@ -99,6 +100,7 @@ def _check_relationship(relationship: str) -> None:
 
 def household_of(session: Session, person_id: str) -> str | None:
     """The household the person belongs to: ``household_member`` is the one source of truth."""
+    session.require(Permission.VIEW_PERSONS)
     value = session.store.scalar(
         "SELECT household_id FROM household_member WHERE person_id = ? AND deleted = 0"
         " ORDER BY id DESC LIMIT 1",
@@ -109,6 +111,7 @@ def household_of(session: Session, person_id: str) -> str | None:
 
 def household_name(session: Session, household_id: str) -> str:
     """The household's name ('' if it does not exist or was deleted)."""
+    session.require(Permission.VIEW_PERSONS)
     row = session.store.get("household", household_id)
     return str(row["name"] or "") if row and not row["deleted"] else ""
 
@@ -138,6 +141,7 @@ def _ensure_household_in(session: Session, tx: Writer, head_person_id: str) -> s
 
 def ensure_household(session: Session, head_person_id: str) -> str:
     """The person's household, creating one with them as head if they have none."""
+    session.require(Permission.EDIT_PERSONS)
     existing = household_of(session, head_person_id)
     if existing:
         return existing
@@ -167,6 +171,7 @@ def add_member(
     session: Session, household_id: str, person_id: str, relationship: str
 ) -> str:
     """Put ``person_id`` in the household (leaving any other household they were in)."""
+    session.require(Permission.EDIT_PERSONS)
     _check_relationship(relationship)
     with session.transaction() as tx:
         return _add_person_in(session, tx, household_id, person_id, relationship)
@@ -226,6 +231,7 @@ def write_household_changes(
 
 
 def remove_member(session: Session, member_id: str) -> None:
+    session.require(Permission.EDIT_PERSONS)
     store = session.store
     row = store.get("household_member", member_id)
     if row is None:
@@ -236,6 +242,7 @@ def remove_member(session: Session, member_id: str) -> None:
 
 def members(session: Session, household_id: str) -> list[Member]:
     """Registered and inline members (an inline member's own names and dates), head first."""
+    session.require(Permission.VIEW_PERSONS)
     rows = session.store.rows(
         "SELECT m.id, m.person_id, m.relationship,"
         " CASE WHEN p.id IS NULL THEN m.given_names ELSE p.given_names END AS given_names,"
@@ -271,6 +278,7 @@ def promote_member(session: Session, member_id: str, today: dt.date | None = Non
     with the nationality and address of the household's head (whose consent covered the
     member), and the membership points to them from then on.
     """
+    session.require(Permission.EDIT_PERSONS)
     from oma_desktop.services.persons import PersonInput, age_on, validate_person, write_new_person
 
     today = today or dt.date.today()

@@ -21,6 +21,7 @@ from oma_desktop.core.vocab import RELATIONSHIPS, VULNERABILITIES, WG_DOMAINS, c
 from oma_desktop.i18n import _, format_date, ngettext
 from oma_desktop.services.history import Formatter, document_label
 from oma_desktop.services.households import HouseholdChanges, MemberInput
+from oma_desktop.services.permissions import Permission, reserved_text
 from oma_desktop.services.persons import (
     PERSON_CODE_FIELDS,
     PERSON_TEXT_FIELDS,
@@ -86,6 +87,7 @@ def offered_changes(
     offered when the record has no document with the same number (compared by digits); each
     household member typed inline is offered as an addition.
     """
+    session.require(Permission.VIEW_PERSONS)
     current = load_person(session, person_id, today)
     fmt = Formatter(session)
     order = form_order("person")
@@ -117,6 +119,9 @@ def offered_changes(
         if getattr(typed, name) and not getattr(current, name):
             offers.append(OfferedChange(name, field_label(name, "person"), _("No"), _("Yes")))
     offers.sort(key=lambda o: order.get("birth_date" if o.key == "estimated_age" else o.key, 999))
+    # a value the role may not see reads «Reservado» (accepting it fills it only if empty)
+    offers = [replace(o, current=reserved_text()) if o.key in current.withheld else o
+              for o in offers]
     known = {document_number_key(d.number) for d in current.documents if d.number}
     for index, doc in enumerate(typed.documents):
         if doc.number.strip() and document_number_key(doc.number) not in known:
@@ -147,6 +152,7 @@ def accept_changes(
 
     Returns how many were written (0 writes nothing at all).
     """
+    session.require(Permission.EDIT_PERSONS)
     keys = set(accepted)
     if not keys:
         return 0

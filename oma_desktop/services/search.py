@@ -20,6 +20,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from oma_desktop.core.text import document_number_key, fold, normalize_document_number, normalize_phone
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.persons import age_on
 from oma_desktop.services.session import Session
 
@@ -140,6 +141,7 @@ def search_persons(
     session: Session, text: str, limit: int = DEFAULT_LIMIT, today: dt.date | None = None
 ) -> list[PersonHit]:
     """Up to ``limit`` persons matching ``text``, best name matches first."""
+    session.require(Permission.VIEW_PERSONS)
     query = parse_query(text)
     if query.empty:
         return []
@@ -179,6 +181,7 @@ def _search(session: Session, query: ParsedQuery, limit: int, today: dt.date) ->
 
 def hit_for_person(session: Session, person_id: str, today: dt.date | None = None) -> PersonHit | None:
     """The same row :func:`search_persons` gives for ``person_id`` (None if missing or deleted)."""
+    session.require(Permission.VIEW_PERSONS)
     row = session.store.conn.execute(
         _SELECT + "WHERE p.id = ? AND p.deleted = 0", [person_id]
     ).fetchone()

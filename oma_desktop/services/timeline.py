@@ -6,6 +6,7 @@ The changes come from ``services.history`` (the same reading as the person form'
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from oma_desktop.core.catalogs import Catalogs
@@ -13,6 +14,7 @@ from oma_desktop.core.vocab import CHANNELS, RELATIONSHIPS, document_short_label
 from oma_desktop.i18n import _, format_date
 from oma_desktop.services.followup import calls_for_person, result_label
 from oma_desktop.services.history import person_history, topic_names
+from oma_desktop.services.permissions import Permission, is_sensitive_consultation, reserved_text
 from oma_desktop.services.referrals import status_label
 from oma_desktop.services.session import Session
 
@@ -62,11 +64,13 @@ def referral_entries(
 
 
 def person_timeline(session: Session, person_id: str) -> list[TimelineEntry]:
+    session.require(Permission.VIEW_PERSONS)
     store, catalogs = session.store, session.catalogs
     entries: list[TimelineEntry] = []
     users: dict[str, str] = {
         r["id"]: r["display_name"] for r in store.rows("SELECT id, display_name FROM app_user")
     }
+    hidden = not session.can(Permission.VIEW_SENSITIVE)
     casas: dict[str, str] = {r["id"]: r["name"] for r in store.rows("SELECT id, name FROM casa")}
     for c in store.rows(
         "SELECT id, occurred_at, channel, topics, summary, actions, staff_user_id, casa_id"
@@ -76,6 +80,8 @@ def person_timeline(session: Session, person_id: str) -> list[TimelineEntry]:
         detail = topic_labels(catalogs, c["topics"])
         if c["summary"]:
             detail += f" — {c['summary']}"
+        if hidden and is_sensitive_consultation(catalogs, json.loads(c["topics"] or "[]")):
+            detail = reserved_text()  # a sensitive topic the role may not read
         entries.append(TimelineEntry(
             when=dt.datetime.fromisoformat(c["occurred_at"]),
             kind="consultation",

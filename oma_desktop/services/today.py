@@ -20,6 +20,7 @@ from oma_desktop.printing.sheets import PrintDocument, PrintSection
 from oma_desktop.services.casas import casa_names
 from oma_desktop.services.export import Sheet
 from oma_desktop.services.history import topic_names
+from oma_desktop.services.permissions import Permission, is_sensitive_consultation, reserved_text
 from oma_desktop.services.session import Session
 
 
@@ -85,6 +86,7 @@ def _counted(counter: Counter[str]) -> tuple[tuple[str, int], ...]:
 def day_sheet(session: Session, day: dt.date, casa_id: str | None = None) -> DaySheet:
     """The attentions of ``day`` at ``casa_id`` (this installation's casa by default),
     in the order they happened."""
+    session.require(Permission.VIEW_PERSONS)
     casa = casa_id or session.casa_id
     start = dt.datetime.combine(day, dt.time())
     rows = session.store.rows(
@@ -102,8 +104,12 @@ def day_sheet(session: Session, day: dt.date, casa_id: str | None = None) -> Day
     out: list[DayRow] = []
     topics: Counter[str] = Counter()
     staff: Counter[str] = Counter()
+    hidden = not session.can(Permission.VIEW_SENSITIVE)
     for r in rows:
         codes = tuple(dict.fromkeys(json.loads(r["topics"] or "[]")))
+        withheld = hidden and is_sensitive_consultation(catalogs, codes)
+        if withheld:  # counted, but under «Reservado», not by topic
+            codes = ()
         staff_name = str(r["display_name"] or r["staff_user_id"] or _("Not recorded"))
         name = (_person_name(r) if r["person_id"]
                 else anonymous_text(r["anon_sex"], r["anon_age"]))
@@ -112,7 +118,7 @@ def day_sheet(session: Session, day: dt.date, casa_id: str | None = None) -> Day
             occurred_at=dt.datetime.fromisoformat(r["occurred_at"]),
             person_id=r["person_id"],
             person_name=name,
-            topics=topic_names(catalogs, codes),
+            topics=reserved_text() if withheld else topic_names(catalogs, codes),
             topic_codes=codes,
             staff_user_id=r["staff_user_id"] or "",
             staff_name=staff_name,
@@ -121,6 +127,8 @@ def day_sheet(session: Session, day: dt.date, casa_id: str | None = None) -> Day
         ))
         for code in codes:
             topics[topic_names(catalogs, [code])] += 1
+        if withheld:
+            topics[reserved_text()] += 1
         staff[staff_name] += 1
     return DaySheet(
         day=day,

@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from acting import grant_role
 
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.services.casas import list_casas, update_casa
 from oma_desktop.services.context import AppContext
 
 
+@pytest.mark.usefixtures("casa_admin")
 def test_six_casas_seeded_and_renamed(ctx: AppContext) -> None:
     assert [c["id"] for c in list_casas(ctx.session)] == [f"CV{i}" for i in range(1, 7)]
     changed = update_casa(ctx.session, "CV2", name="Casa Vecinal Monserrate",
@@ -23,6 +25,7 @@ def test_six_casas_seeded_and_renamed(ctx: AppContext) -> None:
     assert op is not None and op["kind"] == "update"
 
 
+@pytest.mark.usefixtures("casa_admin")
 def test_bad_casa_input(ctx: AppContext) -> None:
     with pytest.raises(ValidationError) as err:
         update_casa(ctx.session, "CV9", name="X")
@@ -33,6 +36,7 @@ def test_bad_casa_input(ctx: AppContext) -> None:
 
 
 def test_cli(tmp_path: Path) -> None:
+    grant_role(tmp_path, "admin_casa")  # naming a casa is for its administration (issue #9)
     run = [sys.executable, "-m", "oma_desktop", "--data-dir", str(tmp_path), "casa"]
     done = subprocess.run([*run, "CV3", "--name", "Casa Vecinal Barrios Altos"],
                           capture_output=True, text=True, check=False)

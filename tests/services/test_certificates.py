@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from oma_desktop.core.seed import service_id
@@ -17,6 +18,7 @@ from oma_desktop.services.referrals import ReferralInput, create_referral
 TODAY = dt.date(2026, 11, 27)
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_the_constancia_says_what_was_done_and_where_to_go(ctx: AppContext, tmp_path: Path) -> None:
     pid = register_person(ctx.session, PersonInput(
         given_names="Yusleidy Carolina", paternal_surname="Rojas", sex="F", nationality="VE",

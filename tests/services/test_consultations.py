@@ -49,6 +49,7 @@ def test_validation_messages(ctx: AppContext) -> None:
     assert "anterior a la atención" in errors["follow_up_date"]
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_record_and_load(ctx: AppContext, person: str) -> None:
     cid = record_consultation(
         ctx.session, ConsultationInput(person_id=person, occurred_at=NOW, topics=["SALUD_SIS", "SALUD_SIS"],
@@ -86,7 +87,7 @@ def test_edits_keep_history_with_who_and_what(ctx: AppContext, person: str) -> N
     data = load_consultation(ctx.session, cid)
     data.outcome = "Derivada al centro de salud"
     data.topics = ["SALUD_SIS", "EDUCACION_VACANTE"]
-    coordinator = replace(ctx.session, actor=Actor("coordinadora", "coordinador", "CV1"))
+    coordinator = replace(ctx.session, actor=Actor("coordinadora", "coordinacion", "CV1"))
     changed = update_consultation(coordinator, cid, data, NOW)
     assert set(changed) == {"outcome", "topics"}
     set_follow_up_done(ctx.session, cid)

@@ -34,6 +34,7 @@ def test_search_is_accent_insensitive_and_filters_by_topic(ctx: AppContext) -> N
     assert search_services(ctx.session, "seguro integral", topic="REFUGIO") == []
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_edit_is_a_logged_update_and_stored_topics_replace_the_defaults(ctx: AppContext) -> None:
     sid = service_id("SIS")
     data = service_input(get_service(ctx.session, sid))
@@ -53,6 +54,7 @@ def test_edit_is_a_logged_update_and_stored_topics_replace_the_defaults(ctx: App
     assert '"phone":"113"' in ops[-1]["fields"].replace(" ", "")
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_create_inactive_hidden_and_validation_in_spanish(ctx: AppContext) -> None:
     with pytest.raises(ValidationError) as err:
         save_service(ctx.session, None, ServiceInput(name=" ", topics=["NOPE"]))

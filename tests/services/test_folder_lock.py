@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from acting import act_as
 
 from oma_desktop.core.folder_lock import FolderInUseError
 from oma_desktop.services.context import open_context
@@ -37,7 +38,7 @@ def test_a_second_opening_is_refused_naming_the_holder(data_dir: Path) -> None:
 
 
 def test_the_cli_is_refused_while_the_app_holds_the_folder(data_dir: Path) -> None:
-    ctx = open_context(data_dir, program="la ventana de OMA Desktop")
+    ctx = act_as(open_context(data_dir, program="la ventana de OMA Desktop"), "admin_casa")
     try:
         result = _cli(data_dir, "casa", "CV2", "--name", "Otra")
         assert result.returncode == 2
@@ -93,7 +94,7 @@ def test_a_database_locked_by_an_outside_program_is_said_in_spanish(data_dir: Pa
     from oma_desktop.services.casas import update_casa
     from oma_desktop.ui.app import GUI_BUSY_TIMEOUT_MS
 
-    ctx = open_context(data_dir, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS)
+    ctx = act_as(open_context(data_dir, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS), "admin_casa")
     outside = sqlite3.connect(data_dir / "oma.sqlite3", isolation_level=None)
     try:
         assert ctx.session.store.scalar("PRAGMA busy_timeout") == GUI_BUSY_TIMEOUT_MS

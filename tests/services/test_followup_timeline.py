@@ -84,6 +84,7 @@ def test_households(ctx: AppContext) -> None:
     assert households.household_of(ctx.session, child) is None
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_timeline_newest_first_with_everything(ctx: AppContext) -> None:
     pid = _person(ctx, "Ana", [DocumentInput("CPP", "A1", expiry_date=dt.date(2027, 1, 5))])
     _consult(ctx, pid, None, day=3)

@@ -25,6 +25,7 @@ def test_a_topic_nobody_wrote_prints_its_institutions(ctx: AppContext, tmp_path:
     assert "Seguro Integral de Salud" in text
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_a_coordinator_writes_the_route_once_per_topic(ctx: AppContext, tmp_path: Path) -> None:
     route = get_handout(ctx.session, "SALUD_SIS")
     route.title = "Afiliarse al SIS"

@@ -48,6 +48,7 @@ def _register(ctx: AppContext, **extra: object) -> str:
     return register_person(ctx.session, data, TODAY)
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_person_history_newest_first_with_documents_and_household(ctx: AppContext) -> None:
     person_id = _register(ctx)
     data = load_person(ctx.session, person_id, TODAY)
@@ -117,6 +118,7 @@ def test_removed_documents_and_leaving_a_household(ctx: AppContext) -> None:
         "Documento retirado", "Cédula de identidad venezolana 12345678", ())
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_consultation_history_in_one_line_each(ctx: AppContext) -> None:
     person_id = _register(ctx)
     cid = record_consultation(

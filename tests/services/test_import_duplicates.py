@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from acting import act_as, grant_role
 
 from oma_desktop.core.errors import OmaError
 from oma_desktop.services.context import AppContext, open_context
@@ -23,6 +24,14 @@ from oma_desktop.services.duplicate_review import (
 from oma_desktop.services.importer import Table, commit_import, guess_mapping, plan_import
 from oma_desktop.services.persons import DocumentInput, PersonInput, register_person
 from oma_desktop.services.same_person import offered_changes
+
+
+@pytest.fixture(autouse=True)
+def _importing_role(request: pytest.FixtureRequest) -> None:
+    """Importing is for coordinación (issue #9); the seeded account is recepción."""
+    if "ctx" in request.fixturenames:
+        act_as(request.getfixturevalue("ctx"), "coordinacion")
+
 
 TODAY = dt.date(2026, 11, 27)
 HEADERS = ["Nombres", "Apellidos", "Sexo", "Fecha de nacimiento", "Nacionalidad",
@@ -251,6 +260,7 @@ def test_two_concurrent_imports_of_one_list_never_register_everyone_twice(
 
 
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    grant_role(data_dir, "coordinacion")  # importing is for coordinación (issue #9)
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
     return subprocess.run(
         [sys.executable, "-m", "oma_desktop", "--data-dir", str(data_dir), "import-persons", *args],

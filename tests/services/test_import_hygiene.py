@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from acting import act_as
 
 from oma_desktop.core.errors import OmaError
 from oma_desktop.core.fields import PERSON_FIELDS, validate
@@ -18,6 +19,14 @@ from oma_desktop.services.context import AppContext
 from oma_desktop.services.demo import build_demo
 from oma_desktop.services.importer import Table, commit_import, guess_mapping, plan_import, read_table
 from oma_desktop.services.persons import PersonInput, validate_person
+
+
+@pytest.fixture(autouse=True)
+def _importing_role(request: pytest.FixtureRequest) -> None:
+    """Importing is for coordinación (issue #9); the seeded account is recepción."""
+    if "ctx" in request.fixturenames:
+        act_as(request.getfixturevalue("ctx"), "coordinacion")
+
 
 TODAY = dt.date(2026, 11, 27)
 HEADERS = ["Nombres", "Apellidos", "Sexo", "Fecha de nacimiento", "Nacionalidad", "Observaciones"]
@@ -134,7 +143,7 @@ def test_new_people_are_not_flagged_as_similar(tmp_path: Path) -> None:
     database, other = tmp_path / "db", tmp_path / "other"
     build_demo(database, 4000, consultations=0, seed=1, casa="CV1", today=TODAY)
     build_demo(other, 1000, consultations=0, seed=2, casa="CV1", today=TODAY)
-    ctx = open_context(database)
+    ctx = act_as(open_context(database), "coordinacion")
     try:
         fresh = _demo_list(other)
         plan = plan_import(ctx.session, fresh, guess_mapping(fresh.headers), consent_confirmed=True,

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from acting import act_as, grant_role
 
 from oma_desktop.core.errors import OmaError
 from oma_desktop.services import importer
@@ -30,6 +31,14 @@ from oma_desktop.services.importer import (
     target_label,
 )
 from oma_desktop.services.persons import DocumentInput, PersonInput, register_person
+
+
+@pytest.fixture(autouse=True)
+def _importing_role(request: pytest.FixtureRequest) -> None:
+    """Importing is for coordinación (issue #9); the seeded account is recepción."""
+    if "ctx" in request.fixturenames:
+        act_as(request.getfixturevalue("ctx"), "coordinacion")
+
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
 CSV_CP1252 = FIXTURES / "atenciones_cv3.csv"
@@ -727,6 +736,7 @@ def test_workbook_with_two_sheets(ctx: AppContext) -> None:
 
 
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    grant_role(data_dir, "coordinacion")  # importing is for coordinación (issue #9)
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
     return subprocess.run(
         [sys.executable, "-m", "oma_desktop", "--data-dir", str(data_dir), "import-persons", *args],

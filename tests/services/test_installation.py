@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from acting import act_as
 
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.core.seed import reception_user_id
@@ -80,7 +81,7 @@ def test_an_unknown_casa_is_refused_before_anything_is_written(
 
 
 def test_changing_casa_is_explicit_and_logged(data_dir: Path) -> None:
-    ctx = open_context(data_dir, casa="CV1")
+    ctx = act_as(open_context(data_dir, casa="CV1"), "admin_casa")
     try:
         store = ctx.session.store
         with pytest.raises(ValidationError):
@@ -100,7 +101,7 @@ def test_changing_casa_is_explicit_and_logged(data_dir: Path) -> None:
 
 def test_two_data_folders_agree_on_a_casa_renamed_before_the_second_was_installed(
         tmp_path: Path) -> None:
-    first = open_context(tmp_path / "cv1", casa="CV1")
+    first = act_as(open_context(tmp_path / "cv1", casa="CV1"), "admin_casa")
     update_casa(first.session, "CV2", name="Casa Vecinal Cercado Norte")
     second = open_context(tmp_path / "cv2", casa="CV2")  # installed later
     try:

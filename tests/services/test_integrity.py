@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from acting import grant_role
 
 from oma_desktop.core.schema import drop_guard_triggers_sql
 from oma_desktop.core.store import open_store
@@ -265,6 +266,7 @@ def test_an_import_cut_off_is_reported_and_saved_nothing(tmp_path: Path) -> None
 
     listing = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "atenciones_cv3.csv"
     folder = tmp_path / "datos"
+    grant_role(folder, "coordinacion")  # importing is for coordinación (issue #9)
     child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import os, signal, sys
         from oma_desktop import cli

@@ -70,6 +70,7 @@ def test_validation_in_spanish(ctx: AppContext) -> None:
     assert err.value.fields["reason"] == "Escriba el motivo de la derivación."
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_no_consent_blocks_and_override_is_recorded(ctx: AppContext) -> None:
     pid = _person(ctx, consent=False)
     with pytest.raises(ValidationError) as err:
@@ -87,10 +88,10 @@ def test_no_consent_blocks_and_override_is_recorded(ctx: AppContext) -> None:
 
 def test_override_refused_for_a_role_that_cannot_override(ctx: AppContext) -> None:
     pid = _person(ctx, consent=False)
-    volunteer = Session(ctx.session.store, ctx.catalogs,
-                        dataclasses.replace(ctx.session.actor, role="voluntario"))
+    desk = Session(ctx.session.store, ctx.catalogs,
+                        dataclasses.replace(ctx.session.actor, role="recepcion"))
     with pytest.raises(ValidationError) as err:
-        _refer(volunteer, pid, consent_override="urgente")
+        _refer(desk, pid, consent_override="urgente")
     assert err.value.fields["consent_override"] == (
         "Solo una coordinadora o un coordinador puede derivar a una persona sin su"
         " consentimiento.")
@@ -291,6 +292,7 @@ def test_events_in_the_same_minute_keep_the_lifecycle_order(ctx: AppContext) -> 
         "emitida", "entregada", "no_atendida"]
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_print_several_slips_counts_them_and_withholds_without_consent(
     ctx: AppContext, tmp_path: Path
 ) -> None:

@@ -55,7 +55,7 @@ def test_the_context_keeps_the_key_it_was_opened_with(data_dir: Path) -> None:
 
 def test_writes_are_logged_under_the_acting_user_and_reported(ctx: AppContext) -> None:
     reported: list[frozenset[str]] = []
-    coordinator = replace(ctx.session, actor=Actor("coord-1", "coordinador", "CV1"),
+    coordinator = replace(ctx.session, actor=Actor("coord-1", "admin_casa", "CV1"),
                           on_commit=reported.append)
     update_casa(coordinator, "CV2", name="Casa Vecinal Monserrate")
     op = ctx.session.store.one(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from oma_desktop.services.consultations import ConsultationInput, link_to_person, record_consultation
@@ -42,6 +43,7 @@ def consult(ctx: AppContext, pid: str | None, hour: int, topics: list[str], *, s
     ), NOW)
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_day_sheet_lists_today_at_this_casa_in_order_with_counts(ctx: AppContext) -> None:
     marta = add_staff(ctx, "Marta Quispe")
     ana, bea = person(ctx, "Ana"), person(ctx, "Bea", "Ñáñez")
@@ -75,6 +77,7 @@ def test_a_linked_walk_in_shows_the_person_on_the_sheet(ctx: AppContext) -> None
     assert (row.person_id, row.person_name) == (ana, "Ana Rojas")
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_day_sheet_exports_to_xlsx_and_csv_with_formulas_escaped(
     ctx: AppContext, tmp_path: Path
 ) -> None:

@@ -41,6 +41,7 @@ from oma_desktop.services.importer.values import (
     parse_age,
     parse_datetime,
 )
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.persons import (
     DocumentInput,
     PersonInput,
@@ -893,6 +894,7 @@ def plan_import(
     as rows are planned (the dialog runs this off the GUI thread). Raises
     :class:`OmaError` when the mapping itself is unusable (see :func:`check_mapping`).
     """
+    session.require(Permission.IMPORT)
     options = options or ImportOptions()
     if now is None:
         now = dt.datetime.now() if today is None else dt.datetime.combine(today, dt.time(23, 59))

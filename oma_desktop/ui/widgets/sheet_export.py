@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QFileDialog, QPushButton, QWidget
 from oma_desktop.i18n import _
 from oma_desktop.printing.sheets import PrintDocument
 from oma_desktop.services.context import AppContext
-from oma_desktop.services.export import Sheet, save_pdf, write_sheets
+from oma_desktop.services.export import Sheet, export_sheets, save_pdf
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.session import Session
 from oma_desktop.ui.tasks import Progress, TaskHandle, default_error_handler, run_job
 
@@ -76,6 +77,8 @@ class SheetActions(QObject):
         self.export_button.clicked.connect(lambda: self.export_sheet())
         for button in (self.print_button, self.export_button):
             button.setAutoDefault(False)
+        # the service refuses anyway (export_sheets); a role that may not export sees no button
+        self.export_button.setVisible(ctx.session.can(Permission.EXPORT_PERSONAL))
 
     def busy(self) -> bool:
         return self.handle is not None
@@ -100,7 +103,7 @@ class SheetActions(QObject):
         target, build = path, self.make_build()
 
         def job(session: Session, _progress: Progress) -> Path:
-            return write_sheets(target, build(session)[0])
+            return export_sheets(session, target, build(session)[0])
 
         return self._run(job, opener=None)
 
