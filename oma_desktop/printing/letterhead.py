@@ -205,6 +205,16 @@ class Place:
     note: str = ""  # e.g. what to bring there
 
 
+# what the directory holds where it does not know a value (the reference data's markers):
+# a printed page leaves the line out rather than show a dash or an English note to the person
+_UNKNOWN = frozenset({"", "-", "–", "—", "not found", "no encontrado"})
+
+
+def known(value: str) -> str:
+    """``value``, or '' when it only says that the value is unknown."""
+    return "" if value.strip().strip(".").lower() in _UNKNOWN else value
+
+
 def place_flowables(places: Sequence[Place], st: dict[str, Any]) -> list[Any]:
     """Each place as a bold name and its address, hours and phone, kept together."""
     from reportlab.platypus import KeepTogether, Paragraph
@@ -214,6 +224,7 @@ def place_flowables(places: Sequence[Place], st: dict[str, Any]) -> list[Any]:
         lines = [Paragraph(escape(place.name), st["bold"].clone("place", spaceBefore=4))]
         for label, value in ((_("Address"), place.address), (_("Opening hours"), place.hours),
                              (_("Phone"), place.phone), (_("Bring:"), place.note)):
+            value = known(value)
             if value:
                 lines.append(Paragraph(f"<b>{escape(label)}</b> {escape(value)}"
                                        if label.endswith(":") else

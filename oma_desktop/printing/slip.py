@@ -26,6 +26,7 @@ from oma_desktop.printing.letterhead import (
     draw_qr,
     escape,
     fit_in_frame,
+    known,
     logo_reader,
     municipal_lines,
     page_size,
@@ -67,11 +68,16 @@ class SlipData:
 
 
 def data_protection_notice() -> str:
-    """The short notice under Ley 29733 printed on every slip (purpose, recipient, rights)."""
-    return _("Personal data protection (Law No. 29733): the Metropolitan Municipality of Lima "
+    """The short notice printed on every slip, under Ley 29733 and its regulation (D.S.
+    016-2024-JUS, which replaced D.S. 003-2013-JUS): who holds the data bank, the purpose,
+    what the receiving institution may do, and the person's rights (access, rectification,
+    deletion, objection), deletion being limited where a law requires keeping the data."""
+    return _("Personal data protection (Law No. 29733 and its Regulation, Supreme Decree No. "
+             "016-2024-JUS): the Metropolitan Municipality of Lima, which holds the data bank, "
              "uses the data on this slip only to arrange this referral and follow it up. The "
-             "receiving institution may use them only to attend the person and must not pass "
-             "them on. The person may ask the OMA to see, correct or delete their data.")
+             "receiving institution may use them only to attend the person. The person may ask "
+             "the OMA to see their data, correct or delete them, or object to their use, unless "
+             "a law requires keeping them.")
 
 
 def write_slips(slips: Sequence[SlipData], path: Path) -> Path:
@@ -206,9 +212,9 @@ def _body_story(slip: SlipData, scale: float, width: float) -> list[Any]:
         story.append(Paragraph(escape(_("(no personal data shared)")), st["small"]))
     story.append(Paragraph(escape(_("REFERRED TO")), st["section"]))
     story.append(Paragraph(escape(slip.service_name), st["big"]))
-    place = [(label, value) for label, value in (
+    place = [(label, known(value)) for label, value in (
         (_("Address"), slip.service_address), (_("Opening hours"), slip.service_hours),
-        (_("Phone"), slip.service_phone), (_("Bring:"), slip.requirements)) if value]
+        (_("Phone"), slip.service_phone), (_("Bring:"), slip.requirements)) if known(value)]
     if place:
         story.append(_rows(place, st, width, scale))
     story.append(Paragraph(escape(_("REASON AND PRIORITY")), st["section"]))

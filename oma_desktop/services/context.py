@@ -20,6 +20,15 @@ from oma_desktop.core.folder_lock import FolderLock
 from oma_desktop.core.store import Store, open_store
 from oma_desktop.i18n import _
 from oma_desktop.paths import DataPaths
+from oma_desktop.services.accounts import (
+    Credentials,
+    LoginRequiredError,
+    Opened,
+    Vault,
+    ensure_account_record,
+    folder_is_protected,
+    unlock_folder,
+)
 from oma_desktop.services.installation import (  # noqa: F401  (re-exported)
     DEFAULT_USERNAME,
     MODES,
@@ -39,6 +48,11 @@ class AppContext:
     actor: Actor
     _session: Session = field(repr=False)
     _lock: FolderLock | None = field(default=None, repr=False)
+    # the unlocked key file (None: a plain database opened without an account, as the
+    # tests of unrelated features do; a folder with a key file never opens that way)
+    vault: Vault | None = field(default=None, repr=False)
+    # the account must choose a new password (its password was reset)
+    must_change_password: bool = False
 
     @property
     def session(self) -> Session:
@@ -90,11 +104,18 @@ def open_context(
     *,
     casa: str | None = None,
     mode: str | None = None,
-    key: bytes | None = None,
+    credentials: Credentials | None = None,
     program: str | None = None,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
 ) -> AppContext:
-    """Open (creating if needed) the data folder ``data_dir``.
+    """Open (creating if needed) the data folder ``data_dir``, as the account
+    ``credentials``.
+
+    With credentials the database is encrypted: the account's password unwraps its key
+    (``services.accounts.unlock_folder``: a new folder gets a key file whose first account
+    is its administrator; a plain database is converted once, after an encrypted backup).
+    Without credentials only a plain folder opens (the tests of unrelated features); a
+    folder with a key file refuses with :class:`LoginRequiredError`.
 
     The folder is locked for this program (``program`` names it for whoever is refused)
     until :meth:`AppContext.close`: a second program on the same folder is refused with
@@ -106,14 +127,24 @@ def open_context(
     validate_identity(catalogs, casa, mode)  # before anything is written
     paths = DataPaths(Path(data_dir)).ensure()
     lock = FolderLock(paths.root, program or _("OMA Desktop")).acquire()
+    opened: Opened | None = None
     try:
-        store = open_store(paths.database, key=key, backup_dir=paths.backups,
-                           busy_timeout_ms=busy_timeout_ms)
+        if credentials is not None:
+            opened = unlock_folder(paths, credentials)
+        elif folder_is_protected(paths):
+            raise LoginRequiredError(_(
+                "The database of {folder} is encrypted: log in with your user name and"
+                " password.").format(folder=paths.root))
+        store = open_store(paths.database, key=opened.vault.key if opened else None,
+                           backup_dir=paths.backups, busy_timeout_ms=busy_timeout_ms)
     except BaseException:
         lock.release()
         raise
     try:
         user_id = ensure_installation(store, catalogs, casa, mode)
+        if opened is not None:
+            ensure_account_record(store, opened.unlocked, SYSTEM_USER)
+            user_id = opened.unlocked.user_id
         actor = actor_for(store, user_id)
         store.take_changes()  # setting up the installation is no screen's news
     except BaseException:
@@ -123,9 +154,11 @@ def open_context(
     return AppContext(
         paths=paths,
         database=paths.database,
-        key=key,
+        key=opened.vault.key if opened else None,
         catalogs=catalogs,
         actor=actor,
         _session=Session(store=store, catalogs=catalogs, actor=actor),
         _lock=lock,
+        vault=opened.vault if opened else None,
+        must_change_password=bool(opened and opened.unlocked.must_change_password),
     )
