@@ -183,3 +183,23 @@ def test_qr_codes_decode_to_the_code(tmp_path: Path) -> None:
     result = subprocess.run(["zbarimg", "--quiet", "--raw", str(png)], capture_output=True,
                             text=True, check=False)
     assert result.stdout.split() == ["CV3-2026-004567", "CV3-2026-004567"]  # slip and stub
+
+
+def test_notice_cites_the_law_and_its_current_regulation(tmp_path: Path) -> None:
+    flat = squash(pdf_text(write_slips([sample()], tmp_path / "s.pdf")))
+    for expected in ("Ley N.° 29733 y su Reglamento, D.S. N.° 016-2024-JUS",
+                     "titular del banco de datos", "rectificarlos, suprimirlos u oponerse",
+                     "salvo que una ley obligue a conservarlos"):
+        assert squash(expected) in flat, expected
+    assert "003-2013" not in flat  # the regulation D.S. 016-2024-JUS repealed
+
+
+def test_values_the_directory_does_not_know_print_no_line(tmp_path: Path) -> None:
+    # the seeded directory writes "-" or the reference's "not found" where it has no value
+    text = pdf_text(write_slips([sample(service_address="-", service_phone="not found",
+                                        service_hours="—")], tmp_path / "s.pdf"))
+    place = text[text.index("DERIVADA A"):text.index("MOTIVO Y PRIORIDAD")]
+    assert "Lleve:" in place  # the section is the one the requirements are printed in
+    for label in ("Dirección", "Horario", "Teléfono", "not found", "—"):
+        assert label not in place, label
+    assert squash("Pasaporte o carné de extranjería") in squash(text)  # what is known stays
