@@ -1,0 +1,333 @@
+"""Anonymisation (issue #9.5): what a cancellation request and the retention review do.
+
+Ley 29733 asks to delete personal data once they are no longer needed, unless they are
+anonymised (art. 28.7; anonymisation is irreversible, art. 2.12 — shared reference
+``data_protection_pe.md`` section 7). Records are never physically deleted here (the change
+log and headquarters must converge), so a person is anonymised instead: every value that
+identifies them is overwritten through the normal logged writes, so the same overwrite
+reaches headquarters with the next synchronisation.
+
+The rule (also in ``docs/proteccion-de-datos.md``):
+
+* **erased** — names, gender identity, phone, WhatsApp, zone, address reference, notes,
+  arrival date; the three consents (turned off, each recorded in the consent history);
+  the numbers and dates of every document (the document type and issuing country stay);
+  the day and month of birth (the birth date becomes 1 July of the birth year, marked
+  estimated, so ages stay right within a year); the free text of their consultations
+  (what was asked, what was done, the result), of their follow-up calls (the note), of
+  their referrals (the reason, the reason for referring without consent) and of those
+  referrals' events (the institution's answer); the names and day of birth of household
+  members recorded inline, when no other registered person remains in the household.
+* **kept for statistics** — sex, nationality, district, year of birth, migratory
+  situation and regularisation stage, the Washington Group answers and vulnerability
+  flags (codes without a name attached), the casa, and the dates, channels and topics of
+  consultations, referrals (institution, status) and follow-up calls.
+* **scrubbed** — the person's names, document numbers and phones where they appear inside
+  shared text: the household's name and notes, the import's duplicate reviews, and the
+  rights requests about the person (requester's name and document erased).
+
+Every overwrite goes through :func:`_anonymise_record`: ``tx.redact`` when the change log
+offers it (the old values are then also removed from the log's history), else
+``tx.update``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from oma_desktop.core.clock import to_datetime
+from oma_desktop.core.errors import ValidationError
+from oma_desktop.core.store import Writer
+from oma_desktop.core.text import normalize_phone
+from oma_desktop.i18n import N_, _
+from oma_desktop.services import consent
+from oma_desktop.services.permissions import Permission
+from oma_desktop.services.session import Session
+
+MASK = "***"
+RETENTION_SETTING = "retention.years"
+DEFAULT_RETENTION_YEARS = 5  # the municipality's choice: no period found for these files
+
+PERSON_ERASED: dict[str, Any] = {
+    "given_names": "", "paternal_surname": "", "maternal_surname": "", "gender_identity": "",
+    "phone": "", "whatsapp": "", "zone": "", "address_ref": "", "notes": "",
+    "arrival_date": None,
+}
+DOCUMENT_ERASED: dict[str, Any] = {"number": "", "issue_date": None, "expiry_date": None}
+CONSULTATION_ERASED: dict[str, Any] = {"summary": "", "actions": "", "outcome": ""}
+FOLLOW_UP_ERASED: dict[str, Any] = {"note": ""}
+REFERRAL_ERASED: dict[str, Any] = {"reason": "", "consent_override": ""}
+EVENT_ERASED: dict[str, Any] = {"feedback": ""}
+MEMBER_ERASED: dict[str, Any] = {"given_names": "", "paternal_surname": "", "maternal_surname": ""}
+
+
+def _anonymise_record(tx: Writer, entity: str, entity_id: str, values: Mapping[str, Any]) -> None:
+    """Overwrite ``values`` of one record: through ``tx.redact`` when the Writer has it (it
+    also removes the old values from the change log's history), else a logged update."""
+    redact = getattr(tx, "redact", None)
+    if callable(redact):
+        redact(entity, entity_id, dict(values))
+    else:
+        tx.update(entity, entity_id, values)
+
+
+def _year_only(value: Any) -> str | None:
+    """1 July of the year of ``value`` (a date text), or None."""
+    text = str(value or "")
+    return f"{text[:4]}-07-01" if len(text) >= 4 and text[:4].isdigit() else None
+
+
+def secrets_of(session: Session, person_id: str) -> list[str]:
+    """The strings that identify the person: names, document numbers, phones."""
+    store = session.store
+    row = store.get("person", person_id)
+    if row is None:
+        raise KeyError(person_id)
+    found: list[str] = []
+    for key in ("given_names", "paternal_surname", "maternal_surname"):
+        found.extend(w for w in str(row[key] or "").split() if len(w) >= 2)
+    for key in ("phone", "whatsapp"):
+        value = str(row[key] or "").strip()
+        if value:
+            found.extend({value, normalize_phone(value)})
+    for doc in store.rows("SELECT number, number_norm FROM document WHERE person_id = ?",
+                          [person_id]):
+        found.extend(str(doc[k]) for k in ("number", "number_norm") if doc[k])
+    return sorted({s for s in found if s}, key=len, reverse=True)
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every whole-word occurrence of ``secrets`` (any case) replaced by
+    «***»."""
+    if not text or not secrets:
+        return text
+    pattern = "|".join(re.escape(s) for s in secrets)
+    return re.sub(rf"(?<!\w)(?:{pattern})(?!\w)", MASK, text, flags=re.IGNORECASE)
+
+
+def _scrub_record(tx: Writer, session: Session, entity: str, row: Mapping[str, Any],
+                  columns: Iterable[str], secrets: Sequence[str],
+                  also: Mapping[str, Any] | None = None) -> None:
+    values = {c: scrub(str(row[c]), secrets) for c in columns if row[c]}
+    values = {c: v for c, v in values.items() if v != row[c]}
+    values.update(also or {})
+    if values:
+        _anonymise_record(tx, entity, str(row["id"]), values)
+
+
+def anonymise_in(session: Session, tx: Writer, person_id: str, today: dt.date) -> None:
+    """Anonymise the person inside the caller's transaction ``tx`` (see the module's rule).
+    Callers check the ANONYMISE permission."""
+    store = session.store
+    person = store.get("person", person_id)
+    if person is None:
+        raise KeyError(person_id)
+    if person["anonymised_at"]:
+        return
+    secrets = secrets_of(session, person_id)
+    now = dt.datetime.now().isoformat(timespec="seconds")
+
+    # the consents first: the history says they were withdrawn by the anonymisation
+    off = {column: 0 for column in consent.PURPOSE_COLUMNS.values()}
+    consent.record_changes(tx, person_id, person, off, note=_("Anonymised"), at=now)
+    values = {**PERSON_ERASED, **off, "anonymised_at": now}
+    if person["birth_date"]:
+        values.update(birth_date=_year_only(person["birth_date"]), birth_date_estimated=1)
+    _anonymise_record(tx, "person", person_id, values)
+
+    for doc in store.rows("SELECT id FROM document WHERE person_id = ?", [person_id]):
+        _anonymise_record(tx, "document", str(doc["id"]), DOCUMENT_ERASED)
+    for row in store.rows("SELECT id FROM consultation WHERE person_id = ?", [person_id]):
+        _anonymise_record(tx, "consultation", str(row["id"]), CONSULTATION_ERASED)
+    for row in store.rows(
+            "SELECT id FROM follow_up_call WHERE person_id = ? OR consultation_id IN"
+            " (SELECT id FROM consultation WHERE person_id = ?) OR document_id IN"
+            " (SELECT id FROM document WHERE person_id = ?)", [person_id] * 3):
+        _anonymise_record(tx, "follow_up_call", str(row["id"]), FOLLOW_UP_ERASED)
+    for row in store.rows("SELECT id FROM referral WHERE person_id = ?", [person_id]):
+        _anonymise_record(tx, "referral", str(row["id"]), REFERRAL_ERASED)
+    for row in store.rows(
+            "SELECT e.id FROM referral_event e JOIN referral r ON r.id = e.referral_id"
+            " WHERE r.person_id = ?", [person_id]):
+        _anonymise_record(tx, "referral_event", str(row["id"]), EVENT_ERASED)
+    _anonymise_households(session, tx, person_id, secrets)
+    for row in store.rows(
+            "SELECT * FROM duplicate_review WHERE person_id = ? OR candidates LIKE ?",
+            [person_id, f"%{person_id}%"]):
+        _scrub_record(tx, session, "duplicate_review", row, ("data",), secrets)
+    for row in store.rows("SELECT * FROM rights_request WHERE person_id = ?", [person_id]):
+        _scrub_record(tx, session, "rights_request", row, ("details", "response"), secrets,
+                      also={k: "" for k in ("requester_name", "requester_document") if row[k]})
+
+
+def _anonymise_households(session: Session, tx: Writer, person_id: str,
+                          secrets: Sequence[str]) -> None:
+    store = session.store
+    for own in store.rows("SELECT * FROM household_member WHERE person_id = ?", [person_id]):
+        values = {k: v for k, v in MEMBER_ERASED.items() if own[k]}
+        if own["birth_date"]:
+            values.update(birth_date=_year_only(own["birth_date"]), birth_date_estimated=1)
+        if values:
+            _anonymise_record(tx, "household_member", str(own["id"]), values)
+        household_id = str(own["household_id"])
+        others = store.scalar(
+            "SELECT count(*) FROM household_member m JOIN person p ON p.id = m.person_id"
+            " WHERE m.household_id = ? AND m.deleted = 0 AND p.id != ? AND p.deleted = 0"
+            " AND p.anonymised_at IS NULL", [household_id, person_id])
+        if not others:  # the inline members were recorded under this person's consent
+            for member in store.rows(
+                    "SELECT * FROM household_member WHERE household_id = ?"
+                    " AND person_id IS NULL", [household_id]):
+                values = {**MEMBER_ERASED}
+                if member["birth_date"]:
+                    values.update(birth_date=_year_only(member["birth_date"]),
+                                  birth_date_estimated=1)
+                _anonymise_record(tx, "household_member", str(member["id"]), values)
+        household = store.get("household", household_id)
+        if household is not None:
+            _scrub_record(tx, session, "household", household, ("name", "notes"), secrets)
+
+
+def anonymise_person(session: Session, person_id: str, today: dt.date | None = None) -> None:
+    """Anonymise one person in one transaction."""
+    session.require(Permission.ANONYMISE)
+    with session.transaction() as tx:
+        anonymise_in(session, tx, person_id, today or dt.date.today())
+
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+def anonymise_many(session: Session, person_ids: Sequence[str],
+                   progress: ProgressFn | None = None, today: dt.date | None = None) -> int:
+    """Anonymise ``person_ids`` (the retention job; one transaction per person, so a
+    cancelled job keeps what it finished); returns how many were anonymised.
+
+    ``progress`` is called as ``progress(done, total, label)``; when it is a
+    ``ui.tasks.Progress`` its cancel request stops the job between persons."""
+    session.require(Permission.ANONYMISE)
+    today = today or dt.date.today()
+    total, done = len(person_ids), 0
+    label = _("Anonymising…")
+    for index, person_id in enumerate(person_ids):
+        stop = getattr(progress, "raise_if_cancelled", None)
+        if callable(stop):
+            stop()
+        row = session.store.get("person", person_id)
+        if row is not None and not row["anonymised_at"]:
+            with session.transaction() as tx:
+                anonymise_in(session, tx, person_id, today)
+            done += 1
+        if progress is not None:
+            progress(index + 1, total, label)
+    return done
+
+
+# --- retention --------------------------------------------------------------------------
+
+
+def retention_years(session: Session) -> int:
+    value = session.store.meta(RETENTION_SETTING) or ""
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_RETENTION_YEARS
+
+
+def set_retention_years(session: Session, years: int) -> None:
+    """Change the retention period (a local setting of this installation)."""
+    session.require(Permission.ANONYMISE)
+    if not 1 <= years <= 100:
+        raise ValidationError({"years": _("Write a number of years between 1 and 100.")})
+    session.store.set_meta(RETENTION_SETTING, str(years))
+
+
+def years_before(today: dt.date, years: int) -> dt.date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+@dataclass(frozen=True)
+class RetentionCandidate:
+    person_id: str
+    name: str
+    last_activity: dt.date
+    what: str  # what the last activity was
+
+
+_ACTIVITY_SQL = """
+SELECT person_id, max(occurred_at) AS at, 'consultation' AS what FROM consultation
+ WHERE person_id IS NOT NULL GROUP BY person_id
+UNION ALL SELECT person_id, max(issued_at), 'referral' FROM referral GROUP BY person_id
+UNION ALL SELECT r.person_id, max(e.at), 'referral' FROM referral_event e
+ JOIN referral r ON r.id = e.referral_id GROUP BY r.person_id
+UNION ALL SELECT person_id, max(called_at), 'follow_up' FROM follow_up_call
+ WHERE person_id IS NOT NULL GROUP BY person_id
+UNION ALL SELECT id, created_at, 'registered' FROM person
+"""
+_WHAT = {
+    "consultation": N_("Consultation"), "referral": N_("Referral"),
+    "follow_up": N_("Follow-up call"), "registered": N_("Registration"),
+    "update": N_("Change to the record"),
+}
+
+
+def last_activities(session: Session) -> dict[str, tuple[dt.date, str]]:
+    """Person id -> (day of their last activity, what it was): the latest consultation,
+    referral (or its event), follow-up call, registration or change to their record."""
+    store = session.store
+    latest: dict[str, tuple[str, str]] = {}
+
+    def consider(person_id: Any, at: Any, what: str) -> None:
+        if not person_id or not at:
+            return
+        day = str(at)[:10]
+        if person_id not in latest or day > latest[person_id][0]:
+            latest[person_id] = (day, what)
+
+    for r in store.rows(_ACTIVITY_SQL):
+        consider(r["person_id"], r["at"], str(r["what"]))
+    for r in store.rows(
+            "SELECT c.entity_id AS person_id, max(c.hlc) AS hlc FROM change_log c"
+            " WHERE c.entity = 'person' GROUP BY c.entity_id"):
+        consider(r["person_id"], to_datetime(int(r["hlc"])).astimezone().date().isoformat(),
+                 "update")
+    return {pid: (dt.date.fromisoformat(day), what) for pid, (day, what) in latest.items()}
+
+
+def retention_review(session: Session, today: dt.date | None = None,
+                     years: int | None = None) -> list[RetentionCandidate]:
+    """The persons not yet anonymised whose last activity is older than the retention
+    period (``years``, default the setting), oldest first."""
+    session.require(Permission.ANONYMISE)
+    today = today or dt.date.today()
+    limit = years_before(today, years or retention_years(session))
+    activity = last_activities(session)
+    out = []
+    for row in session.store.rows(
+            "SELECT id, given_names, paternal_surname, maternal_surname FROM person"
+            " WHERE deleted = 0 AND anonymised_at IS NULL"):
+        found = activity.get(str(row["id"]))
+        if found is None or found[0] >= limit:
+            continue
+        name = " ".join(str(row[k] or "") for k in
+                        ("given_names", "paternal_surname", "maternal_surname")).split()
+        out.append(RetentionCandidate(str(row["id"]), " ".join(name), found[0],
+                                      _(_WHAT[found[1]])))
+    out.sort(key=lambda c: (c.last_activity, c.name))
+    return out
+
+
+def is_anonymised(session: Session, person_id: str) -> bool:
+    row = session.store.get("person", person_id)
+    return bool(row and row["anonymised_at"])
+
+
+__all__ = [
+    "DEFAULT_RETENTION_YEARS", "RetentionCandidate", "anonymise_in", "anonymise_many",
+    "anonymise_person", "is_anonymised", "last_activities", "retention_review",
+    "retention_years", "scrub", "secrets_of", "set_retention_years",
+]
