@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
 from oma_desktop.i18n import N_, _
+from oma_desktop.printing.letterhead import known
 from oma_desktop.ui.derivaciones.labels import priority_label, status_label
+from oma_desktop.ui.models.table_model import Index as _Index
+from oma_desktop.ui.models.table_model import RowsTableModel
 
-_Index = QModelIndex | QPersistentModelIndex
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 OVERDUE_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -60,36 +61,8 @@ def is_overdue(row: Any, today: dt.date) -> bool:
     return bool(attr(row, "status") in OPEN_STATUSES and due is not None and due < today)
 
 
-class _TableModel(QAbstractTableModel):
-    headers: tuple[str, ...] = ()
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Any] = []
-
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_object(self, row: int) -> Any:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rows(self) -> list[Any]:
-        return list(self._rows)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.headers)):
-            return _(self.headers[section])
-        return None
+class _TableModel(RowsTableModel):
+    """Display text from :meth:`cell`; the row and its id through roles."""
 
     def cell(self, row: Any, column: int) -> str:
         raise NotImplementedError
@@ -178,7 +151,7 @@ class ServicesModel(_TableModel):
     def cell(self, row: Any, column: int) -> str:
         if column == 0:
             name = str(attr(row, "name"))
-            acronym = str(attr(row, "acronym"))
+            acronym = known(str(attr(row, "acronym")))
             return f"{acronym} — {name}" if acronym and acronym not in name else name
         if column == 1:
             return str(attr(row, "kind"))
@@ -191,9 +164,9 @@ class ServicesModel(_TableModel):
             ubigeo = str(attr(row, "district_ubigeo", "district", default="") or "")
             return self.district_names.get(ubigeo, ubigeo)
         if column == 4:
-            return str(attr(row, "phone"))
+            return known(str(attr(row, "phone")))  # no "not found" or "-" in the list
         if column == 5:
-            return str(attr(row, "hours"))
+            return known(str(attr(row, "hours")))
         return ""
 
     def extra(self, row: Any, index: _Index, role: int) -> Any:

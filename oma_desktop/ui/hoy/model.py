@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 
 from oma_desktop import i18n
-from oma_desktop.i18n import N_, _
+from oma_desktop.i18n import N_
 from oma_desktop.services.today import DayRow
+from oma_desktop.ui.models.table_model import Index as _Index
+from oma_desktop.ui.models.table_model import RowsTableModel
 
 COL_TIME = 0
 COL_PERSON = 1
@@ -23,40 +24,18 @@ _HEADERS = (N_("Time"), N_("Person"), N_("Topics"), N_("Staff"), N_("Channel"), 
 CONSULTATION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 PERSON_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
-_Index = QModelIndex | QPersistentModelIndex
 
-
-class DayModel(QAbstractTableModel):
+class DayModel(RowsTableModel):
     """Read-only rows of :class:`DayRow`; anonymous walk-ins in italics."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[DayRow] = []
-
-    def set_rows(self, rows: Sequence[DayRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
+    headers = _HEADERS
 
     def row(self, number: int) -> DayRow | None:
-        return self._rows[number] if 0 <= number < len(self._rows) else None
+        row: DayRow | None = self.row_object(number)
+        return row
 
     def row_of(self, consultation_id: str) -> int:
         return next((n for n, r in enumerate(self._rows) if r.consultation_id == consultation_id), -1)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(_HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(_HEADERS)):
-            return _(_HEADERS[section])
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.parent().isValid():
@@ -95,41 +74,13 @@ class DayModel(QAbstractTableModel):
             return i18n.format_date(row.follow_up_date) if row.follow_up_date else ""
         return ""
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)
 
-
-class CountModel(QAbstractTableModel):
+class CountModel(RowsTableModel):
     """(name, count) pairs: the attentions by topic or by staff member."""
 
     def __init__(self, heading: str, parent: Any = None) -> None:
         super().__init__(parent)
-        self._heading = heading  # msgid
-        self._rows: list[tuple[str, int]] = []
-
-    def set_rows(self, rows: Sequence[tuple[str, int]]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[tuple[str, int]]:
-        return list(self._rows)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 2
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return _(self._heading) if section == 0 else _("Attentions") if section == 1 else None
-        return None
+        self.headers = (heading, N_("Attentions"))  # msgids
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -142,9 +93,3 @@ class CountModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 1:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from oma_desktop import i18n
@@ -21,6 +21,8 @@ from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.i18n import N_, _, ngettext
 from oma_desktop.services.followup import QueueItem, kind_text, result_label
 from oma_desktop.services.timeline import topic_labels
+from oma_desktop.ui.models.table_model import Index as _Index
+from oma_desktop.ui.models.table_model import RowsTableModel
 
 COL_DUE = 0
 COL_DAYS = 1
@@ -53,8 +55,6 @@ OVERDUE_COLOR = QColor("#fbe3e1")
 SOON_COLOR = QColor("#fff2cc")
 URGENT_TEXT_COLOR = QColor("#1f1f1f")
 
-_Index = QModelIndex | QPersistentModelIndex
-
 
 def days_text(days: int) -> str:
     """``hace 3 días``, ``ayer``, ``hoy``, ``mañana``, ``en 5 días``."""
@@ -85,30 +85,31 @@ def calls_text(item: QueueItem) -> str:
     return f"{result} ×{item.attempts}" if item.attempts > 1 else result
 
 
-class FollowUpModel(QAbstractTableModel):
+class FollowUpModel(RowsTableModel):
     """Read-only rows of :class:`QueueItem`; ``set_items`` replaces them all."""
+
+    headers = _HEADERS
 
     def __init__(self, catalogs: Catalogs | None = None, parent: Any = None) -> None:
         super().__init__(parent)
         self._catalogs = catalogs
-        self._items: list[QueueItem] = []
         self._today = dt.date.today()
         self._details: list[str] = []
 
     # --- contents -------------------------------------------------------------------
 
     def set_items(self, items: Sequence[QueueItem], today: dt.date | None = None) -> None:
-        self.beginResetModel()
-        self._items = list(items)
+        rows = list(items)
         self._today = today or dt.date.today()
-        self._details = [self._detail(item) for item in self._items]
-        self.endResetModel()
+        self._details = [self._detail(item) for item in rows]
+        self.set_rows(rows)
 
     def items(self) -> list[QueueItem]:
-        return list(self._items)
+        return self.rows()
 
     def item(self, row: int) -> QueueItem | None:
-        return self._items[row] if 0 <= row < len(self._items) else None
+        item: QueueItem | None = self.row_object(row)
+        return item
 
     @property
     def today(self) -> dt.date:
@@ -116,7 +117,7 @@ class FollowUpModel(QAbstractTableModel):
 
     def row_of(self, ref_id: str) -> int:
         """The row showing the follow-up or document ``ref_id``; -1 if none."""
-        for row, item in enumerate(self._items):
+        for row, item in enumerate(self._rows):
             if item.ref_id == ref_id:
                 return row
         return -1
@@ -132,21 +133,6 @@ class FollowUpModel(QAbstractTableModel):
         return item.detail
 
     # --- Qt model -------------------------------------------------------------------
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(_HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(_HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _(_HEADERS[section])
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.parent().isValid():
@@ -238,9 +224,3 @@ class FollowUpModel(QAbstractTableModel):
             lines.append(ngettext("{n} call without answer", "{n} calls without answer",
                                   item.attempts).format(n=item.attempts))
         return "\n".join(lines)
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)
