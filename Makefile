@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_DIR ?= .demo-data
 DEMO_PERSONS ?= 3000
+# the password of every demo account (admin, recepcion.cv1, coordinacion): the login screen asks for it
+DEMO_PASSWORD ?= oma-demo-2026
 LOCALES := es en
 PO_FILES := $(foreach l,$(LOCALES),resources/locale/$(l)/LC_MESSAGES/oma_desktop.po)
 MO_FILES := $(PO_FILES:.po=.mo)
@@ -24,7 +26,8 @@ translations: $(MO_FILES)
 
 ## make run: set up, build a demo database on first run, open the app on it
 run: $(STAMP) translations
-	@test -f $(DEMO_DIR)/oma.sqlite3 || $(BIN)/oma-desktop --data-dir $(DEMO_DIR) demo --persons $(DEMO_PERSONS) --seed 1
+	@test -f $(DEMO_DIR)/oma.sqlite3 || OMA_PASSWORD='$(DEMO_PASSWORD)' $(BIN)/oma-desktop --data-dir $(DEMO_DIR) demo --persons $(DEMO_PERSONS) --seed 1
+	@echo "Demo accounts: admin, coordinacion, recepcion.cv1 — password: $(DEMO_PASSWORD)"
 	$(BIN)/oma-desktop --data-dir $(DEMO_DIR)
 
 ## make test: set up and run the whole test suite (headless)
@@ -49,7 +52,7 @@ i18n: $(STAMP)
 	done
 
 smoke: $(STAMP) translations
-	QT_QPA_PLATFORM=offscreen $(BIN)/oma-desktop --data-dir $(DEMO_DIR) --smoke-test
+	QT_QPA_PLATFORM=offscreen OMA_PASSWORD='$(DEMO_PASSWORD)' $(BIN)/oma-desktop --data-dir $(DEMO_DIR) --smoke-test
 
 lint: $(STAMP)
 	$(BIN)/ruff check oma_desktop tests

@@ -8,6 +8,8 @@
     oma-desktop set-casa CODE --reason TEXT                  move this PC to another casa (logged)
     oma-desktop import-persons FILE [--consent] [--dry-run] [--duplicates nuevos|omitir]
                                                              import an Excel/CSV list (all or nothing)
+    oma-desktop backup [--out DIR]                           back the database up (verified)
+    oma-desktop restore [FILE|N] [--yes]                     list the backups, or restore one
 
 Heavy modules (Qt, reportlab) are imported only by the command that needs them.
 """
@@ -21,9 +23,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from oma_desktop import APP_NAME, __version__, i18n
 from oma_desktop.i18n import _
+
+if TYPE_CHECKING:
+    from oma_desktop.paths import DataPaths
+    from oma_desktop.services.accounts import Credentials
+    from oma_desktop.services.context import AppContext
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=i18n.SUPPORTED_LANGUAGES, default=None,
                         help=_("interface language"))
     parser.add_argument("--casa", default=None, help=_("casa vecinal code of this installation (CV1-CV6)"))
+    parser.add_argument("--user", default="admin",
+                        help=_("user name to log in with (default: admin); the password is read "
+                               "from the environment variable OMA_PASSWORD, or asked for"))
     parser.add_argument("--smoke-test", action="store_true",
                         help=_("open the main window offscreen, visit every page and exit"))
     parser.add_argument("--exit-after-show", action="store_true", help=argparse.SUPPRESS)
@@ -83,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
     slip = sub.add_parser("slip", help=_("write the printable slip of a referral to a PDF"))
     slip.add_argument("code", help=_("referral code, e.g. CV1-2026-000123-7KQ"))
     slip.add_argument("--out", type=Path, required=True, help=_("PDF file to write"))
+    backup = sub.add_parser("backup", help=_("make a verified backup of the database now"))
+    backup.add_argument("--out", type=Path, default=None,
+                        help=_("folder to write the backup to (default: the backup folder)"))
+    restore = sub.add_parser("restore", help=_("list the backups, or restore one of them"))
+    restore.add_argument("backup", nargs="?", default=None,
+                         help=_("the backup to restore: its number in the list or its file"))
+    restore.add_argument("--yes", action="store_true",
+                         help=_("confirm the restore (the current database is replaced)"))
     return parser
 
 
@@ -90,6 +109,33 @@ def _data_dir(args: argparse.Namespace) -> Path:
     from oma_desktop.paths import default_data_dir
 
     return Path(args.data_dir) if args.data_dir else default_data_dir()
+
+
+def _credentials(args: argparse.Namespace) -> Credentials:
+    """The account a command acts as: ``--user`` and the password from ``OMA_PASSWORD`` or,
+    in a terminal, typed at a prompt that does not show it."""
+    from oma_desktop.core.errors import OmaError
+    from oma_desktop.services.accounts import PASSWORD_ENV, Credentials
+
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise OmaError(_(
+                "The database is opened with an account: write the password of {user} in the"
+                " environment variable {env}, or run the command in a terminal to type it."
+            ).format(user=args.user, env=PASSWORD_ENV))
+        import getpass
+
+        password = getpass.getpass(_("Password of {user}: ").format(user=args.user))
+    return Credentials(args.user, password)
+
+
+def _open(args: argparse.Namespace, *, casa: str | None = None) -> AppContext:
+    """The data folder opened as the command's account (see :func:`_credentials`)."""
+    from oma_desktop.services.context import open_context
+
+    return open_context(_data_dir(args), casa=casa, credentials=_credentials(args),
+                        program=_program(args))
 
 
 def _program(args: argparse.Namespace) -> str:
@@ -113,6 +159,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         casa=args.casa,
         progress=_progress,
+        credentials=_credentials(args),
     )
     elapsed = time.perf_counter() - start
     print(
@@ -128,10 +175,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from oma_desktop.services.context import open_context
     from oma_desktop.services.integrity import run_checks
 
-    ctx = open_context(_data_dir(args), casa=args.casa, program=_program(args))
+    ctx = _open(args, casa=args.casa)
     try:
         results = run_checks(ctx.session.store)
     finally:
@@ -149,7 +195,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_import_persons(args: argparse.Namespace) -> int:
-    from oma_desktop.services.context import open_context
     from oma_desktop.services.duplicate_review import person_names
     from oma_desktop.services.importer import (
         check_mapping,
@@ -176,7 +221,7 @@ def cmd_import_persons(args: argparse.Namespace) -> int:
             print(problem)
         print(_("Nothing was imported: rename the column headers of the list and try again."))
         return 1
-    ctx = open_context(_data_dir(args), casa=args.casa, program=_program(args))
+    ctx = _open(args, casa=args.casa)
     try:
         plan = plan_import(ctx.session, table, mapping, consent_confirmed=args.consent,
                            source=args.file.name)
@@ -222,10 +267,9 @@ def cmd_import_persons(args: argparse.Namespace) -> int:
 
 
 def cmd_set_casa(args: argparse.Namespace) -> int:
-    from oma_desktop.services.context import open_context
     from oma_desktop.services.installation import change_casa
 
-    ctx = open_context(_data_dir(args), program=_program(args))
+    ctx = _open(args)
     try:
         previous = ctx.session.casa_id
         if not change_casa(ctx.session, args.code, args.reason):
@@ -241,9 +285,8 @@ def cmd_set_casa(args: argparse.Namespace) -> int:
 def cmd_casa(args: argparse.Namespace) -> int:
     from oma_desktop.core.errors import ValidationError
     from oma_desktop.services.casas import list_casas, update_casa
-    from oma_desktop.services.context import open_context
 
-    ctx = open_context(_data_dir(args), program=_program(args))
+    ctx = _open(args)
     try:
         if args.code and (args.name is not None or args.address is not None):
             try:
@@ -262,10 +305,9 @@ def cmd_casa(args: argparse.Namespace) -> int:
 
 def cmd_referrals(args: argparse.Namespace) -> int:
     from oma_desktop.i18n import format_date
-    from oma_desktop.services.context import open_context
     from oma_desktop.services.referrals import list_referrals
 
-    ctx = open_context(_data_dir(args), program=_program(args))
+    ctx = _open(args)
     try:
         for r in list_referrals(ctx.session, status=args.status):
             print(f"{r.code}  {r.status_label:<12}  {format_date(r.due_date)}  {r.service_name}")
@@ -275,10 +317,9 @@ def cmd_referrals(args: argparse.Namespace) -> int:
 
 
 def cmd_slip(args: argparse.Namespace) -> int:
-    from oma_desktop.services.context import open_context
     from oma_desktop.services.referrals import find_by_code, normalize_code, print_slips
 
-    ctx = open_context(_data_dir(args), program=_program(args))
+    ctx = _open(args)
     try:
         referral_id = find_by_code(ctx.session, args.code)
         if referral_id is None:
@@ -290,6 +331,74 @@ def cmd_slip(args: argparse.Namespace) -> int:
     finally:
         ctx.close()
     print(_("Slip written to {path}").format(path=out))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from oma_desktop.services.backup import Reason, make_backup
+
+    ctx = _open(args)
+    try:
+        info = make_backup(ctx, Reason.MANUAL, folder=args.out)
+    finally:
+        ctx.close()
+    print(_("Backup written and verified: {path}").format(path=info.path))
+    return 0
+
+
+def _unlock_key(args: argparse.Namespace, paths: DataPaths) -> bytes | None:
+    """The database key for a command that works on the files without opening the
+    database (restore): unwrapped with the account's password; None for a plain folder."""
+    from oma_desktop.services.accounts import folder_is_protected, unlock_folder
+
+    if not folder_is_protected(paths):
+        return None
+    return unlock_folder(paths, _credentials(args)).vault.key
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from oma_desktop.core.folder_lock import FolderLock
+    from oma_desktop.i18n import format_datetime
+    from oma_desktop.paths import DataPaths
+    from oma_desktop.services.backup import list_backups, restore
+
+    paths = DataPaths(_data_dir(args))
+    key = _unlock_key(args, paths)
+    backups = list_backups(paths, key=key)
+    if args.backup is None:
+        if not backups:
+            print(_("There are no backups in {folder}.").format(folder=paths.backups))
+            return 0
+        for number, info in enumerate(backups, 1):
+            state = {True: _("verified"), False: _("DAMAGED"), None: _("not verified")}[
+                info.verified]
+            print(f"{number:3d}  {format_datetime(info.created)}  {info.reason.label:<28}  "
+                  f"{i18n.format_number(round(info.size / 1e6, 1))} MB  {state}  {info.path}")
+        print(_("To restore one: oma-desktop restore NUMBER --yes"))
+        return 0
+    if args.backup.isdigit() and not Path(args.backup).exists():
+        number = int(args.backup)
+        if not 1 <= number <= len(backups):
+            print(_("Error: {message}").format(message=_(
+                "There is no backup number {number}: run «oma-desktop restore» to see the "
+                "list.").format(number=number)), file=sys.stderr)
+            return 1
+        chosen = backups[number - 1].path
+    else:
+        chosen = Path(args.backup)
+    if not args.yes:
+        print(_("Error: {message}").format(message=_(
+            "Restoring replaces the current database with {file} (a copy of the current one is "
+            "kept first). Add --yes to confirm.").format(file=chosen)), file=sys.stderr)
+        return 1
+    lock = FolderLock(paths.root, _program(args)).acquire()
+    try:
+        report = restore(chosen, paths, key, lock=lock,
+                         progress=lambda _done, _total, label: print(label, flush=True))
+    finally:
+        lock.release()
+    for line in report.summary_lines():
+        print(line)
     return 0
 
 
@@ -349,6 +458,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_referrals(args)
         if args.command == "slip":
             return cmd_slip(args)
+        if args.command == "backup":
+            return cmd_backup(args)
+        if args.command == "restore":
+            return cmd_restore(args)
         return cmd_gui(args)
     except OmaError as exc:
         log_exception(log, f"the {args.command or 'gui'} command stopped", exc)

@@ -15,6 +15,9 @@ import pytest
 from oma_desktop import i18n
 
 
+TEST_PASSWORD = "clave de prueba 2026"
+
+
 @pytest.fixture(autouse=True)
 def _isolated_paths(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """No test may touch the real home, data or config folders."""
@@ -25,6 +28,9 @@ def _isolated_paths(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("OMA_DATA_DIR", str(home / "oma-data"))
     monkeypatch.delenv("OMA_LANG", raising=False)
+    # the account commands log in with (``--user admin``): a CLI test creates the folder's
+    # key file with it, or converts the test's plain folder once
+    monkeypatch.setenv("OMA_PASSWORD", TEST_PASSWORD)
     i18n.setup("es")
     yield
     i18n.setup("es")

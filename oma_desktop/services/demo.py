@@ -46,6 +46,7 @@ from oma_desktop.core.vocab import (
 )
 from oma_desktop.i18n import _
 from oma_desktop.paths import resources_dir
+from oma_desktop.services.accounts import Credentials, demo_accounts
 from oma_desktop.services.context import open_context
 from oma_desktop.services.demo_referrals import write_demo_referrals
 from oma_desktop.services.installation import SYSTEM_USER
@@ -1052,19 +1053,23 @@ def build_demo(
     progress: Progress | None = None,
     *,
     today: dt.date | None = None,
+    credentials: Credentials | None = None,
 ) -> DemoStats:
     """Fill the empty data folder ``data_dir`` with synthetic data; returns what was made.
 
     ``consultations`` defaults to five per person. ``today`` is the reference date (the
     consultations cover the two years before it). Raises ``OmaError`` if the folder
-    already holds persons.
+    already holds persons. With ``credentials`` the folder is encrypted, its first account
+    is ``credentials`` (the administrator) and every other role gets a demo account with the
+    same password (``services.accounts.demo_accounts``).
     """
     if persons < 1:
         raise OmaError(_("The number of persons must be at least 1."))
     total = CONSULTATIONS_PER_PERSON * persons if consultations is None else consultations
     if total < 0:
         raise OmaError(_("The number of consultations cannot be negative."))
-    ctx = open_context(data_dir, casa=casa, program=_("the demo-data builder"))
+    ctx = open_context(data_dir, casa=casa, credentials=credentials,
+                       program=_("the demo-data builder"))
     try:
         store = ctx.session.store
         existing = int(store.scalar("SELECT count(*) FROM person") or 0)
@@ -1106,6 +1111,8 @@ def build_demo(
             store.conn.execute(f"PRAGMA cache_size = {int(previous_cache)}")
         if progress is not None and counter.done < counter.total:
             progress(counter.total, counter.total, counter.label)
+        if ctx.vault is not None and credentials is not None:
+            demo_accounts(store, ctx.vault, credentials.password, SYSTEM_USER)
         return gen.stats
     finally:
         ctx.close()

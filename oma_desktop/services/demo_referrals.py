@@ -19,6 +19,7 @@ from oma_desktop.core.ids import new_id
 from oma_desktop.core.seed import service_id
 from oma_desktop.core.store import Origin, Store
 from oma_desktop.services.directory import DEFAULT_TOPICS
+from oma_desktop.services.installation import station_tag
 from oma_desktop.services.referrals import (
     ATTENDED,
     CANCELLED,
@@ -93,9 +94,15 @@ def write_demo_referrals(
         referral_id = new_id()
         shared = ["name", "document"] + (["age"] if rng.random() < 0.3 else [])
         referrals, events = per_staff.setdefault((row["casa_id"], row["staff_user_id"]), ([], []))
+        # each demo casa is one PC (demo_installation_id), so one station per casa
+        from oma_desktop.services.demo import demo_installation_id  # demo imports this module
+
+        station = station_tag(demo_installation_id(row["casa_id"]))
         referrals.append({
-            "id": referral_id, "code": format_code(row["casa_id"], issued.year, number),
+            "id": referral_id,
+            "code": format_code(row["casa_id"], issued.year, number, station),
             "casa_id": row["casa_id"], "year": issued.year, "number": number,
+            "station": station,
             "person_id": row["person_id"], "consultation_id": row["id"],
             "service_id": rng.choice(by_topic[topic]),
             "reason": rng.choice(REASONS).format(topic=topic_names.get(topic, topic).lower()),
