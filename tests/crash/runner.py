@@ -167,41 +167,64 @@ def person_input() -> Any:
                     sex="F", birth_date=dt.date(2015, 8, 9))]
 
 
+def _open(params: dict[str, Any]) -> tuple[Any, Callable[[], None]]:
+    """A session on the data folder, as the app opens it, and how to close it.
+
+    A plain folder opens through ``open_context`` (folder lock and all). An encrypted one
+    is opened with its raw key (``key``, hex) and the account ``user_id``: the same store
+    and session, without the account's password derivation, which is no part of a save
+    and would make every run slow."""
+    key = _key(params)
+    if key is None:
+        from oma_desktop.services.context import open_context
+
+        ctx = open_context(params["data_dir"], program="la prueba de cortes")
+        return ctx.session, ctx.close
+    from oma_desktop.core.catalogs import load_catalogs
+    from oma_desktop.core.store import open_store
+    from oma_desktop.services.context import actor_for
+    from oma_desktop.services.session import Session
+
+    folder = Path(params["data_dir"])
+    store = open_store(folder / "oma.sqlite3", key=key, create=False,
+                       backup_dir=folder / "backups")
+    return Session(store=store, catalogs=load_catalogs(),
+                   actor=actor_for(store, params["user_id"])), store.close
+
+
 def op_save(params: dict[str, Any], hooks: Hooks) -> None:
     """Register a new person with two documents and a household member (one save)."""
-    from oma_desktop.services.context import open_context
     from oma_desktop.services.households import HouseholdChanges
     from oma_desktop.services.persons import register_person
 
-    ctx = open_context(params["data_dir"], key=_key(params), program="la prueba de cortes")
+    session, close = _open(params)
     data, members = person_input()
-    hooks.attach(ctx.session.store.conn)
+    hooks.attach(session.store.conn)
     _hook_new_connections(hooks)
     hooks.start()
-    person_id = register_person(ctx.session, data, dt.date.fromisoformat(params["today"]),
+    person_id = register_person(session, data, dt.date.fromisoformat(params["today"]),
                                 household=HouseholdChanges(inline=members))
-    ctx.session.store.get("person", person_id)  # the form shows what was saved
-    ctx.close()
+    session.store.get("person", person_id)  # the form shows what was saved
+    close()
 
 
 def op_edit(params: dict[str, Any], hooks: Hooks) -> None:
     """Edit the saved person: two fields changed, one document replaced by another."""
-    from oma_desktop.services.context import open_context
     from oma_desktop.services.persons import DocumentInput, load_person, update_person
 
-    ctx = open_context(params["data_dir"], key=_key(params), program="la prueba de cortes")
+    session, close = _open(params)
     today = dt.date.fromisoformat(params["today"])
-    store = ctx.session.store
+    store = session.store
     person_id = store.scalar("SELECT id FROM person WHERE given_names = ?", [PERSON_NAME])
-    data = load_person(ctx.session, person_id, today)
+    data = load_person(session, person_id, today)
     data.phone, data.zone = EDITED_PHONE, EDITED_ZONE
     data.documents = [data.documents[0], DocumentInput("CE", "001234567", "PE")]
     hooks.attach(store.conn)
     _hook_new_connections(hooks)
     hooks.start()
-    update_person(ctx.session, person_id, data, today)
-    ctx.session.store.get("person", person_id)  # the form shows what was saved
-    ctx.close()
+    update_person(session, person_id, data, today)
+    store.get("person", person_id)  # the form shows what was saved
+    close()
 
 
 def op_import(params: dict[str, Any], hooks: Hooks) -> None:
@@ -231,10 +254,11 @@ def op_backup(params: dict[str, Any], hooks: Hooks) -> None:
     """Back up an open database with the core's backup (``driver.backup``)."""
     from oma_desktop.core.store import backup_database, open_store
 
-    store = open_store(params["path"], key=_key(params), create=False)
+    key = _key(params)
+    store = open_store(params["path"], key=key, create=False)
     hooks.attach(store.conn)
     hooks.start()
-    backup_database(store.conn, Path(params["target"]))
+    backup_database(store.conn, Path(params["target"]), *([key] if key else []))
     store.close()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,36 +39,70 @@ from tests.crash.crashkit import (
 from tests.crash.runner import EDITED_PHONE, EDITED_ZONE, PERSON_NAME
 
 TODAY = "2026-11-27"
-POINTS = {"stmt": 30, "vm": 25, "io": 30}  # spread points per kind (plus the commit's own)
+# points spread over the whole run, per kind (plus those around the commit)
+POINTS = {"save": {"stmt": 14, "vm": 10, "io": 16}, "edit": {"stmt": 8, "vm": 6, "io": 10}}
+
+
+def _fill(session: Any) -> None:
+    import datetime as dt
+
+    from oma_desktop.services.persons import PersonInput, register_person
+
+    for n in range(8):
+        register_person(session, PersonInput(
+            given_names=f"Persona {n}", paternal_surname="Antes", sex="F" if n % 2 else "M",
+            birth_date=dt.date(1980 + n, 1, 2), nationality="VE", consent_register=True),
+            dt.date(2026, 11, 1))
 
 
 @pytest.fixture(scope="module")
 def template(crash_root: Path) -> Path:
     """A data folder with a few persons already registered (closed, so one file)."""
-    import datetime as dt
-
     from oma_desktop.services.context import open_context
-    from oma_desktop.services.persons import PersonInput, register_person
 
     folder = crash_root / "save-template" / "datos"
     ctx = open_context(folder)
     try:
-        for n in range(8):
-            register_person(ctx.session, PersonInput(
-                given_names=f"Persona {n}", paternal_surname="Antes", sex="F" if n % 2 else "M",
-                birth_date=dt.date(1980 + n, 1, 2), nationality="VE", consent_register=True),
-                dt.date(2026, 11, 1))
+        _fill(ctx.session)
     finally:
         ctx.close()
     return folder
 
 
-def _params(folder: Path) -> dict[str, Any]:
-    return {"data_dir": str(folder), "today": TODAY, "key": None}
+@dataclass(frozen=True)
+class Encrypted:
+    folder: Path
+    key: bytes
+    user_id: str
 
 
-def _person(folder: Path) -> dict[str, Any] | None:
-    conn = driver.connect(folder / "oma.sqlite3")
+@pytest.fixture(scope="module")
+def encrypted(crash_root: Path) -> Encrypted:
+    """The same with an account: an encrypted database (SQLCipher), its raw key kept."""
+    from oma_desktop.services.accounts import Credentials
+    from oma_desktop.services.context import open_context
+
+    folder = crash_root / "save-encrypted" / "datos"
+    ctx = open_context(folder, credentials=Credentials("admin", "una clave de prueba larga"))
+    try:
+        assert ctx.key is not None
+        # the folder's first account administers the casa; registering is for the desk
+        with ctx.session.transaction() as tx:
+            tx.update("app_user", ctx.user_id, {"role": "coordinacion"})
+        ctx.session.actor = replace(ctx.actor, role="coordinacion")
+        _fill(ctx.session)
+        return Encrypted(folder, ctx.key, ctx.user_id)
+    finally:
+        ctx.close()
+
+
+def _params(folder: Path, key: bytes | None = None, user_id: str = "") -> dict[str, Any]:
+    return {"data_dir": str(folder), "today": TODAY, "key": key.hex() if key else None,
+            "user_id": user_id}
+
+
+def _person(folder: Path, key: bytes | None = None) -> dict[str, Any] | None:
+    conn = driver.connect(folder / "oma.sqlite3", key)
     conn.row_factory = lambda cur, row: {d[0]: v for d, v in zip(cur.description, row, strict=True)}
     try:
         person = conn.execute("SELECT * FROM person WHERE given_names = ?", [PERSON_NAME]).fetchone()
@@ -95,20 +130,23 @@ def _person(folder: Path) -> dict[str, Any] | None:
 
 
 def _sweep(server: CrashServer, op: str, template: Path, work: Path, mode: str,
-           count: Run, states: dict[str, Any]) -> Counter[str]:
+           count: Run, states: dict[str, Any], params: dict[str, Any] | None = None,
+           points: int | None = None) -> Counter[str]:
     """Kill ``op`` at points spread over the whole run; check the database after each."""
     [commit] = commits(count)
     total = {"stmt": count.statements, "vm": count.vm, "io": count.io}[mode]
     window = {"stmt": lambda: stmt_window(commit), "vm": lambda: vm_window(count, commit),
               "io": lambda: io_window(count, commit)}[mode]()
-    ks = spread(total, POINTS[mode], window)
+    ks = spread(total, points or POINTS[op][mode], window)
+    params = params or _params(work)
+    key = bytes.fromhex(params["key"]) if params["key"] else None
     seen: Counter[str] = Counter()
     database = work / "oma.sqlite3"
     names = list(states)  # [the state before, the state after]
     for k in ks:
         fresh_copy(template, work)
-        server.kill(op, _params(work), mode, k)
-        result = examine(database)
+        server.kill(op, params, mode, k)
+        result = examine(database, key)
         assert result.problems == [] and result.failed == {}, f"{mode} point {k}: {result}"
         expected = names[1] if committed(count, commit, mode, k) else names[0]
         found = state_of(result.state, states)
@@ -178,3 +216,24 @@ def test_an_edit_killed_at_any_point_is_old_or_new_never_mixed(
     assert [d["doc_type"] for d in person["documents"]] == ["CE", "CPP"]
     assert [o["kind"] for o in person["ops"]][-3:] == ["update", "create", "tombstone"]
     _sweep(crash_server, "edit", saved, work, mode, count, {"old": old, "new": new})
+
+
+@pytest.mark.parametrize("mode", ["stmt", "io"])
+def test_an_encrypted_save_killed_at_any_point_is_whole_or_absent(
+    crash_server: CrashServer, encrypted: Encrypted, crash_dir: Path, mode: str
+) -> None:
+    """The same on a database encrypted with SQLCipher (a kill never leaves a page that
+    fails its HMAC, or a file readable without the key)."""
+    if mode == "io" and not crash_server.has_io:
+        pytest.skip("no C compiler to build the io shim (tests/crash/killer.c)")
+    work = fresh_copy(encrypted.folder, crash_dir / "datos")
+    params = _params(work, encrypted.key, encrypted.user_id)
+    before = snapshot(work / "oma.sqlite3", encrypted.key)
+    count = crash_server.count("save", params)
+    after = snapshot(work / "oma.sqlite3", encrypted.key)
+    person = _person(work, encrypted.key)
+    assert person is not None and len(person["documents"]) == 2
+    assert driver.is_encrypted_file(work / "oma.sqlite3")
+    seen = _sweep(crash_server, "save", encrypted.folder, work, mode, count,
+                  {"absent": before, "whole": after}, params, points=10)
+    assert driver.is_encrypted_file(work / "oma.sqlite3"), seen
