@@ -7,6 +7,8 @@ consultation, Ctrl+N new person, Ctrl+E edit the selected person's details. Doub
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
@@ -34,6 +36,8 @@ class PeoplePage(PersonPageBase):
         self._top_button(self.review_button)
         self.edit_button = action_button(_("Edit details"), KEY_EDIT_PERSON)
         self.edit_button.clicked.connect(self.edit_person)
+        self.consent_form_button = action_button(_("Consent form"))  # issue #9.5
+        self.consent_form_button.clicked.connect(lambda: self.print_consent_form())
 
         right = QWidget()
         right.setObjectName("detailColumn")
@@ -46,6 +50,7 @@ class PeoplePage(PersonPageBase):
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.new_consultation_button, 1)
         right_layout.addLayout(buttons)
+        right_layout.addWidget(self.consent_form_button, 0, Qt.AlignmentFlag.AlignLeft)
         self._layout(right)
         self.shortcuts[KEY_EDIT_PERSON] = shortcut(self, KEY_EDIT_PERSON, self.edit_person)
         subscribe(self, ctx.session, PERSON_ENTITIES, self.reload)
@@ -65,6 +70,8 @@ class PeoplePage(PersonPageBase):
         super()._update_buttons()
         if hasattr(self, "edit_button"):
             self.edit_button.setEnabled(self.selected_person_id() is not None)
+        if hasattr(self, "consent_form_button"):
+            self.consent_form_button.setEnabled(self.selected_person_id() is not None)
 
     def edit_person(self) -> QDialog | None:
         """Ctrl+E: the person form for the selected person."""
@@ -78,6 +85,26 @@ class PeoplePage(PersonPageBase):
         if dialog is None:
             return None
         return self._host.open(dialog, self._person_edited)
+
+    def print_consent_form(self) -> None:
+        """Write the selected person's consent form (A4) into the exports folder off the
+        GUI thread, then open it to print."""
+        from oma_desktop.services.consent import write_consent_form
+        from oma_desktop.ui.tasks import run_job
+        from oma_desktop.ui.widgets import sheet_export
+
+        person_id = self.selected_person_id()
+        if person_id is None:
+            return
+        path = self.ctx.paths.exports / f"consentimiento-{person_id[:13]}.pdf"
+
+        def done(written: Path) -> None:
+            self.consent_form_path = written
+            self._say(_("Consent form saved in {path}.").format(path=written))
+            sheet_export.open_file(written)
+
+        run_job(self, self.ctx,
+                lambda session, _progress: write_consent_form(session, person_id, path), done)
 
     def _person_edited(self, dialog: QDialog) -> None:
         person_id = getattr(dialog, "result_person_id", None) or self.selected_person_id()

@@ -1,0 +1,1 @@
+"""«Derechos y consentimiento»: data-protection requests and the retention review."""
