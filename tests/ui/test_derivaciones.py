@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from kbd import focused, keys, press, wait_active
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
 from pytestqt.qtbot import QtBot
+from roles import open_as
 
 from oma_desktop.core.seed import service_id
 from oma_desktop.services import directory
@@ -37,6 +39,14 @@ pytestmark = pytest.mark.qt_log_ignore("^This plugin does not support propagateS
 
 SIS = service_id("SIS")
 LONG_AGO = dt.datetime.now() - dt.timedelta(days=30)
+
+
+@pytest.fixture
+def coordinator(data_dir: Path) -> Iterator[AppContext]:
+    """A coordinator: may refer without consent and edit the directory (issue #9)."""
+    context = open_as(data_dir, "coordinacion")
+    yield context
+    context.close()
 
 
 def _person(ctx: AppContext, consent: bool = True, given: str = "María José") -> str:
@@ -130,7 +140,9 @@ def test_referral_with_consent(qtbot: QtBot, ctx: AppContext) -> None:
     assert view.consent_override == ""
 
 
-def test_referral_without_consent_needs_the_override(qtbot: QtBot, ctx: AppContext) -> None:
+def test_referral_without_consent_needs_the_override(qtbot: QtBot,
+                                                    coordinator: AppContext) -> None:
+    ctx = coordinator
     pid = _person(ctx, consent=False)
     dialog = ReferralDialog(ctx, person_id=pid)
     qtbot.addWidget(dialog)
@@ -319,8 +331,8 @@ def test_print_several_selected_at_once(qtbot: QtBot, ctx: AppContext) -> None:
     page.show()
     wait_active(qtbot, page)
     tab = page.referrals_tab
-    assert not tab.print_selected_button.isEnabled()
-    tab.table.setFocus()
+    # shown, the list has the focus and its first referral is ready for F4 or Ctrl+P
+    qtbot.waitUntil(lambda: focused() is tab.table and len(tab.selected_rows()) == 1)
     tab.table.selectAll()
     assert tab.print_selected_button.isEnabled()
     qtbot.keyClick(tab.table, Qt.Key.Key_P,
@@ -337,7 +349,8 @@ def test_print_several_selected_at_once(qtbot: QtBot, ctx: AppContext) -> None:
     assert all(get_referral(ctx.session, i).printed_count == 1 for i in ids)
 
 
-def test_directory_edit_dialog(qtbot: QtBot, ctx: AppContext) -> None:
+def test_directory_edit_dialog(qtbot: QtBot, coordinator: AppContext) -> None:
+    ctx = coordinator
     watch_session(ctx.session)
     page = ReferralsPage(ctx)
     qtbot.addWidget(page)
@@ -363,3 +376,85 @@ def test_directory_edit_dialog(qtbot: QtBot, ctx: AppContext) -> None:
     saved = directory.get_service(ctx.session, service_id("DEMUNA"))
     assert (saved.name, saved.phone) == ("DEMUNA de Lima", "(01) 315-0100")
     qtbot.waitUntil(lambda: "(01) 315-0100" in tab.details.text())  # the list refreshed
+
+
+# --- what the desk is told ---------------------------------------------------------------------
+
+
+def test_reception_without_consent_is_told_who_may_refer(qtbot: QtBot, ctx: AppContext) -> None:
+    dialog = ReferralDialog(ctx, person_id=_person(ctx, consent=False))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    wait_active(qtbot, dialog)
+    assert not dialog.override_widget.isVisible()  # recepción may not override
+    assert "debe hacerla Coordinación" in dialog.consent_label.text()
+    _choose_sis(qtbot, dialog)
+    keys(qtbot, dialog.reason_edit, "Control prenatal")
+    qtbot.keyClick(dialog, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.result_id is None
+    assert "coordinador" in dialog.errors.message("consent_override")
+    assert list_referrals(ctx.session) == []
+
+
+def test_the_place_shows_and_red_lines_go_as_fields_are_filled(qtbot: QtBot,
+                                                                ctx: AppContext) -> None:
+    dialog = ReferralDialog(ctx, person_id=_person(ctx))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    wait_active(qtbot, dialog)
+    assert not dialog.service_details.isVisible()  # no empty row before a service is chosen
+    qtbot.keyClick(dialog, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.errors.message("service_id") and dialog.errors.message("reason")
+    _choose_sis(qtbot, dialog)  # the whole name typed: no pick from the list
+    assert dialog.errors.message("service_id") == ""
+    assert dialog.errors.message("reason")  # still missing
+    assert dialog.service_details.isVisible()
+    assert "Llevar:" in dialog.service_details.text()  # the directory's requirements for SIS
+    keys(qtbot, dialog.reason_edit, "Afiliación")
+    assert dialog.errors.message("reason") == "" and dialog.message.text() == ""
+
+
+def test_f4_to_a_closed_state_says_so_and_selects_the_next(qtbot: QtBot, ctx: AppContext) -> None:
+    pid = _person(ctx)
+    first, second = _refer(ctx, pid, LONG_AGO), _refer(ctx, pid)
+    watch_session(ctx.session)
+    page = ReferralsPage(ctx)
+    qtbot.addWidget(page)
+    page.show()
+    wait_active(qtbot, page)
+    tab = page.referrals_tab
+    qtbot.waitUntil(lambda: [r.id for r in tab.selected_rows()] == [first])
+    press(qtbot, Qt.Key.Key_F4)
+    dialog = page.active_dialog
+    assert dialog is not None
+    dialog.status_combo.set_value("atendida")
+    assert dialog.save()
+    code = get_referral(ctx.session, first).code
+    qtbot.waitUntil(lambda: [r.id for r in tab.model.rows()] == [second])
+    assert tab.message.text() == f"{code}: ahora «Atendida»."
+    assert [r.id for r in tab.selected_rows()] == [second]  # ready for the next F4
+
+
+def test_actions_without_a_choice_and_empty_lists_say_what_to_do(qtbot: QtBot,
+                                                                  ctx: AppContext) -> None:
+    page = ReferralsPage(ctx)
+    qtbot.addWidget(page)
+    page.show()
+    wait_active(qtbot, page)
+    tab = page.referrals_tab
+    assert tab.model.rowCount() == 0
+    assert "Ctrl+D" in tab.message.text() and "Atención" in tab.message.text()
+    tab.status_filter.set_value("rechazada")
+    assert "Todos los estados" in tab.message.text()
+    press(qtbot, Qt.Key.Key_F4)
+    assert page.active_dialog is None
+    assert tab.message.text() == "Primero elija una derivación de la lista (con las flechas o un clic)."
+
+
+def test_ctrl_d_on_derivaciones_goes_where_the_person_is_found(qtbot: QtBot, window) -> None:
+    window.show_page("referrals")
+    tab = window.page("referrals").referrals_tab
+    assert tab.new_button.text() == "Nueva derivación… (Ctrl+D)"
+    qtbot.waitUntil(lambda: focused() is tab.table)
+    press(qtbot, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_key() == "attention"

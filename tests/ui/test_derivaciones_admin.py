@@ -1,9 +1,11 @@
-"""Administración: the casa's details, logo and slip paper edited in the app, saved as one
-logged update that the slip then uses."""
+"""Administración: the casa's details, logo and slip paper edited in the app by the casa's
+administrator, saved as one logged update that the slip then uses; other roles see them
+read-only and are told who may change them."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,14 +13,23 @@ from kbd import keys, wait_active
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
+from roles import open_as
 
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.services import casas
-from oma_desktop.services.context import AppContext
+from oma_desktop.services.context import AppContext, open_context
 from oma_desktop.ui.administracion.page import AdministrationPage
 
 # the offscreen plugin says this when a page with wrapped labels adjusts its size
 pytestmark = pytest.mark.qt_log_ignore("^This plugin does not support propagateSizeHints")
+
+
+@pytest.fixture
+def ctx(data_dir: Path) -> Iterator[AppContext]:
+    """The casa's administrator, who may change its details (issue #9)."""
+    context = open_as(data_dir, "admin_casa", "Administradora")
+    yield context
+    context.close()
 
 
 def _png(tmp_path: Path) -> Path:
@@ -82,3 +93,22 @@ def test_service_refuses_unknown_paper(ctx: AppContext) -> None:
     with pytest.raises(ValidationError) as raised:
         casas.update_casa_settings(ctx.session, data)
     assert set(raised.value.fields) == {"slip_paper"}
+
+
+def test_reception_sees_the_details_read_only_and_who_may_change_them(
+        qtbot: QtBot, data_dir: Path) -> None:
+    context = open_context(data_dir)  # the seeded account: recepción
+    try:
+        page = AdministrationPage(context)
+        qtbot.addWidget(page)
+        page.show()
+        wait_active(qtbot, page)
+        assert page.edits["name"].isReadOnly() and not page.save_button.isEnabled()
+        assert not page.choose_logo_button.isEnabled()
+        assert "Administración de casa" in page.message.text()  # who may do it
+        page.message.clear()
+        qtbot.keyClick(page.edits["phone"], Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        assert "no le permite" in page.message.text()  # Ctrl+S says why, nothing crashes
+        assert casas.casa_settings(context.session, "CV1").name == "Casa Vecinal 1"
+    finally:
+        context.close()

@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from oma_desktop.core.errors import ValidationError
+from oma_desktop.core.errors import PermissionDeniedError, ValidationError
 from oma_desktop.i18n import _
 from oma_desktop.services import casas
 from oma_desktop.services.context import AppContext
+from oma_desktop.services.permissions import Permission, denied
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.widgets.forms import CodeCombo, FieldErrors
 from oma_desktop.ui.widgets.person_page import shortcut
@@ -82,6 +83,13 @@ class AdministrationPage(QWidget):
             form.addRow(labels[key], self.errors.with_label(key, self.edits[key]))
         form.addRow(_("Logo"), self.errors.with_label("logo_png", logo_box))
         form.addRow(_("Slip &paper"), self.errors.with_label("slip_paper", self.paper_combo))
+        for row in range(form.rowCount()):
+            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            label = item.widget() if item is not None else None
+            if label is not None:
+                # room for the last letter: with a mnemonic, Qt measures «Teléfono» a pixel
+                # short and clipped its «o»
+                label.setMinimumWidth(label.sizeHint().width() + 3)
         box = QGroupBox()
         box.setLayout(form)
 
@@ -106,7 +114,15 @@ class AdministrationPage(QWidget):
         layout.addWidget(content)
         layout.addStretch(1)
         self.save_shortcut = shortcut(self, "Ctrl+S", self.save)
+        self.may_edit = ctx.session.can(Permission.EDIT_CASA_SETTINGS)
         self.load()
+        if not self.may_edit:  # seen by everyone, changed by the casa's administrator
+            for edit in self.edits.values():
+                edit.setReadOnly(True)
+            for widget in (self.paper_combo, self.choose_logo_button, self.save_button):
+                widget.setEnabled(False)
+            self._say(str(denied(ctx.session.actor.role, Permission.EDIT_CASA_SETTINGS)),
+                      ok=False)
 
     def load(self) -> None:
         code = self.casa_combo.value()
@@ -130,7 +146,7 @@ class AdministrationPage(QWidget):
             self.logo_label.setPixmap(QPixmap.fromImage(image).scaled(
                 self.logo_label.size(), Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation))
-        self.remove_logo_button.setEnabled(bool(png))
+        self.remove_logo_button.setEnabled(bool(png) and getattr(self, "may_edit", True))
 
     def choose_logo(self, path: Path | None = None) -> bool:
         if path is None:
@@ -160,6 +176,9 @@ class AdministrationPage(QWidget):
     def save(self) -> bool:
         try:
             changed = casas.update_casa_settings(self.ctx.session, self.collect())
+        except PermissionDeniedError as exc:
+            self._say(str(exc), ok=False)
+            return False
         except ValidationError as exc:
             self.errors.show(exc.fields)
             self._say(_("Check the marked fields."), ok=False)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from oma_desktop.core.errors import ValidationError
+from oma_desktop.core.errors import PermissionDeniedError, ValidationError
 from oma_desktop.i18n import _
 from oma_desktop.services import referrals
 from oma_desktop.services.context import AppContext
@@ -108,6 +108,9 @@ class OutcomeDialog(QDialog):
         status = str(self.outcome.currentData())
         try:
             referrals.record_outcome(self.ctx.session, code, status, self.feedback.text().strip())
+        except PermissionDeniedError as exc:
+            self._say(str(exc), ok=False)
+            return False
         except ValidationError as exc:
             self._say(" ".join(exc.fields.values()) or str(exc), ok=False)
             self.code_edit.selectAll()

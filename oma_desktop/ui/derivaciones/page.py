@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -27,8 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from oma_desktop.i18n import _, current_language, ngettext
+from oma_desktop.printing.letterhead import known
 from oma_desktop.services import directory, referrals
 from oma_desktop.services.context import AppContext
+from oma_desktop.services.permissions import Permission, denied
 from oma_desktop.ui.changes import subscribe
 from oma_desktop.ui.derivaciones.labels import status_label
 from oma_desktop.ui.derivaciones.models import ReferralsModel, ServicesModel
@@ -45,6 +48,7 @@ KEY_STATE = "F4"
 KEY_OUTCOME = "F6"
 KEY_REPRINT = "Ctrl+P"
 KEY_PRINT_SELECTED = "Ctrl+Shift+P"
+KEY_NEW = "Ctrl+D"  # as on Atención and Personas, where the person is chosen
 
 
 def _table(model: Any) -> QTableView:
@@ -87,6 +91,10 @@ class ReferralsTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
 
+        self.new_button = action_button(_("New referral…"), KEY_NEW)
+        self.new_button.setToolTip(_("A referral is made from the person: find them on "
+                                     "Atención (Ctrl+1) and press Ctrl+D."))
+        self.new_button.clicked.connect(self.new_referral)
         self.state_button = action_button(_("Change state"), KEY_STATE)
         self.outcome_button = action_button(_("Record counter-referral"), KEY_OUTCOME, True)
         self.reprint_button = action_button(_("Reprint"), KEY_REPRINT)
@@ -100,6 +108,7 @@ class ReferralsTab(QWidget):
                        self.print_selected_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        buttons.addWidget(self.new_button)
         self.message = QLabel()
         self.message.setWordWrap(True)
 
@@ -117,6 +126,7 @@ class ReferralsTab(QWidget):
             shortcut(self, KEY_OUTCOME, self.record_outcome),
             shortcut(self, KEY_REPRINT, self.reprint),
             shortcut(self, KEY_PRINT_SELECTED, self.print_selected),
+            shortcut(self, KEY_NEW, self.new_referral),
         ]
         self.refresh()
 
@@ -124,6 +134,7 @@ class ReferralsTab(QWidget):
 
     def refresh(self) -> None:
         selected = {row.id for row in self.selected_rows()}
+        current_row = self.table.currentIndex().row()
         rows = self._rows(self.status_filter.value(), self.overdue_check.isChecked())
         self.model.set_rows(rows)
         if len(rows) >= LIST_LIMIT:
@@ -137,7 +148,36 @@ class ReferralsTab(QWidget):
             if row.id in selected:
                 selection.select(self.model.index(number, 0),
                                  selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+        if selected and not selection.hasSelection() and rows and current_row >= 0:
+            # the referral just changed left the list: the next one is ready for F4
+            self.table.selectRow(min(current_row, len(rows) - 1))
+        self.table.setToolTip("" if rows else self._empty_hint())
+        if not rows:
+            self._say(self._empty_hint())
+        elif self.message.text() == self._empty_hint():
+            self._say("")
         self._update_buttons()
+
+    def _empty_hint(self) -> str:
+        if self.status_filter.value() == OPEN_FILTER and not self.overdue_check.isChecked():
+            return _("No referral is waiting for an outcome. New referrals are made from the "
+                     "person: find them on Atención (Ctrl+1) and press Ctrl+D.")
+        return _("No referral matches these filters. Choose «All states» and untick «Overdue "
+                 "only» to see them all.")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not event.spontaneous():
+            QTimer.singleShot(0, self._focus_list)
+
+    def _focus_list(self) -> None:
+        """Coming to the page, the list has the focus (the arrows move in it, F4 and F6
+        act on it) and its first referral is selected."""
+        if not self.isVisible() or self.host.dialog is not None:
+            return
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        if not self.selected_rows() and self.model.rowCount():
+            self.table.selectRow(0)
 
     def _rows(self, status: str, overdue: bool) -> list[Any]:
         session = self.ctx.session
@@ -175,11 +215,26 @@ class ReferralsTab(QWidget):
         from oma_desktop.ui.derivaciones.status_dialog import StatusDialog
 
         row = self.current_row()
-        if row is None or self.host.dialog is not None:
+        if self.host.dialog is not None:
+            return None
+        if row is None:
+            self._say(self._choose_first())
             return None
         dialog = StatusDialog(self.ctx, row.id, row.code, row.status, self)
-        return self.host.open(dialog, lambda _d: self._say(
-            _("State of {code} changed.").format(code=row.code)))
+        return self.host.open(dialog, lambda d: self._say(
+            _("{code} is now «{state}».").format(
+                code=row.code, state=status_label(getattr(d, "new_status", "")))))
+
+    def _choose_first(self) -> str:
+        return _("First choose a referral in the list (arrows or a click).")
+
+    def new_referral(self) -> None:
+        """Ctrl+D: referrals are made from the person, so go where the person is found."""
+        show_page = getattr(self.window(), "show_page", None)
+        if callable(show_page):
+            show_page("attention")
+        else:
+            self._say(self.new_button.toolTip())
 
     def record_outcome(self) -> QDialog | None:
         from oma_desktop.ui.derivaciones.outcome_dialog import OutcomeDialog
@@ -190,11 +245,17 @@ class ReferralsTab(QWidget):
 
     def reprint(self) -> QDialog | None:
         row = self.current_row()
-        return None if row is None else self.preview_slips([row])
+        if row is None:
+            self._say(self._choose_first())
+            return None
+        return self.preview_slips([row])
 
     def print_selected(self) -> QDialog | None:
         rows = self.selected_rows()
-        return self.preview_slips(rows) if rows else None
+        if not rows:
+            self._say(self._choose_first())
+            return None
+        return self.preview_slips(rows)
 
     def preview_slips(self, rows: list[Any]) -> QDialog | None:
         from oma_desktop.ui.derivaciones.slip_preview import SlipPreviewDialog
@@ -246,15 +307,25 @@ class DirectoryTab(QWidget):
         self.edit_button = action_button(_("Edit"), "Ctrl+E")
         self.new_button.clicked.connect(self.new_service)
         self.edit_button.clicked.connect(self.edit_service)
+        self.may_edit = ctx.session.can(Permission.EDIT_DIRECTORY)
+        self.read_only_note = QLabel(str(denied(ctx.session.actor.role,
+                                                Permission.EDIT_DIRECTORY)))
+        self.read_only_note.setWordWrap(True)
+        self.read_only_note.setStyleSheet("color: #555;")
         buttons = QHBoxLayout()
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.read_only_note, 1)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.details)
         layout.addLayout(buttons)
+        # once in the layout (shown before, a widget without a parent is a window of its own)
+        self.read_only_note.setVisible(not self.may_edit)
+        self.new_button.setVisible(self.may_edit)
+        self.edit_button.setVisible(self.may_edit)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -294,8 +365,9 @@ class DirectoryTab(QWidget):
         if row is None:
             self.details.clear()
             return
-        lines = [row.label, " · ".join(p for p in (row.address, row.phone, row.hours) if p)]
-        if row.requirements:
+        lines = [row.label, " · ".join(
+            p for p in (known(row.address), known(row.phone), known(row.hours)) if p)]
+        if known(row.requirements):
             lines.append(_("Bring: {requirements}").format(requirements=row.requirements))
         self.details.setText("\n".join(line for line in lines if line))
 
@@ -309,7 +381,7 @@ class DirectoryTab(QWidget):
     def _open(self, service_id: str | None) -> QDialog | None:
         from oma_desktop.ui.derivaciones.service_dialog import ServiceDialog
 
-        if self.host.dialog is not None:
+        if self.host.dialog is not None or not self.may_edit:
             return None
         return self.host.open(ServiceDialog(self.ctx, self, service_id), lambda _d: None)
 

@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from oma_desktop.core.errors import ValidationError
+from oma_desktop.core.errors import PermissionDeniedError, ValidationError
 from oma_desktop.i18n import _
+from oma_desktop.printing.letterhead import known
 from oma_desktop.services import directory, referrals
 from oma_desktop.services.cards import person_card
 from oma_desktop.services.context import AppContext
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.search import hit_for_person
 from oma_desktop.ui.derivaciones.labels import priority_label, shared_fields
 from oma_desktop.ui.widgets.forms import CodeCombo, FieldErrors, SearchableCombo
@@ -57,7 +59,9 @@ class ReferralDialog(QDialog):
         hit = hit_for_person(session, person_id)
         card = person_card(session, person_id, with_timeline=False)
         self.consent = bool(card and card.fields.get("consent_refer"))
+        self.may_override = session.can(Permission.OVERRIDE_CONSENT)
         self.errors = FieldErrors()
+        self._errors_shown: dict[str, str] = {}  # cleared field by field as they are corrected
 
         self.person_label = QLabel(hit.full_name if hit else person_id)
         font = self.person_label.font()
@@ -69,11 +73,17 @@ class ReferralDialog(QDialog):
         if self.consent:
             self.consent_label.setText(_("The person agreed to be referred to other institutions."))
             self.consent_label.setStyleSheet(CONSENT_OK_STYLE)
+        elif self.may_override:
+            self.consent_label.setText(_(
+                "The person has NOT agreed to be referred to other institutions. Record their "
+                "consent in their record, or, if the referral is needed anyway, tick the "
+                "override and write why."))
+            self.consent_label.setStyleSheet(CONSENT_NO_STYLE)
         else:
             self.consent_label.setText(_(
                 "The person has NOT agreed to be referred to other institutions. Record their "
-                "consent in their record, or, if you are a coordinator and the referral is "
-                "needed anyway, tick the override and write why."))
+                "consent in their record (Ctrl+E on their page) and refer them then; if the "
+                "referral is needed without it, a coordinator must make it."))
             self.consent_label.setStyleSheet(CONSENT_NO_STYLE)
 
         services = directory.search_services(session)
@@ -87,12 +97,17 @@ class ReferralDialog(QDialog):
         self.service_details.setWordWrap(True)
         self.service_details.setStyleSheet("color: #444;")
         self._services = {s.id: s for s in services}
+        # a name typed out in full, or picked from the list, shows the place at once
         self.service_combo.value_changed.connect(self._show_service)
+        if line is not None:
+            line.textChanged.connect(lambda _t: self._show_service(self.service_combo.value()))
 
         self.reason_edit = QPlainTextEdit()
         self.reason_edit.setTabChangesFocus(True)
         self.reason_edit.setFixedHeight(72)
         self.reason_edit.setAccessibleName(_("Reason"))
+        self.reason_edit.textChanged.connect(
+            lambda: self._corrected("reason", bool(self.reason_edit.toPlainText().strip())))
         self.priority_combo = CodeCombo(
             [(code, priority_label(code)) for code, _label, _days in referrals.PRIORITIES])
         self.priority_combo.set_value("normal")
@@ -112,6 +127,8 @@ class ReferralDialog(QDialog):
         self.override_edit = QLineEdit()
         self.override_edit.setAccessibleName(_("Reason for referring without consent"))
         self.override_edit.setEnabled(False)
+        self.override_edit.textChanged.connect(
+            lambda text: self._corrected("consent_override", bool(text.strip())))
         self.override_check.toggled.connect(self._toggle_override)
         override_row = QHBoxLayout()
         override_row.addWidget(self.override_check)
@@ -119,11 +136,12 @@ class ReferralDialog(QDialog):
         self.override_widget = QWidget()
         self.override_widget.setLayout(override_row)
         override_row.setContentsMargins(0, 0, 0, 0)
-        self.override_widget.setVisible(not self.consent)
 
         form = QFormLayout()
         form.addRow(_("&Destination *"), self.errors.with_label("service_id", self.service_combo))
         form.addRow("", self.service_details)
+        form.setRowVisible(self.service_details, False)  # until a service is chosen
+        self.form = form
         form.addRow(_("&Reason *"), self.errors.with_label("reason", self.reason_edit))
         form.addRow(_("&Priority"), self.errors.with_label("priority", self.priority_combo))
 
@@ -158,6 +176,8 @@ class ReferralDialog(QDialog):
         layout.addWidget(self.shared_box)
         layout.addWidget(self.errors.make_label("shared", self.shared_box))
         layout.addLayout(buttons)
+        # hidden once in the layout (shown before, a widget without a parent is a window)
+        self.override_widget.setVisible(not self.consent and self.may_override)
         QShortcut(QKeySequence("Ctrl+S"), self).activated.connect(self.save)
         QShortcut(QKeySequence("Ctrl+P"), self).activated.connect(self.request_print)
         self.setMinimumWidth(820)
@@ -175,14 +195,32 @@ class ReferralDialog(QDialog):
 
     def _show_service(self, service_id: str) -> None:
         row = self._services.get(service_id)
+        self._corrected("service_id", row is not None)
         if row is None:
             self.service_details.clear()
+            self.form.setRowVisible(self.service_details, False)
             return
-        parts = [row.address, row.phone, row.hours]
-        text = " · ".join(p for p in parts if p)
-        if row.requirements:
-            text += "\n" + _("Bring: {requirements}").format(requirements=row.requirements)
-        self.service_details.setText(text)
+        lines = [" · ".join(p for p in (known(row.address), known(row.phone), known(row.hours))
+                            if p)]
+        if known(row.requirements):
+            lines.append(_("Bring: {requirements}").format(requirements=row.requirements))
+        text = "\n".join(line for line in lines if line)
+        self.service_details.setText(text or _(
+            "The directory has no address, phone or hours for this service: tell the person "
+            "how to get there, or complete it in the Service directory tab."))
+        self.form.setRowVisible(self.service_details, True)
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        self._errors_shown = dict(errors)
+        self.errors.show(errors)
+
+    def _corrected(self, key: str, ok: bool) -> None:
+        """The red line under a field goes as soon as the field is filled in."""
+        if ok and key in self._errors_shown:
+            del self._errors_shown[key]
+            self.errors.show(self._errors_shown)
+            if not self._errors_shown:
+                self.message.clear()
 
     # --- saving ---------------------------------------------------------------------
 
@@ -200,21 +238,25 @@ class ReferralDialog(QDialog):
             return True
         data = self.collect()
         if not self.consent and self.override_check.isChecked() and not data.consent_override:
-            self.errors.show({"consent_override": _(
+            self._show_errors({"consent_override": _(
                 "Write why the person is referred without their consent.")})
             self.override_edit.setFocus(Qt.FocusReason.OtherFocusReason)
             return False
         try:
             referral_id = referrals.create_referral(self.ctx.session, data)
+        except PermissionDeniedError as exc:
+            self.message.setStyleSheet("color: #b71c1c;")
+            self.message.setText(str(exc))
+            return False
         except ValidationError as exc:
-            self.errors.show(exc.fields)
+            self._show_errors(exc.fields)
             self.message.setStyleSheet("color: #b71c1c;")
             self.message.setText(_("Check the marked fields."))
             first = self.errors.first_invalid(exc.fields)
             if first is not None:
                 first.setFocus(Qt.FocusReason.OtherFocusReason)
             return False
-        self.errors.clear()
+        self._show_errors({})
         self.result_id = referral_id
         self.result_code = referrals.get_referral(self.ctx.session, referral_id).code
         self.message.setStyleSheet("color: #1b5e20;")

@@ -18,13 +18,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from oma_desktop.core.errors import ValidationError
+from oma_desktop.core.errors import PermissionDeniedError, ValidationError
 from oma_desktop.i18n import _, current_language
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.directory import search_services
 from oma_desktop.services.handouts import Handout, get_handout, save_handout, write_topic_handout
+from oma_desktop.services.permissions import Permission, denied
 from oma_desktop.ui.widgets import sheet_export
 from oma_desktop.ui.widgets.forms import CodeCombo
+from oma_desktop.ui.widgets.person_page import shortcut
 
 
 class RoutesTab(QWidget):
@@ -46,8 +48,12 @@ class RoutesTab(QWidget):
         self.places = QListWidget()
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.save_button = QPushButton(_("Save route"))
-        self.print_button = QPushButton(_("Print route…"))
+        self.intro = QLabel(_("For each topic, the steps, the documents to bring and the "
+                              "institutions, printed on an A4 page the person takes home. "
+                              "Choose a topic to see its route or write it."))
+        self.intro.setWordWrap(True)
+        self.save_button = QPushButton(_("Save route ({key})").format(key="Ctrl+S"))
+        self.print_button = QPushButton(_("Print route… ({key})").format(key="Ctrl+P"))
         for button in (self.save_button, self.print_button):
             button.setAutoDefault(False)
         self.save_button.clicked.connect(self.save)
@@ -56,9 +62,9 @@ class RoutesTab(QWidget):
 
         grid = QGridLayout()
         for row, (text, widget) in enumerate((
-            (_("Topic"), self.topic_combo), (_("Title"), self.title_edit),
-            (_("Steps"), self.steps_edit), (_("Documents to bring"), self.documents_edit),
-            (_("Institutions"), self.places),
+            (_("T&opic"), self.topic_combo), (_("T&itle"), self.title_edit),
+            (_("&Steps"), self.steps_edit), (_("&Documents to bring"), self.documents_edit),
+            (_("I&nstitutions"), self.places),
         )):
             caption = QLabel(text)
             caption.setBuddy(widget)
@@ -69,14 +75,21 @@ class RoutesTab(QWidget):
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.print_button)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.intro)
         layout.addLayout(grid, 1)
         layout.addLayout(buttons)
+        self.shortcuts = [shortcut(self, "Ctrl+S", self.save),
+                          shortcut(self, "Ctrl+P", self.print_route)]
+        self.may_edit = ctx.session.can(Permission.EDIT_HANDOUTS)
+        self.save_button.setVisible(self.may_edit)  # everyone prints; coordinators write
         self._set_enabled(False)
+        self.message.setText(_("Choose a topic above to see or write its route."))
 
     def _set_enabled(self, enabled: bool) -> None:
         for widget in (self.title_edit, self.steps_edit, self.documents_edit, self.places,
-                       self.save_button, self.print_button):
-            widget.setEnabled(enabled)
+                       self.save_button):
+            widget.setEnabled(enabled and self.may_edit)
+        self.print_button.setEnabled(enabled)
 
     def load(self) -> None:
         topic = self.topic_combo.value()
@@ -84,6 +97,7 @@ class RoutesTab(QWidget):
         if not topic:
             self.route = None
             self._set_enabled(False)
+            self.message.setText(_("Choose a topic above to see or write its route."))
             return
         self.route = get_handout(self.ctx.session, topic)
         self.title_edit.setText(self.route.title)
@@ -99,6 +113,9 @@ class RoutesTab(QWidget):
                                else Qt.CheckState.Unchecked)
             self.places.addItem(item)
         self._set_enabled(True)
+        if not self.may_edit:
+            self.message.setText(str(denied(self.ctx.session.actor.role,
+                                            Permission.EDIT_HANDOUTS)))
 
     def _typed(self) -> Handout | None:
         if self.route is None:
@@ -118,6 +135,9 @@ class RoutesTab(QWidget):
             return False
         try:
             typed.id = save_handout(self.ctx.session, typed)
+        except PermissionDeniedError as exc:
+            self.message.setText(str(exc))
+            return False
         except ValidationError as exc:
             self.message.setText(" ".join(exc.fields.values()))
             return False
@@ -128,7 +148,7 @@ class RoutesTab(QWidget):
     def print_route(self) -> None:
         from oma_desktop.ui.tasks import run_job
 
-        if self.route is None or not self.save():
+        if self.route is None or (self.may_edit and not self.save()):
             return
         topic = self.route.topic
         path = self.ctx.paths.exports / f"ruta-{topic.lower()}.pdf"

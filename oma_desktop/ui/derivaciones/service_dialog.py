@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from oma_desktop.core.errors import ValidationError
+from oma_desktop.core.errors import PermissionDeniedError, ValidationError
 from oma_desktop.i18n import _
 from oma_desktop.services import directory
 from oma_desktop.services.context import AppContext
@@ -119,6 +119,9 @@ class ServiceDialog(QDialog):
         data = self.collect()
         try:
             self.result_id = directory.save_service(self.ctx.session, self.service_id, data)
+        except PermissionDeniedError as exc:
+            self.message.setText(str(exc))
+            return False
         except ValidationError as exc:
             self.errors.show(exc.fields)
             self.message.setText(_("Check the marked fields."))

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from oma_desktop.core.errors import ValidationError
+from oma_desktop.core.errors import PermissionDeniedError, ValidationError
 from oma_desktop.i18n import _
 from oma_desktop.services import referrals
 from oma_desktop.services.context import AppContext
@@ -28,6 +28,7 @@ class StatusDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.referral_id = referral_id
+        self.new_status = ""  # once saved
         self.setWindowTitle(_("Change state of {code}").format(code=code))
         self.status_combo = CodeCombo([(c, status_label(c)) for c in next_statuses(current)])
         self.status_combo.setAccessibleName(_("New state"))
@@ -60,8 +61,12 @@ class StatusDialog(QDialog):
         try:
             referrals.change_status(self.ctx.session, self.referral_id, status,
                                     self.feedback.text().strip())
+        except PermissionDeniedError as exc:
+            self.message.setText(str(exc))
+            return False
         except ValidationError as exc:
             self.message.setText(" ".join(exc.fields.values()) or str(exc))
             return False
+        self.new_status = status
         self.accept()
         return True

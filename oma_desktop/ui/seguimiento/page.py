@@ -336,7 +336,9 @@ class FollowUpPage(QWidget):
             COL_DUE: metrics.horizontalAdvance("00/00/00000") + 24,
             COL_DAYS: metrics.horizontalAdvance(
                 ngettext("{n} day ago", "{n} days ago", 100).format(n=100)) + 24,
-            COL_KIND: metrics.horizontalAdvance(_("Document about to expire")) + 24,
+            COL_KIND: max(metrics.horizontalAdvance(text) for text in (
+                _("Follow-up"), _("Overdue referral"), _("Referral awaiting outcome"),
+                _("Expired document"), _("Document about to expire"))) + 24,
             COL_PERSON: 240,
             COL_PHONE: metrics.horizontalAdvance("+51 999 999 999") + 16,
             COL_CALLS: metrics.horizontalAdvance(result_label("numero_equivocado")) + 24,
