@@ -128,6 +128,7 @@ def anonymise_in(session: Session, tx: Writer, person_id: str, today: dt.date) -
         raise KeyError(person_id)
     if person["anonymised_at"]:
         return
+    _audit_in(session, tx, person_id)
     secrets = secrets_of(session, person_id)
     now = dt.datetime.now().isoformat(timespec="seconds")
 
@@ -190,6 +191,17 @@ def _anonymise_households(session: Session, tx: Writer, person_id: str,
         household = store.get("household", household_id)
         if household is not None:
             _scrub_record(tx, session, "household", household, ("name", "notes"), secrets)
+
+
+def _audit_in(session: Session, tx: Writer, person_id: str) -> None:
+    """An «Anonymised» audit entry in the same transaction (``services.audit``, issue #9.4,
+    when present); no detail: the entry is insert-only and must not keep a name."""
+    try:
+        from oma_desktop.services import audit
+    except ImportError:  # the audit log lands separately
+        return
+    audit.record_in(session, tx, "anonymise", entity="person", entity_id=person_id,
+                    person_id=person_id)
 
 
 def anonymise_person(session: Session, person_id: str, today: dt.date | None = None) -> None:

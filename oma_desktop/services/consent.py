@@ -195,8 +195,16 @@ def consent_form_data(session: Session, person_id: str | None,
 
 def write_consent_form(session: Session, person_id: str | None, path: Path,
                        today: dt.date | None = None) -> Path:
-    """Write the consent form (A4 PDF) for the person to read, tick and sign."""
-    return printed_form(consent_form_data(session, person_id, today), path)
+    """Write the consent form (A4 PDF) for the person to read, tick and sign (a «Printed»
+    entry in the audit log when it is present, issue #9.4)."""
+    written = printed_form(consent_form_data(session, person_id, today), path)
+    try:
+        from oma_desktop.services import audit
+    except ImportError:
+        return written
+    if person_id is not None:
+        audit.record_file(session, "print", written, entity="person", entity_id=person_id)
+    return written
 
 
 __all__ = [

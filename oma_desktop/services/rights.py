@@ -368,7 +368,19 @@ def write_access_file(session: Session, person_id: str, path: Path,
     from oma_desktop.printing.person_file import write_person_file
     from oma_desktop.services.person_file import person_file_data
 
-    return write_person_file(person_file_data(session, person_id, today), path)
+    written = write_person_file(person_file_data(session, person_id, today), path)
+    try:
+        from oma_desktop.services import audit
+    except ImportError:  # the audit log (issue #9.4) lands separately
+        return written
+    try:  # no file name in the entry: it is insert-only and a name there would outlive
+        # an anonymisation
+        audit.record(session, "rights_access_pdf", entity="person", entity_id=person_id,
+                     person_id=person_id)
+    except BaseException:
+        written.unlink(missing_ok=True)
+        raise
+    return written
 
 
 __all__ = [
