@@ -26,9 +26,10 @@ from oma_desktop.core.store import Writer
 from oma_desktop.core.text import normalize_document_number
 from oma_desktop.core.vocab import VULNERABILITIES, WG_DOMAINS, codes, document_format_message
 from oma_desktop.i18n import _
+from oma_desktop.services import consent
 from oma_desktop.services.households import HouseholdChanges, check_changes, write_household_changes
-from oma_desktop.services.session import Session
 from oma_desktop.services.permissions import SENSITIVE_PERSON_FIELDS, Permission
+from oma_desktop.services.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,8 @@ PERSON_TEXT_FIELDS = (
 PERSON_CODE_FIELDS = (
     "sex", "nationality", "district_ubigeo", "migratory_status", "regularization_stage",
 )
-
 _FLAGS = frozenset(codes(VULNERABILITIES))
+
 
 @dataclass
 class DocumentInput:
@@ -78,15 +79,18 @@ class PersonInput:
     consent_register: bool = False
     consent_refer: bool = False
     consent_contact: bool = False
+    # how the consents above were given: "verbal", "escrito" or "" (not stated); written to
+    # the consent history (``services.consent``) when a consent changes
+    consent_method: str = ""
     notes: str = ""
     documents: list[DocumentInput] = field(default_factory=list)
+    # fields the acting user's role may not see (``services.permissions``): loaded empty,
+    # shown as «Reservado», and kept as stored when the person is saved
+    withheld: frozenset[str] = frozenset()
 
 
 def birth_date_from_age(age: int, today: dt.date) -> dt.date:
     """Estimated birth date for a stated age: mid-year, so the age stays right for months."""
-    # fields the acting user's role may not see (``services.permissions``): loaded empty,
-    # shown as «Reservado», and kept as stored when the person is saved
-    withheld: frozenset[str] = frozenset()
     return dt.date(today.year - age, 7, 1) if (today.month, today.day) >= (7, 1) else dt.date(
         today.year - age - 1, 7, 1
     )
@@ -207,6 +211,7 @@ def write_new_person(session: Session, tx: Writer, data: PersonInput, today: dt.
     opened on ``session.store``)."""
     fields, documents = new_person_records(session, data, today)
     person_id = tx.create("person", fields)
+    consent.record_changes(tx, person_id, None, fields, method=data.consent_method)
     for doc in documents:
         tx.create("document", {"person_id": person_id, **doc})
     return person_id
@@ -220,12 +225,12 @@ def register_person(
 ) -> str:
     """Validate and save a new person with their documents and the household members typed
     with them (one transaction); returns the person id."""
+    session.require(Permission.EDIT_PERSONS)
     today = today or dt.date.today()
     household = household or HouseholdChanges()
     errors = {**validate_person(data, session.catalogs, today), **check_changes(household, today)}
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
-    session.require(Permission.EDIT_PERSONS)
     with session.transaction() as tx:
         person_id = write_new_person(session, tx, data, today)
         write_household_changes(session, tx, person_id, household, today)
@@ -247,26 +252,26 @@ def update_person(
     may not see sensitive fields (:attr:`PersonInput.withheld`) never changes or erases their
     stored values: it can only fill one that is empty.
     """
+    session.require(Permission.EDIT_PERSONS)
     today = today or dt.date.today()
     household = household or HouseholdChanges()
     errors = {**validate_person(data, session.catalogs, today), **check_changes(household, today)}
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
-    session.require(Permission.EDIT_PERSONS)
     store, user_id = session.store, session.user_id
     current = store.get("person", person_id)
     if current is None or current["deleted"]:
         raise KeyError(person_id)
     fields = _person_fields(data, today, user_id)
+    if not session.can(Permission.VIEW_SENSITIVE):
+        for name in SENSITIVE_PERSON_FIELDS:  # a "No" vulnerability is empty, a WG 0 is not
+            if current[name] not in (None, "") and not (name in _FLAGS and not current[name]):
+                fields[name] = current[name]
     if (
         current["birth_date_estimated"]
         and data.birth_date is None
         and data.estimated_age is not None
         and age_on(current["birth_date"], today) == data.estimated_age
-    if not session.can(Permission.VIEW_SENSITIVE):
-        for name in SENSITIVE_PERSON_FIELDS:  # a "No" vulnerability is empty, a WG 0 is not
-            if current[name] not in (None, "") and not (name in _FLAGS and not current[name]):
-                fields[name] = current[name]
     ):
         # the same estimated age typed again must not shift the stored estimate
         fields["birth_date"] = current["birth_date"]
@@ -282,6 +287,7 @@ def update_person(
     }
     with session.transaction() as tx:
         changed = tx.update("person", person_id, fields)
+        consent.record_changes(tx, person_id, current, fields, method=data.consent_method)
         kept = set()
         for doc in data.documents:
             values = _document_fields(doc)
@@ -335,16 +341,16 @@ def load_person(session: Session, person_id: str, today: dt.date | None = None) 
             "SELECT * FROM document WHERE person_id = ? AND deleted = 0 ORDER BY rowid", [person_id]
         )
     ]
+    if not session.can(Permission.VIEW_SENSITIVE):
+        data.gender_identity = data.notes = ""
+        data.wg, data.vulnerabilities = {}, set()
+        data.withheld = SENSITIVE_PERSON_FIELDS
     return data
 
 
 __all__ = [
     "DocumentInput",
     "PersonInput",
-    if not session.can(Permission.VIEW_SENSITIVE):
-        data.gender_identity = data.notes = ""
-        data.wg, data.vulnerabilities = {}, set()
-        data.withheld = SENSITIVE_PERSON_FIELDS
     "age_on",
     "birth_date_from_age",
     "load_person",
