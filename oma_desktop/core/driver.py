@@ -122,6 +122,8 @@ def connect(
         )
         try:
             _apply_key(conn, key)
+            conn_id = id(conn)
+            conn.create_function("oma_redacting", 0, lambda: int(conn_id in _redacting))
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
@@ -131,6 +133,21 @@ def connect(
             conn.close()
             raise
     return conn
+
+
+# connections (by id) inside ``redacting``: the only moment the change log may be rewritten
+_redacting: set[int] = set()
+
+
+@contextmanager
+def redacting(conn: Connection) -> Iterator[None]:
+    """Inside this block ``conn``'s ``oma_redacting()`` is 1, so the change-log trigger lets
+    a redaction overwrite the fields of existing operations (``core.oplog.redact_history``)."""
+    _redacting.add(id(conn))
+    try:
+        yield
+    finally:
+        _redacting.discard(id(conn))
 
 
 def _apply_key(conn: Connection, key: bytes | None) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from oma_desktop.core import driver
 from oma_desktop.core.schema import (
+    CHANGE_LOG_NO_UPDATE_V6_SQL,
     CHANGE_LOG_TRIGGERS_SQL,
     INSERT_ONLY_TRIGGERS_SQL,
     drop_change_log_triggers_sql,
@@ -536,6 +537,7 @@ def _v6_accounts_and_rights(conn: driver.Connection) -> None:
       person's ``consent_*`` columns keep the current state.
     * ``person.anonymised_at``: set when a cancellation or the retention job anonymises
       the person.
+    * the change log may be rewritten by a redaction only (``oplog.redact_history``).
     """
     conn.executescript(
         """
@@ -622,6 +624,34 @@ CREATE INDEX consent_record_person ON consent_record (person_id, purpose, at);
         conn.executescript(install_guards_sql(conn, table))
     conn.executescript(INSERT_ONLY_TRIGGERS_SQL.format(table="audit_entry"))
     conn.executescript(INSERT_ONLY_TRIGGERS_SQL.format(table="consent_record"))
+    conn.executescript(CHANGE_LOG_NO_UPDATE_V6_SQL)
+    _allow_redact_kind(conn)
+
+
+_OLD_KINDS = "kind IN ('create', 'update', 'tombstone', 'link')"
+
+
+def _allow_redact_kind(conn: driver.Connection) -> None:
+    """Widen the change log's CHECK on ``kind`` to accept ``redact``.
+
+    Widening a CHECK constraint changes no stored byte, so instead of copying the whole log
+    into a new table this edits the table's definition, as SQLite documents for such
+    changes ("Making Other Kinds Of Table Schema Changes": writable_schema, then a new
+    schema_version so every connection rereads it); ``PRAGMA integrity_check`` verifies it.
+    """
+    (sql,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'change_log'").fetchone()
+    if _OLD_KINDS not in sql:
+        raise RuntimeError("change_log: unexpected definition of kind")
+    new_sql = sql.replace(_OLD_KINDS, f"{_OLD_KINDS[:-1]}, 'redact')")
+    version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'change_log'",
+                     [new_sql])
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+    conn.execute(f"PRAGMA schema_version = {version + 1}")
 
 
 MIGRATIONS: tuple[Migration, ...] = (

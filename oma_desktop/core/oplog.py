@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from oma_desktop.core.derived import DERIVED
@@ -89,6 +89,45 @@ def derive(entity: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """The derived columns of ``entity`` for a full row (empty if it has none)."""
     spec = DERIVED.get(entity)
     return spec[1](row) if spec else {}
+
+
+_encode_fields = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+
+
+def scrub(op: Operation, redactions: Iterable[Operation]) -> Operation:
+    """``op`` as it is kept once the ``redact`` operations of its record that come after
+    it (by fold key) have overwritten the fields they name: a cancelled person's old name
+    does not survive in the change log. Idempotent; ``op`` itself if nothing changes."""
+    values: dict[str, Any] | None = None
+    for redaction in sorted(redactions, key=lambda o: o.key):
+        if (redaction.kind != "redact" or redaction.key <= op.key
+                or (redaction.entity, redaction.entity_id) != (op.entity, op.entity_id)):
+            continue
+        redacted = redaction.values()
+        values = op.values() if values is None else values
+        values.update((k, redacted[k]) for k in list(values) if k in redacted)
+    if values is None:
+        return op
+    fields = _encode_fields(values)
+    return op if fields == op.fields else replace(op, fields=fields)
+
+
+def redact_history(conn: Any, redaction: Operation) -> int:
+    """Overwrite, in the change log, the fields that ``redaction`` names in every earlier
+    operation of its record; returns how many operations were rewritten. The change log
+    accepts this rewrite only inside :func:`oma_desktop.core.driver.redacting`."""
+    from oma_desktop.core import driver
+
+    cursor = conn.execute(f"{SELECT_OPS} WHERE entity_id = ? AND entity = ?",
+                          [redaction.entity_id, redaction.entity])
+    rewritten = [(new.fields, new.op_id) for new, old in
+                 ((scrub(o, [redaction]), o) for o in map(Operation.from_row, cursor.fetchall()))
+                 if new is not old]
+    if rewritten:
+        with driver.redacting(conn):
+            conn.executemany("UPDATE change_log SET fields = ? WHERE op_id = ?", rewritten)
+    return len(rewritten)
 
 
 class OperationError(ValueError):
@@ -199,10 +238,21 @@ def apply_operations(
     applied = skipped = max_hlc = 0
     conn.execute("PRAGMA defer_foreign_keys = ON")
     marks = ", ".join("?" for _ in OP_COLUMNS)
+    ops = list(ops)
+    # redactions travel with the operations they redact, in any order: an operation is
+    # compared and stored as it reads once every redaction of its record is applied
+    arriving: dict[tuple[str, str], list[Operation]] = {}
     for op in ops:
+        if op.kind == "redact":
+            arriving.setdefault((op.entity, op.entity_id), []).append(op)
+    for op in ops:
+        redactions = [o for o in folder.ops_of(op.entity, op.entity_id) if o.kind == "redact"]
+        redactions += arriving.get((op.entity, op.entity_id), [])
+        kept = scrub(op, redactions) if redactions else op
         existing = conn.execute(f"{SELECT_OPS} WHERE op_id = ?", [op.op_id]).fetchone()
         if existing is not None:
-            if Operation.from_row(existing) != op:
+            held = Operation.from_row(existing)
+            if (scrub(held, redactions) if redactions else held) != kept:
                 raise OperationError(
                     f"operation {op.op_id} is already held with different content"
                 )
@@ -210,8 +260,10 @@ def apply_operations(
             continue
         check_operation(op, schema_version, folder.columns)
         conn.execute(
-            f"INSERT INTO change_log ({', '.join(OP_COLUMNS)}) VALUES ({marks})", op.as_row()
+            f"INSERT INTO change_log ({', '.join(OP_COLUMNS)}) VALUES ({marks})", kept.as_row()
         )
+        if op.kind == "redact":
+            redact_history(conn, op)
         touched.setdefault(op.entity, set()).add(op.entity_id)
         max_hlc = max(max_hlc, op.hlc)
         applied += 1

@@ -60,7 +60,9 @@ BEGIN SELECT RAISE(ABORT, 'oma: {table} is insert-only'); END;
 # Columns managed by the store itself, never written by callers.
 SYSTEM_COLUMNS = frozenset({"id", "last_op_id"})
 
-OP_KINDS = ("create", "update", "tombstone", "link")
+# redact: an update that also overwrites the fields it names in the record's earlier
+# operations (a cancellation under the data-protection law; ``oplog.redact_history``)
+OP_KINDS = ("create", "update", "tombstone", "link", "redact")
 
 # The order in which operations fold: the greatest key wins a field.
 FOLD_ORDER_SQL = "hlc DESC, casa DESC, op_id DESC"
@@ -79,6 +81,22 @@ WHEN EXISTS (SELECT 1 FROM change_log WHERE op_id = NEW.op_id)
   OR EXISTS (SELECT 1 FROM change_log WHERE installation = NEW.installation AND seq = NEW.seq)
   OR substr(NEW.fields, 1, 1) IS NOT '{'
 BEGIN SELECT RAISE(ABORT, 'oma: change_log operation id or sequence reused'); END;
+"""
+
+
+# Schema 6: the change log stays append-only, except that a redaction may rewrite the
+# ``fields`` of existing operations, and only inside ``driver.redacting`` (the connection's
+# ``oma_redacting()`` function; a connection without it cannot update the log at all).
+CHANGE_LOG_NO_UPDATE_V6_SQL = """
+DROP TRIGGER IF EXISTS change_log_no_update;
+CREATE TRIGGER change_log_no_update BEFORE UPDATE ON change_log
+WHEN NOT oma_redacting() OR NEW.op_id IS NOT OLD.op_id OR NEW.casa IS NOT OLD.casa
+  OR NEW.installation IS NOT OLD.installation OR NEW.seq IS NOT OLD.seq
+  OR NEW.hlc IS NOT OLD.hlc OR NEW.user_id IS NOT OLD.user_id OR NEW.entity IS NOT OLD.entity
+  OR NEW.entity_id IS NOT OLD.entity_id OR NEW.kind IS NOT OLD.kind
+  OR NEW.base_op_id IS NOT OLD.base_op_id OR NEW.schema_version IS NOT OLD.schema_version
+  OR substr(NEW.fields, 1, 1) IS NOT '{'
+BEGIN SELECT RAISE(ABORT, 'oma: change_log is append-only'); END;
 """
 
 

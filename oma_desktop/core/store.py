@@ -36,6 +36,7 @@ from oma_desktop.core.oplog import (
     ApplyResult,
     Operation,
     apply_operations,
+    redact_history,
 )
 from oma_desktop.core.schema import ENTITY_TABLES, SYSTEM_COLUMNS
 from oma_desktop.i18n import _
@@ -533,6 +534,33 @@ class Writer:
             f"UPDATE {entity} SET {sets} WHERE id = ?", [op[0], *row.values(), entity_id]
         )
         return diff
+
+    def redact(self, entity: str, entity_id: str, values: Mapping[str, Any]) -> None:
+        """Overwrite fields of one record *and of its history*: the record takes ``values``
+        (logged as one ``redact`` operation carrying every field named, changed or not) and
+        every earlier operation of the record has those fields overwritten with the same
+        values, so nothing of what they held stays in the change log. Used to anonymise a
+        person on a cancellation request; travels to headquarters, which redacts its copy
+        when it applies the operation."""
+        current = self._store.get(entity, entity_id)
+        if current is None:
+            raise KeyError(f"{entity} {entity_id} not found")
+        logged, _row = self._prepare(entity, values)
+        diff = {k: v for k, v in logged.items() if current.get(k) != v}
+        row = dict(diff)
+        derive = DERIVED.get(entity, ((), None))[1]
+        if derive is not None:
+            merged = {**current, **diff}
+            row.update(
+                (k, v) for k, v in derive(merged).items() if k in current and current[k] != v
+            )
+        op = self._op(entity, entity_id, "redact", logged, base_op_id=current["last_op_id"])
+        self._insert_ops([op])
+        sets = ", ".join(f"{k} = ?" for k in ("last_op_id", *row))
+        self._conn.execute(
+            f"UPDATE {entity} SET {sets} WHERE id = ?", [op[0], *row.values(), entity_id]
+        )
+        redact_history(self._conn, Operation.from_row(op))
 
     def tombstone(self, entity: str, entity_id: str) -> None:
         """Mark a record deleted (rows are never physically deleted)."""
