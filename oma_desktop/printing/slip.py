@@ -174,12 +174,14 @@ def _draw_header(canvas: Any, slip: SlipData, top: float, width: float) -> None:
 
 
 def _draw_code_under_qr(canvas: Any, code: str, width: float, y: float, qr_size: float,
-                        size: float) -> None:
+                        size: float) -> float:
     """The code centred under its QR, moved left if it is wider than the QR (never past the
-    right margin)."""
+    right margin); returns where the code starts, so nothing is drawn into it."""
     canvas.setFont(FONT_BOLD, size)
     half = canvas.stringWidth(code, FONT_BOLD, size) / 2
-    canvas.drawCentredString(min(width - MARGIN - qr_size / 2, width - MARGIN - half), y, code)
+    centre = min(width - MARGIN - qr_size / 2, width - MARGIN - half)
+    canvas.drawCentredString(centre, y, code)
+    return float(centre - half)
 
 
 def _rows(rows: Sequence[tuple[str, str]], st: dict[str, Any], width: float, scale: float) -> Any:
@@ -297,7 +299,11 @@ def _draw_stub(canvas: Any, slip: SlipData, top: float, width: float) -> None:
     head_h = 13 * MM
     fit_in_frame(canvas, head, MARGIN, top - head_h, left_w, head_h)
     draw_qr(canvas, slip.code, width - MARGIN - qr_size, top - qr_size, qr_size)
-    _draw_code_under_qr(canvas, slip.code, width, top - qr_size - 3 * MM, qr_size, 7.5)
+    code_left = _draw_code_under_qr(canvas, slip.code, width, top - qr_size - 3 * MM, qr_size,
+                                    7.5)
+    # the Remarks line stops before the code: a code with its station tag is wider than the
+    # QR and sits just below the line's height
+    line_end = min(MARGIN + left_w, code_left - 2 * MM)
 
     canvas.saveState()
     canvas.setLineWidth(0.5)
@@ -317,7 +323,7 @@ def _draw_stub(canvas: Any, slip: SlipData, top: float, width: float) -> None:
     y -= 7 * MM
     canvas.drawString(x, y, _("Remarks") + ":")
     canvas.line(x + canvas.stringWidth(_("Remarks") + ":", FONT, 8) + 2 * MM, y - 1,
-                MARGIN + left_w, y - 1)  # the QR and its code sit right of this line
+                line_end, y - 1)  # the QR and its code sit right of this line
     y -= 7 * MM
     canvas.line(x, y - 1, width - MARGIN, y - 1)
     y -= 9 * MM

@@ -22,7 +22,7 @@ HEALTH_CENTRE = Place("Centro de Salud Conde de la Vega Baja",
                       "Lunes a sábado, 7:30 a 19:30", "(01) 431-1234")
 
 
-def sample_slip(code: str = "CV3-2026-000123") -> SlipData:
+def sample_slip(code: str = "CV3-2026-000123-7KQ") -> SlipData:
     return SlipData(
         code=code, **CASA, issued_on="02/12/2026", staff_name="Lucía Fernández Quispe",
         priority_label="Urgente (72 h)", due_on="05/12/2026",
@@ -46,7 +46,7 @@ def sample_certificate() -> CertificateData:
         topics=["Salud: afiliación al SIS durante el embarazo",
                 "Documentación: renovación del Carné de Permiso Temporal de Permanencia (CPP)"],
         done="Se revisaron sus documentos, se le explicó cómo afiliarse al SIS y se emitió la "
-             "derivación CV3-2026-000123 al centro de salud.",
+             "derivación CV3-2026-000123-7KQ al centro de salud.",
         next_steps=["Acuda al centro de salud antes del 05/12/2026 con su documento de identidad "
                     "y la boleta de derivación.",
                     "Pida la afiliación al SIS en la oficina de seguros del centro de salud.",

@@ -133,7 +133,8 @@ LONG_ADDRESS = ("Avenida Nicolás de Piérola 1234, interior 5, piso 3, oficina 
      "requirements": "Documento, recibo y constancia. " * 20,
      "service_name": "Servicio con un nombre larguísimo " * 5,
      "casa_name": "Casa del Vecino Migrante con un nombre muy largo " * 3,
-     "casa_address": LONG_ADDRESS[:300], "staff_name": LONG_NAME},
+     "casa_address": LONG_ADDRESS[:300], "staff_name": LONG_NAME,
+     "code": "CV3-2026-000123-7KQ"},  # with its station tag: wider than the QRs
 ], ids=["long-name-and-address", "everything-long"])
 def test_long_text_wraps_and_never_leaves_its_box(tmp_path: Path, changes: dict[str, object]) -> None:
     assert len(LONG_NAME) == 120
@@ -178,11 +179,11 @@ def test_qr_codes_decode_to_the_code(tmp_path: Path) -> None:
     if shutil.which("zbarimg") is None:
         pytest.skip("zbarimg is not installed (apt-get install -y zbar-tools): "
                     "the QR codes cannot be decoded")
-    pdf = write_slips([sample("CV3-2026-004567")], tmp_path / "s.pdf")
+    pdf = write_slips([sample("CV3-2026-004567-7KQ")], tmp_path / "s.pdf")
     (png,) = render_png(pdf, 110, tmp_path)
     result = subprocess.run(["zbarimg", "--quiet", "--raw", str(png)], capture_output=True,
                             text=True, check=False)
-    assert result.stdout.split() == ["CV3-2026-004567", "CV3-2026-004567"]  # slip and stub
+    assert result.stdout.split() == ["CV3-2026-004567-7KQ"] * 2  # slip and stub
 
 
 def test_notice_cites_the_law_and_its_current_regulation(tmp_path: Path) -> None:
