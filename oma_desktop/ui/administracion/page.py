@@ -112,6 +112,9 @@ class AdministrationPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
         layout.addWidget(content)
+        self.rights_button = QPushButton(_("&Data-protection rights…"))  # ui/derechos
+        self.rights_button.clicked.connect(lambda: self.open_rights())
+        layout.addWidget(self.rights_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         self.save_shortcut = shortcut(self, "Ctrl+S", self.save)
         self.may_edit = ctx.session.can(Permission.EDIT_CASA_SETTINGS)
@@ -123,6 +126,11 @@ class AdministrationPage(QWidget):
                 widget.setEnabled(False)
             self._say(str(denied(ctx.session.actor.role, Permission.EDIT_CASA_SETTINGS)),
                       ok=False)
+
+    def open_rights(self) -> QWidget:
+        from oma_desktop.ui.derechos.page import open_rights
+
+        return open_rights(self, self.ctx)
 
     def load(self) -> None:
         code = self.casa_combo.value()
