@@ -78,6 +78,14 @@ class CrashServer:
         answer["marks"] = [tuple(m) for m in answer["marks"]]
         return Run(**answer)
 
+    def prime(self, keyring: Path, username: str, password: str) -> None:
+        """Compute the account's password key once in the server (see runner.prime)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"prime": {
+            "keyring": str(keyring), "username": username, "password": password}}) + "\n")
+        self.proc.stdin.flush()
+        assert json.loads(self._line()) == {"primed": True}
+
     def count(self, op: str, params: dict[str, Any]) -> Run:
         """Run ``op`` to the end, counting its points of every kind."""
         run = self.run(op, params)

@@ -228,9 +228,11 @@ def op_edit(params: dict[str, Any], hooks: Hooks) -> None:
 
 
 def op_import(params: dict[str, Any], hooks: Hooks) -> None:
-    """``oma-desktop import-persons FILE --consent --duplicates nuevos``, start to end."""
+    """``oma-desktop import-persons FILE --consent --duplicates nuevos``, start to end, as
+    the account ``admin`` (password in ``OMA_PASSWORD``, as the CLI reads it)."""
     from oma_desktop import cli
 
+    os.environ["OMA_PASSWORD"] = params["password"]
     _hook_new_connections(hooks)
     hooks.start()
     code = cli.main(["--data-dir", params["data_dir"], "import-persons", params["file"],
@@ -305,6 +307,35 @@ def _run(request: dict[str, Any], shim: Any) -> dict[str, Any]:
     return answer
 
 
+_KDF_MEMO: dict[tuple[str, bytes, Any], bytes] = {}
+
+
+def _remember_password_keys() -> None:
+    """Argon2id takes a good part of a second by design; an operation that logs in (the
+    CLI) would pay it at every kill. The server computes each account's key once
+    (:func:`prime`) and its children reuse it: the same function of the same inputs, so
+    the login itself (key file, unwrapping, checks) runs unchanged."""
+    from oma_desktop.core import keyring
+
+    real = keyring._derive
+
+    def derive(password: str, salt: bytes, kdf: Any) -> bytes:
+        memo = (password, salt, kdf)
+        if memo not in _KDF_MEMO:
+            _KDF_MEMO[memo] = real(password, salt, kdf)
+        return _KDF_MEMO[memo]
+
+    keyring._derive = derive
+
+
+def prime(request: dict[str, Any]) -> dict[str, Any]:
+    """Log in once here, in the server, so children find the account's key computed."""
+    from oma_desktop.core.keyring import Keyring
+
+    Keyring.load(Path(request["keyring"])).unlock(request["username"], request["password"])
+    return {"primed": True}
+
+
 def _warm_up() -> None:
     """Fill what the app loads on first use (catalogs, sqlite-utils' plugins), so every
     child starts warm instead of loading them again."""
@@ -329,10 +360,11 @@ def main() -> None:
 
     i18n.setup("es")
     _warm_up()
+    _remember_password_keys()
     print(json.dumps({"ready": True, "io": shim is not None}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
-        answer = _run(request, shim)
+        answer = prime(request["prime"]) if "prime" in request else _run(request, shim)
         print(json.dumps(answer), flush=True)
 
 

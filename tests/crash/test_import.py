@@ -34,23 +34,37 @@ LIST = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "atenciones
 POINTS = {"stmt": 8, "vm": 6, "io": 10}
 
 
+PASSWORD = "una clave de prueba larga"
+KEY: dict[str, bytes] = {}  # the template's database key, for the checks
+
+
 @pytest.fixture(scope="module")
-def template(crash_root: Path) -> Path:
-    """A data folder whose account may import (coordinación: a logged change of role)."""
+def template(crash_root: Path, crash_server: CrashServer) -> Path:
+    """A data folder with an account, as the CLI needs (so its database is encrypted):
+    ``admin``, its first account, administers the casa, which may import."""
+    from oma_desktop.services.accounts import Credentials
     from oma_desktop.services.context import open_context
 
     folder = crash_root / "import-template" / "datos"
-    ctx = open_context(folder)
+    ctx = open_context(folder, credentials=Credentials("admin", PASSWORD))
     try:
-        with ctx.session.transaction() as tx:
-            tx.update("app_user", ctx.user_id, {"role": "coordinacion"})
+        assert ctx.key is not None
+        KEY["key"] = ctx.key
     finally:
         ctx.close()
+    crash_server.prime(_keyring(folder), "admin", PASSWORD)
     return folder
 
 
+def _keyring(folder: Path) -> Path:
+    from oma_desktop.paths import DataPaths
+    from oma_desktop.services.accounts import keyring_path
+
+    return keyring_path(DataPaths(folder))
+
+
 def _params(folder: Path) -> dict[str, Any]:
-    return {"data_dir": str(folder), "file": str(LIST), "key": None}
+    return {"data_dir": str(folder), "file": str(LIST), "password": PASSWORD}
 
 
 def _job_marks(run: Run) -> tuple[int, int]:
@@ -62,9 +76,9 @@ def _job_marks(run: Run) -> tuple[int, int]:
 
 def _counted(server: CrashServer, template: Path, work: Path) -> tuple[Run, Any, Any]:
     fresh_copy(template, work)
-    before = snapshot(work / "oma.sqlite3")
+    before = snapshot(work / "oma.sqlite3", KEY["key"])
     run = server.count("import", _params(work))
-    after = snapshot(work / "oma.sqlite3")
+    after = snapshot(work / "oma.sqlite3", KEY["key"])
     assert len(after["person"]) == len(before["person"]) + 6
     assert len(after["consultation"]) == len(before["consultation"]) + 7
     # at least one operation per person, document and consultation (consents are logged too)
@@ -88,7 +102,7 @@ def test_an_import_killed_at_any_point_saves_all_rows_or_none(
     for k in ks:
         fresh_copy(template, work)
         crash_server.kill("import", _params(work), mode, k)
-        result = examine(work / "oma.sqlite3")
+        result = examine(work / "oma.sqlite3", KEY["key"])
         where = f"killed at {mode} point {k} of {total_points(count, mode)}"
         assert result.problems == [], where
         expected = "all" if committed(count, commit, mode, k) else "none"
@@ -121,6 +135,6 @@ def test_a_kill_right_after_the_import_commits_is_not_reported_as_nothing_saved(
     _mark_set, mark_removed = _job_marks(count)
     fresh_copy(template, work)
     crash_server.kill("import", _params(work), "stmt", mark_removed + 1)  # as the mark goes
-    result = examine(work / "oma.sqlite3")
+    result = examine(work / "oma.sqlite3", KEY["key"])
     assert state_of(result.state, {"all": after}) == "all"  # every row was saved...
     assert result.failed == {}, result.failed  # ...so nothing may say it was not
