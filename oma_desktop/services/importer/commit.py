@@ -8,6 +8,7 @@ from typing import Any, Literal
 from oma_desktop.core.errors import OmaError
 from oma_desktop.core.ids import new_id
 from oma_desktop.i18n import _, ngettext
+from oma_desktop.services.backup import Reason, make_backup
 from oma_desktop.services.consultations import consultation_fields
 from oma_desktop.services.duplicate_review import add_review
 from oma_desktop.services.duplicates import find_duplicates_many
@@ -54,8 +55,15 @@ class ImportResult:
 Duplicates = Literal["review", "new"]
 
 
-def commit_import(session: Session, plan: ImportPlan, duplicates: Duplicates = "review") -> ImportResult:
+def commit_import(
+    session: Session, plan: ImportPlan, duplicates: Duplicates = "review", *,
+    backup: bool = True,
+) -> ImportResult:
     """Write the whole plan in one transaction; nothing is written if anything fails.
+
+    First the database is backed up («antes de importar», ``services.backup``, encrypted
+    with the database's key); if the copy cannot be made, nothing is imported.
+    ``backup=False`` only for callers that made one already.
 
     Probable duplicates (rows in ``review``) go to the list of possible duplicates for a
     coordinator, or with ``duplicates="new"`` are registered as new persons. Inside the
@@ -79,6 +87,9 @@ def commit_import(session: Session, plan: ImportPlan, duplicates: Duplicates = "
         raise OmaError(_("Confirm that the people on the list agreed to be registered."))
     if plan.casa_id != store.casa_id:
         raise OmaError(_("The import was prepared for another database. Prepare it again."))
+    store.check_writable()  # a database whose writes are held is not backed up either
+    if backup:
+        make_backup(session, Reason.BEFORE_IMPORT)
     result = ImportResult(0, 0, 0)
     matched: set[str] = set()
     # the mark lets `check` tell an import cut off by a power failure (nothing is saved)
