@@ -57,6 +57,8 @@ DIALOG_SECTIONS = {
     "DuplicateReviewDialog": "posibles-duplicados",
     "ErrorDialog": "si-algo-sale-mal",
     "AboutDialog": "la-ventana",
+    "BackupsDialog": "copias-de-seguridad-y-restauración",
+    "RestoreAssistant": "restaurar-una-copia",
 }
 
 

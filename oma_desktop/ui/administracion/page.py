@@ -112,6 +112,10 @@ class AdministrationPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
         layout.addWidget(content)
+        self.backups_button = QPushButton(_("&Backups…"))  # ui/respaldo: a window of its own
+        self.backups_button.setObjectName("backups_button")
+        self.backups_button.clicked.connect(lambda: self.open_backups())
+        layout.addWidget(self.backups_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.rights_button = QPushButton(_("&Data-protection rights…"))  # ui/derechos
         self.rights_button.clicked.connect(lambda: self.open_rights())
         layout.addWidget(self.rights_button, 0, Qt.AlignmentFlag.AlignLeft)
@@ -131,6 +135,14 @@ class AdministrationPage(QWidget):
         from oma_desktop.ui.derechos.page import open_rights
 
         return open_rights(self, self.ctx)
+
+    def open_backups(self) -> QWidget:
+        from oma_desktop.ui.respaldo import BackupsDialog
+
+        dialog = BackupsDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def load(self) -> None:
         code = self.casa_combo.value()
