@@ -20,7 +20,7 @@ ENV = {**os.environ, "OMA_LANG": "es"}
 
 def _cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "oma_desktop", "--data-dir", str(folder), *args],
-                          capture_output=True, text=True, timeout=60, env=ENV)
+                          capture_output=True, text=True, timeout=60, env={**os.environ, **ENV})
 
 
 def test_a_second_opening_is_refused_naming_the_holder(data_dir: Path) -> None:
@@ -87,8 +87,11 @@ def test_the_window_is_refused_while_a_command_holds_the_folder(data_dir: Path) 
 
 
 def test_a_database_locked_by_an_outside_program_is_said_in_spanish(data_dir: Path) -> None:
-    """A backup or database tool holding the file: the GUI's short wait, then a message."""
-    import sqlite3
+    """A backup or database tool holding the file: the GUI's short wait, then a message.
+
+    (The outside connection uses the same SQLite library as the app, sqlcipher3: two
+    copies of SQLite in one process do not see each other's POSIX locks.)"""
+    import sqlcipher3.dbapi2 as sqlite3
 
     from oma_desktop.core.errors import DatabaseLockedError
     from oma_desktop.services.casas import update_casa
