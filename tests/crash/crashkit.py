@@ -172,9 +172,11 @@ _SKIPPED = re.compile(r"^(meta|sqlite_.*|.*_fts_(data|idx|docsize|config|content
 _VOLATILE = {"hlc"}  # the clock: a run's wall time
 
 
-def canonical(conn: driver.Connection) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table's rows, with the ids and timestamps that differ between two runs of the
-    same operation replaced by placeholders (ids numbered by first appearance)."""
+def canonical(conn: driver.Connection, skip: Iterable[str] = ()) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows (but those in ``skip``), with the ids and timestamps that differ
+    between two runs of the same operation replaced by placeholders (ids numbered by first
+    appearance)."""
+    skip = set(skip)
     names: dict[str, str] = {}
 
     def norm(value: Any) -> Any:
@@ -187,7 +189,7 @@ def canonical(conn: driver.Connection) -> dict[str, list[tuple[Any, ...]]]:
         "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     result = {}
     for table in tables:
-        if _SKIPPED.match(table):
+        if _SKIPPED.match(table) or table in skip:
             continue
         cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in _VOLATILE]
         listed = ", ".join(f'"{c}"' for c in cols)
@@ -196,10 +198,11 @@ def canonical(conn: driver.Connection) -> dict[str, list[tuple[Any, ...]]]:
     return result
 
 
-def snapshot(path: Path, key: bytes | None = None) -> dict[str, list[tuple[Any, ...]]]:
+def snapshot(path: Path, key: bytes | None = None,
+             skip: Iterable[str] = ()) -> dict[str, list[tuple[Any, ...]]]:
     conn = driver.connect(path, key)
     try:
-        return canonical(conn)
+        return canonical(conn, skip)
     finally:
         conn.close()
 

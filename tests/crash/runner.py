@@ -264,9 +264,23 @@ def op_backup(params: dict[str, Any], hooks: Hooks) -> None:
     store.close()
 
 
+def op_login(params: dict[str, Any], hooks: Hooks) -> None:
+    """Log in to the data folder as ``admin`` (``open_context`` with the account): with its
+    key file beside a database still plain, that converts the database (and its plain
+    backups) to encrypted ones, as the first login after the upgrade does."""
+    from oma_desktop.services.accounts import Credentials
+    from oma_desktop.services.context import open_context
+
+    _hook_new_connections(hooks)
+    hooks.start()
+    ctx = open_context(params["data_dir"], credentials=Credentials("admin", params["password"]),
+                       program="la prueba de cortes")
+    ctx.close()
+
+
 OPERATIONS: dict[str, Callable[[dict[str, Any], Hooks], None]] = {
     "save": op_save, "edit": op_edit, "import": op_import, "migrate": op_migrate,
-    "backup": op_backup,
+    "backup": op_backup, "login": op_login,
 }
 
 
