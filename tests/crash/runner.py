@@ -208,6 +208,25 @@ def op_save(params: dict[str, Any], hooks: Hooks) -> None:
     close()
 
 
+def op_save_in_two(params: dict[str, Any], hooks: Hooks) -> None:
+    """A save done wrong on purpose, for the test that shows the checks catch it: the
+    person in one transaction, their documents in a second one."""
+    from oma_desktop.services.persons import register_person
+
+    session, close = _open(params)
+    data, _members = person_input()
+    documents, data.documents = data.documents, []
+    hooks.attach(session.store.conn)
+    hooks.start()
+    person_id = register_person(session, data, dt.date.fromisoformat(params["today"]))
+    with session.transaction() as tx:
+        for doc in documents:
+            tx.create("document", {"person_id": person_id, "doc_type": doc.doc_type,
+                                   "number": doc.number.upper(), "issuing_country": "PE"})
+    session.store.get("person", person_id)
+    close()
+
+
 def op_edit(params: dict[str, Any], hooks: Hooks) -> None:
     """Edit the saved person: two fields changed, one document replaced by another."""
     from oma_desktop.services.persons import DocumentInput, load_person, update_person
@@ -280,7 +299,7 @@ def op_login(params: dict[str, Any], hooks: Hooks) -> None:
 
 OPERATIONS: dict[str, Callable[[dict[str, Any], Hooks], None]] = {
     "save": op_save, "edit": op_edit, "import": op_import, "migrate": op_migrate,
-    "backup": op_backup, "login": op_login,
+    "backup": op_backup, "login": op_login, "save_in_two": op_save_in_two,
 }
 
 

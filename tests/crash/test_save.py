@@ -192,6 +192,27 @@ def test_a_save_killed_at_any_point_is_whole_or_absent(
     _sweep(crash_server, "save", template, work, mode, count, {"absent": before, "whole": after})
 
 
+def test_the_checks_catch_a_save_written_in_two_transactions(
+    crash_server: CrashServer, template: Path, crash_dir: Path
+) -> None:
+    """The sweeps above can fail: a save that writes the person and their documents in two
+    transactions, killed between them, leaves a state that is neither — which the app's
+    own checks (the fold, the change log) cannot see, and the comparison of states does."""
+    work = fresh_copy(template, crash_dir / "datos")
+    before = snapshot(work / "oma.sqlite3")
+    count = crash_server.count("save_in_two", _params(work))
+    after = snapshot(work / "oma.sqlite3")
+    first, _second = commits(count)
+    fresh_copy(template, work)
+    crash_server.kill("save_in_two", _params(work), "stmt", first + 2)  # between the two
+    result = examine(work / "oma.sqlite3")
+    assert result.problems == [] and result.failed == {}  # every check passes...
+    person = _person(work)
+    assert person is not None and person["documents"] == []  # ...on a half-saved person
+    found = state_of(result.state, {"absent": before, "whole": after})
+    assert found.startswith("none (differs from 'absent' in ["), found
+
+
 @pytest.fixture(scope="module")
 def saved(crash_server: CrashServer, template: Path, crash_root: Path) -> Path:
     """The template with the person saved, to be edited."""
