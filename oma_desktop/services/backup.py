@@ -49,6 +49,7 @@ from oma_desktop.core.folder_lock import FolderLock
 from oma_desktop.core.migrations import latest_version
 from oma_desktop.i18n import N_, _, format_datetime, format_number, ngettext
 from oma_desktop.paths import DATABASE_NAME, DataPaths
+from oma_desktop.services import permissions
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.permissions import Permission
 from oma_desktop.services.session import Session
@@ -534,6 +535,7 @@ def restore(
     key: Key,
     *,
     lock: FolderLock | None = None,
+    role: str | None = None,
     progress: ProgressFn | None = None,
     now: dt.datetime | None = None,
 ) -> RestoreReport:
@@ -543,8 +545,12 @@ def restore(
     locked here for the duration) and no session open on the database — the caller
     closes its context first. The current database is copied first («antes de
     restaurar») unless it cannot be read; a damaged database can always be replaced.
-    Nothing changes if the chosen copy fails its check.
+    Nothing changes if the chosen copy fails its check. ``role`` is the acting account's
+    role (restoring needs ``Permission.RESTORE``); there is no session to take it from,
+    since the database is closed (and may be damaged).
     """
+    if role is not None:
+        permissions.require(role, Permission.RESTORE)
     source = backup.path if isinstance(backup, BackupInfo) else Path(backup)
     report: ProgressFn = progress or (lambda _d, _t, _l: None)
     own_lock = lock is None
@@ -655,7 +661,7 @@ def _safety_copy(paths: DataPaths, key: Key, now: dt.datetime | None) -> tuple[P
             conn.close()
     aside = live.with_name(f"oma-danada-{when.strftime(_STAMP)}{SUFFIX}")
     with driver.translating(live):
-        for side in ("", "-wal"):
+        for side in ("-wal", ""):  # the WAL first: never a database left with a stranger's WAL
             current = live.with_name(live.name + side)
             if current.exists():
                 os.replace(current, aside.with_name(aside.name + side))

@@ -342,6 +342,19 @@ def test_restore_brings_back_the_old_data_and_keeps_a_copy_of_the_current(
     assert "Se restauró la base de datos" in report.summary_lines()[0]
 
 
+def test_only_the_administrators_may_restore(ctx: AppContext, data_dir: Path) -> None:
+    old = make_backup(ctx, Reason.DAILY, now=NOW)
+    ctx.close()
+    before = (data_dir / "oma.sqlite3").read_bytes()
+    for role in ("recepcion", "coordinacion", "analista"):
+        with pytest.raises(PermissionDeniedError) as err:
+            restore(old, DataPaths(data_dir), ctx.key, role=role)
+        assert "no le permite restaurar una copia de seguridad" in str(err.value)
+    assert (data_dir / "oma.sqlite3").read_bytes() == before
+    report = restore(old, DataPaths(data_dir), ctx.key, role="admin_casa")
+    assert report.safety_copy is not None
+
+
 @pytest.mark.parametrize("how", ["garbage header", "middle"])
 def test_a_damaged_database_can_still_be_restored(
     ctx: AppContext, data_dir: Path, key: bytes | None, how: str

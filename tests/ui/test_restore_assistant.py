@@ -167,6 +167,14 @@ def test_a_damaged_database_at_start_up_leads_to_the_assistant(
     assert names(data_dir) == {"Ana"}
 
 
+def test_a_role_that_may_not_restore_is_told_whom_to_ask(qtbot: QtBot, admin: AppContext) -> None:
+    box = offer_restore(None, admin.paths, admin.key, message="Dañada.", role="recepcion")
+    qtbot.addWidget(box)
+    qtbot.waitUntil(box.isVisible)
+    assert "Pida a la administración de la casa" in box.text()
+    assert not box.findChild(QWidget, "offer_restore_button").isVisible()
+
+
 def test_closing_the_offer_restores_nothing(qtbot: QtBot, admin: AppContext) -> None:
     finished: list[RestoreReport | None] = []
     box = offer_restore(None, admin.paths, admin.key, message="Dañada.",

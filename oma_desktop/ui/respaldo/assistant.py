@@ -40,6 +40,7 @@ from oma_desktop.services.backup import (
     list_backups,
     restore,
 )
+from oma_desktop.services.permissions import Permission, allowed
 from oma_desktop.ui.respaldo.model import BackupListModel
 from oma_desktop.ui.tasks import Progress, TaskHandle, run_task
 
@@ -217,10 +218,10 @@ class RunPage(QWizardPage):
         wizard.started = True
         if wizard.before_restore is not None:
             wizard.before_restore()  # the caller closes its database and the folder
-        paths, key = wizard.paths, wizard.key
+        paths, key, role = wizard.paths, wizard.key, wizard.role
 
         def work(progress: Progress) -> RestoreReport:
-            return restore(info.path, paths, key, progress=progress.report)
+            return restore(info.path, paths, key, role=role, progress=progress.report)
 
         self.task = run_task(self, work, self._restored, self._failed,
                              on_progress=self._progress)
@@ -265,7 +266,8 @@ class RunPage(QWizardPage):
 
 class RestoreAssistant(QWizard):
     """Choose → confirm → restore. ``folders`` are where backups are looked for
-    (``services.backup.known_folders``); ``before_restore`` closes the caller's database.
+    (``services.backup.known_folders``); ``before_restore`` closes the caller's database;
+    ``role`` is the acting account's (the service refuses a role that may not restore).
     """
 
     restored = Signal(object)  # RestoreReport, once the backup is in place
@@ -279,6 +281,7 @@ class RestoreAssistant(QWizard):
         before_restore: Callable[[], None] | None = None,
         preselect: Path | None = None,
         damage: str = "",
+        role: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -292,6 +295,7 @@ class RestoreAssistant(QWizard):
         self.folders = folders
         self.before_restore = before_restore
         self.preselect = preselect
+        self.role = role
         self.started = False  # once the restore began (the caller's database is closed)
         self.report: RestoreReport | None = None
         self.error: BaseException | None = None
@@ -319,21 +323,27 @@ def offer_restore(
     message: str,
     before_restore: Callable[[], None] | None = None,
     on_finished: Callable[[RestoreReport | None], None] | None = None,
+    role: str | None = None,
 ) -> QMessageBox:
     """Tell the clerk the database is damaged (``message``, from the start-up check or the
     failed opening) and offer the restore assistant. Non-blocking: returns the message box,
     already open. ``on_finished(report)`` is called once the clerk is done (``None``: no
-    restore was made), so the caller can close the program or open the database again."""
+    restore was made), so the caller can close the program or open the database again.
+    ``role`` (the signed-in account's): a role that may not restore is told whom to ask."""
+    may_restore = role is None or allowed(role, Permission.RESTORE)
+    advice = (_("You can restore the latest good backup now. The damaged database is kept "
+                "aside, not deleted.") if may_restore else
+              _("Ask the casa's administrator to restore the latest good backup (Administración "
+                "→ Backups), or call technical support. Do not delete any file."))
     box = QMessageBox(QMessageBox.Icon.Critical, _("The database is damaged"),
-                      "\n\n".join([message, _("You can restore the latest good backup now. "
-                                              "The damaged database is kept aside, not "
-                                              "deleted.")]),
-                      QMessageBox.StandardButton.NoButton, parent)
+                      "\n\n".join([message, advice]), QMessageBox.StandardButton.NoButton,
+                      parent)
     box.setObjectName("damaged_database_message")
     restore_button = box.addButton(_("&Restore a backup…"), QMessageBox.ButtonRole.AcceptRole)
     restore_button.setObjectName("offer_restore_button")
-    box.addButton(_("&Close"), QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(restore_button)
+    restore_button.setVisible(may_restore)
+    close_button = box.addButton(_("&Close"), QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(restore_button if may_restore else close_button)
 
     def answered() -> None:
         if box.clickedButton() is not restore_button:
@@ -342,7 +352,7 @@ def offer_restore(
             return
         folders = known_folders(paths, key=key)
         assistant = RestoreAssistant(paths, key, folders, before_restore=before_restore,
-                                     damage=message, parent=parent)
+                                     damage=message, role=role, parent=parent)
         assistant.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setProperty("assistant", assistant)  # found by tests and the caller
         if on_finished is not None:

@@ -182,7 +182,8 @@ class BackupsPanel(QWidget):
         chosen = self.selected()
         assistant = RestoreAssistant(
             ctx.paths, ctx.key, backups.known_folders(ctx.paths, ctx.session),
-            before_restore=ctx.close, preselect=chosen.path if chosen else None, parent=self)
+            before_restore=ctx.close, preselect=chosen.path if chosen else None,
+            role=ctx.actor.role, parent=self)
         assistant.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         assistant.finished.connect(lambda _r: self._assistant_closed(assistant))
         self.assistant = assistant
