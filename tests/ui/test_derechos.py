@@ -12,7 +12,7 @@ import pytest
 from kbd import keys
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from oma_desktop.services import anonymise, consent, rights
@@ -221,3 +221,27 @@ def test_consent_form_button_on_personas(qtbot: QtBot, ctx: AppContext,
     text = PdfReader(str(opened[0])).pages[0].extract_text()
     assert "Zoraida Quispeluz" in text and "Pasaporte XK4471923" in text
     _shot(page, "personas-consentimiento")
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_the_person_form_records_how_consent_was_given(qtbot: QtBot, ctx: AppContext) -> None:
+    from oma_desktop.ui.personas.person_form import PersonDialog
+
+    dialog = PersonDialog(ctx)
+    qtbot.addWidget(dialog, before_close_func=lambda d: d.done(0))  # type: ignore[attr-defined]
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    for edit, text in ((dialog.given_names, "Carla"), (dialog.paternal_surname, "Mendoza")):
+        qtbot.keyClicks(edit, text)
+    qtbot.keyClicks(dialog.sex, "Mujer")
+    qtbot.mouseClick(dialog.consent_register, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(dialog.consent_method, "Escrito")
+    assert dialog.consent_method.value() == "escrito"
+    qtbot.keyClick(dialog, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.result_person_id is not None)
+    assert dialog.result_person_id is not None
+    history = consent.consent_history(ctx.session, dialog.result_person_id)
+    assert [(e.purpose, e.granted, e.method) for e in history] == [
+        ("register", True, "escrito"), ("refer", False, "escrito"), ("contact", False, "escrito")]

@@ -546,6 +546,7 @@ def test_same_document_number_is_a_duplicate_even_with_another_name(
 # --- edit mode ----------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_edit_mode_loads_the_record(
     qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext
 ) -> None:
@@ -860,9 +861,11 @@ def test_a_new_person_is_registered_with_inline_members_in_one_save(
     ]
     assert listed[2].birth_date_estimated and not listed[1].birth_date_estimated
     assert dialog.outcome_message == "Persona guardada, con 2 integrantes del hogar."
-    # one save: the person, the household and its three memberships, nothing else
+    # one save: the person, the consents asked (register, refer, contact), the household
+    # and its three memberships, nothing else
     ops = ctx.session.store.rows("SELECT entity FROM change_log WHERE rowid > ?", [last])
     assert sorted(r["entity"] for r in ops) == [
+        "consent_record", "consent_record", "consent_record",
         "household", "household_member", "household_member", "household_member", "person"]
 
 

@@ -76,6 +76,7 @@ from oma_desktop.core.names import name_groups, nice_case, split_full_name
 from oma_desktop.core.text import normalize_phone
 from oma_desktop.i18n import _, format_datetime, ngettext
 from oma_desktop.logs import log_exception
+from oma_desktop.services.consent import METHODS as CONSENT_METHODS
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.duplicates import Candidate, find_duplicates
 from oma_desktop.services.history import person_history
@@ -445,6 +446,9 @@ class PersonDialog(QDialog):
             for s in PERSON_FIELDS if s.group == "vulnerability"
         }
         self.whatsapp_same = QCheckBox()
+        # how a consent changed now was given (the consent history keeps it; issue #9.5)
+        self.consent_method = CodeCombo([(c, _(t)) for c, t in CONSENT_METHODS],
+                                        _("Not stated"))
         self.age_label = QLabel()
         self.age_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("000 años") + 8)
         self.estimated_age.setPlaceholderText(_("years"))
@@ -522,7 +526,15 @@ class PersonDialog(QDialog):
         identity = self._group("personal", "identity", used, birth_date=birth,
                                birth_date_estimated=lambda _g: None, estimated_age=lambda _g: None)
         contact = self._group("personal", "contact", used, whatsapp=whatsapp)
-        consent = self._group("personal", "consent", used)
+        def contact_consent(grid: _FormGrid) -> None:
+            form.caption("consent_contact", used)  # the check box's own text
+            grid.add_full(form["consent_contact"])
+            method = QLabel(with_mnemonic(_("How consent was given"), used))
+            method.setBuddy(self.consent_method)
+            self.consent_method.setAccessibleName(plain(method.text()))
+            grid.add(method, _row_layout(self.consent_method, 1))
+
+        consent = self._group("personal", "consent", used, consent_contact=contact_consent)
         right = QVBoxLayout()
         right.addWidget(contact)
         right.addWidget(consent)
@@ -713,6 +725,7 @@ class PersonDialog(QDialog):
             write(data, self.form.specs[name], value)
         if self.whatsapp_same.isChecked():
             data.whatsapp = data.phone
+        data.consent_method = self.consent_method.value()
         if self.birth_unknown.isChecked():  # an age only when the clerk typed one
             age, problem = self.form.read(["estimated_age"])
             data.estimated_age = age["estimated_age"]
@@ -743,6 +756,7 @@ class PersonDialog(QDialog):
         return (
             typed,
             self.whatsapp_same.isChecked(),
+            self.consent_method.value(),
             tuple(row.state() for row in self.document_rows if row.doc_id or not row.is_blank()),
             self.household.state(),
         )
