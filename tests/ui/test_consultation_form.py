@@ -311,6 +311,7 @@ def test_anonymous_age_out_of_range_and_unknown_country(qtbot: QtBot, ctx: AppCo
     assert dialog.anon_age_edit.text() == "130"
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_editing_keeps_history(qtbot: QtBot, ctx: AppContext, person: str) -> None:
     cid = record_consultation(
         ctx.session, ConsultationInput(person_id=person, topics=["SALUD_SIS"], summary="Afiliación al SIS",

@@ -15,6 +15,9 @@ from oma_desktop.services.importer import Table, commit_import, guess_mapping, p
 from oma_desktop.services.persons import PersonInput, register_person
 from oma_desktop.ui.personas.duplicate_review import DuplicateReviewDialog
 
+# importing and settling its possible duplicates is for coordinación (issue #9)
+pytestmark = pytest.mark.usefixtures("coordinator")
+
 TODAY = dt.date(2026, 11, 27)
 
 

@@ -355,6 +355,7 @@ def test_anonymous_follow_up_opens_the_attention_to_link_it(
     qtbot.waitUntil(lambda: page.active_dialog is None)
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_export_and_print_the_call_list(qtbot: QtBot, page: FollowUpPage, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from openpyxl import load_workbook

@@ -36,6 +36,9 @@ from oma_desktop.ui.importer.models import (
 )
 from oma_desktop.ui.tasks import TaskProgressDialog
 
+# importing and settling its possible duplicates is for coordinación (issue #9)
+pytestmark = pytest.mark.usefixtures("coordinator")
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
 GOOD_CSV = FIXTURES / "atenciones_cv3.csv"
 BAD_CSV = FIXTURES / "con_errores.csv"

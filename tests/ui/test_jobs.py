@@ -154,6 +154,7 @@ def _import_job(path: Path):  # type: ignore[no-untyped-def]
     return job
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_the_attention_page_shows_a_background_import_without_reloading(
     qtbot: QtBot, window: MainWindow, ctx: AppContext
 ) -> None:
@@ -170,6 +171,7 @@ def test_the_attention_page_shows_a_background_import_without_reloading(
     assert page.model.hit(0).full_name == "José Luis Pérez Quispe"
 
 
+@pytest.mark.usefixtures("casa_admin")
 def test_the_status_bar_follows_a_casa_rename(qtbot: QtBot, window: MainWindow, ctx: AppContext) -> None:
     update_casa(ctx.session, ctx.session.casa_id, name="Casa Vecinal Monserrate")
     qtbot.waitUntil(lambda: window.casa_label.text() == "Casa: Casa Vecinal Monserrate", timeout=WAIT)

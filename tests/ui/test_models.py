@@ -151,6 +151,7 @@ def test_timeline_model(qtmodeltester, ctx: AppContext) -> None:
     assert model.rowCount() == 0
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_timeline_model_over_a_real_person(qtmodeltester, ctx: AppContext) -> None:
     pid = register_person(
         ctx.session, PersonInput(given_names="Génesis", paternal_surname="Rojas", sex="F", nationality="VE",

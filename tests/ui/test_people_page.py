@@ -70,6 +70,7 @@ def _people(window: MainWindow) -> PeoplePage:
     return page
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_open_person_shows_the_record_and_timeline(
     qtbot: QtBot, window: MainWindow, rojas: dict[str, str]
 ) -> None:
@@ -123,6 +124,7 @@ def test_search_and_household_link(qtbot: QtBot, window: MainWindow, rojas: dict
     assert page.summary.name_label.text() == "Mateo Rojas"
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_double_click_on_a_consultation_edits_it(
     qtbot: QtBot, ctx: AppContext, window: MainWindow, rojas: dict[str, str]
 ) -> None:

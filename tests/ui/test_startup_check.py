@@ -61,6 +61,7 @@ def _digest(path: Path) -> str:
 
 
 @pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen plugin, not the app
+@pytest.mark.usefixtures("casa_admin")
 def test_a_damaged_file_is_found_and_nothing_is_written(
         qtbot: QtBot, data_dir: Path, ctx: AppContext, window: MainWindow) -> None:
     before = _digest(data_dir / "oma.sqlite3")
@@ -81,6 +82,7 @@ def test_a_damaged_file_is_found_and_nothing_is_written(
     assert _digest(data_dir / "oma.sqlite3") == before
 
 
+@pytest.mark.usefixtures("casa_admin")
 def test_writes_wait_for_the_check_then_go_ahead(
         qtbot: QtBot, ctx: AppContext, window: MainWindow) -> None:
     start_verification(window, ctx)

@@ -75,6 +75,7 @@ def test_model_passes_the_model_tester(qtmodeltester, ctx: AppContext,
     qtmodeltester.check(model)
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_lists_the_day_with_counts(page: TodayPage, ctx: AppContext) -> None:
     assert page.title_label.text() == "Hoy"
     assert page.casa_label.text() == "Casa Vecinal 1"
@@ -136,6 +137,7 @@ def test_double_click_reopens(qtbot: QtBot, page: TodayPage, day_ids: dict[str, 
     page.active_dialog.reject()
 
 
+@pytest.mark.usefixtures("coordinator")
 def test_print_and_export_the_day_sheet(qtbot: QtBot, page: TodayPage, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from openpyxl import load_workbook
