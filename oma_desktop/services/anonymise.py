@@ -16,7 +16,8 @@ The rule (also in ``docs/proteccion-de-datos.md``):
   estimated, so ages stay right within a year); the free text of their consultations
   (what was asked, what was done, the result), of their follow-up calls (the note), of
   their referrals (the reason, the reason for referring without consent) and of those
-  referrals' events (the institution's answer); the names and day of birth of household
+  referrals' events (the institution's answer), and their pending follow-ups are closed
+  (nobody is left to call); the names and day of birth of household
   members recorded inline, when no other registered person remains in the household.
 * **kept for statistics** — sex, nationality, district, year of birth, migratory
   situation and regularisation stage, the Washington Group answers and vulnerability
@@ -58,7 +59,9 @@ PERSON_ERASED: dict[str, Any] = {
     "arrival_date": None,
 }
 DOCUMENT_ERASED: dict[str, Any] = {"number": "", "issue_date": None, "expiry_date": None}
-CONSULTATION_ERASED: dict[str, Any] = {"summary": "", "actions": "", "outcome": ""}
+# a follow-up pending on it is closed: there is no one left to call
+CONSULTATION_ERASED: dict[str, Any] = {"summary": "", "actions": "", "outcome": "",
+                                       "follow_up_done": 1}
 FOLLOW_UP_ERASED: dict[str, Any] = {"note": ""}
 REFERRAL_ERASED: dict[str, Any] = {"reason": "", "consent_override": ""}
 EVENT_ERASED: dict[str, Any] = {"feedback": ""}

@@ -248,6 +248,8 @@ def test_cancellation_anonymises_every_trace(coordinator: AppContext) -> None:
     assert (person["consent_register"], person["consent_refer"]) == (0, 0)
     consultation = store.one("SELECT * FROM consultation WHERE person_id = ?", [pid])
     assert consultation is not None and consultation["topics"] == '["SALUD_SIS"]'
+    assert consultation["occurred_at"] == "2026-11-27T10:30"
+    assert consultation["follow_up_done"] == 1
     assert store.scalar("SELECT doc_type FROM document WHERE person_id = ?", [pid]) == "PASAPORTE"
     assert rights.get_request(session, request).status == "atendida"
     act_as(coordinator, "coordinacion")
