@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from oma_desktop.services import audit
 from oma_desktop.services.households import Member, household_of, members
-from oma_desktop.services.session import Session
 from oma_desktop.services.permissions import SENSITIVE_PERSON_FIELDS, Permission, mask_person
+from oma_desktop.services.session import Session
 from oma_desktop.services.timeline import TimelineEntry, person_timeline
 
 
@@ -33,8 +34,8 @@ class PersonCard:
     household_id: str | None = None
     others: list[Member] = field(default_factory=list)  # the other household members
     timeline: list[TimelineEntry] = field(default_factory=list)
-
     withheld: frozenset[str] = frozenset()  # fields set to None: the role may not see them
+
     @property
     def full_name(self) -> str:
         f = self.fields
@@ -45,11 +46,12 @@ class PersonCard:
 
 def person_card(session: Session, person_id: str, with_timeline: bool = True) -> PersonCard | None:
     """The card of ``person_id``; None if there is no such person or they were deleted."""
-    store = session.store
     session.require(Permission.VIEW_PERSONS)
+    store = session.store
     row = store.get("person", person_id)
     if row is None or row["deleted"]:
         return None
+    audit.viewed_person(session, person_id)  # one entry per opening (issue #9.4)
     documents = [
         DocumentLine(
             doc_type=str(d["doc_type"] or ""),
@@ -67,9 +69,9 @@ def person_card(session: Session, person_id: str, with_timeline: bool = True) ->
         [m for m in members(session, household_id) if m.person_id != person_id]
         if household_id else []
     )
+    hidden = not session.can(Permission.VIEW_SENSITIVE)
     return PersonCard(
         person_id=person_id,
-    hidden = not session.can(Permission.VIEW_SENSITIVE)
         fields=mask_person(row) if hidden else dict(row),
         withheld=SENSITIVE_PERSON_FIELDS if hidden else frozenset(),
         documents=documents,

@@ -12,6 +12,7 @@ from pathlib import Path
 from oma_desktop.i18n import _, format_date
 from oma_desktop.printing.certificate import CertificateData, write_certificate
 from oma_desktop.printing.letterhead import Place
+from oma_desktop.services import audit
 from oma_desktop.services.casas import casa_settings
 from oma_desktop.services.consultations import load_consultation
 from oma_desktop.services.directory import get_service
@@ -70,4 +71,7 @@ def certificate_data(session: Session, consultation_id: str) -> CertificateData:
 def write_consultation_certificate(session: Session, consultation_id: str, path: Path) -> Path:
     """Write the constancia of ``consultation_id`` to ``path`` (a PDF)."""
     session.require(Permission.PRINT_SLIPS)
-    return write_certificate(certificate_data(session, consultation_id), path)
+    out = write_certificate(certificate_data(session, consultation_id), path)
+    audit.record_file(session, "print", out, entity="consultation", entity_id=consultation_id,
+                      detail=_("Certificate of attention"))
+    return out

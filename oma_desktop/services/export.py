@@ -28,6 +28,7 @@ from typing import Any
 from oma_desktop.core.errors import OmaError
 from oma_desktop.i18n import _
 from oma_desktop.printing.sheets import PrintDocument, write_pdf
+from oma_desktop.services import audit
 from oma_desktop.services.permissions import Permission
 from oma_desktop.services.session import Session
 
@@ -143,7 +144,9 @@ def export_sheets(
     """The export door: :func:`write_sheets` for a role that may export these sheets
     (``EXPORT_PERSONAL`` for lists with names, ``EXPORT_AGGREGATE`` for statistics)."""
     session.require(Permission.EXPORT_PERSONAL if personal else Permission.EXPORT_AGGREGATE)
-    return write_sheets(path, sheets)
+    out = write_sheets(path, sheets)
+    audit.exported(session, out, sheets)  # recorded, or the file is removed (issue #9.4)
+    return out
 
 
 def write_sheets(path: Path, sheets: Sequence[Sheet]) -> Path:

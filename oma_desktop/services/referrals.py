@@ -33,10 +33,11 @@ from typing import TYPE_CHECKING, Any
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.core.vocab import document_short_label
 from oma_desktop.i18n import N_, _, format_date
+from oma_desktop.services import audit
 from oma_desktop.services.directory import ServiceRow, get_service
 from oma_desktop.services.installation import station_tag
-from oma_desktop.services.session import Session
 from oma_desktop.services.permissions import Permission
+from oma_desktop.services.session import Session
 
 if TYPE_CHECKING:
     from oma_desktop.printing.slip import SlipData
@@ -244,8 +245,8 @@ def validate_referral(session: Session, data: ReferralInput) -> dict[str, str]:
 
 def create_referral(session: Session, data: ReferralInput, now: dt.datetime | None = None) -> str:
     """Validate and save a referral and its first event (emitida); returns its id."""
-    errors = validate_referral(session, data)
     session.require(Permission.REFER)
+    errors = validate_referral(session, data)
     if errors:
         raise ValidationError(errors, _("Check the marked fields."))
     now = (now or dt.datetime.now()).replace(second=0, microsecond=0)
@@ -291,8 +292,8 @@ def change_status(
     now: dt.datetime | None = None,
 ) -> None:
     """Move a referral to ``status`` if its lifecycle allows it, as one signed event."""
-    current = session.store.get("referral", referral_id)
     session.require(Permission.RECORD_OUTCOME)
+    current = session.store.get("referral", referral_id)
     if current is None or current["deleted"]:
         raise ValidationError({"referral": _("That referral does not exist.")})
     if status not in TRANSITIONS.get(current["status"], frozenset()):
@@ -313,8 +314,8 @@ def find_by_code(session: Session, code: str) -> str | None:
     """The referral with ``code``, typed or scanned. A code typed without its station tag
     (``CV3-2026-123``) is found when only one station issued that number; when several did,
     the clerk is asked for the whole code."""
-    normalized = normalize_code(code)
     session.require(Permission.VIEW_PERSONS)
+    normalized = normalize_code(code)
     row = session.store.one("SELECT id FROM referral WHERE code = ? AND deleted = 0",
                             [normalized])
     if row is not None:
@@ -341,8 +342,8 @@ def record_outcome(
 
     ``code`` is typed or read by a scanner (spaces and lower case tolerated).
     """
-    if status not in OUTCOMES:
     session.require(Permission.RECORD_OUTCOME)
+    if status not in OUTCOMES:
         raise ValidationError({"status": _(
             "Choose what the institution answered: attended, not attended or rejected.")})
     referral_id = find_by_code(session, code)
@@ -360,8 +361,8 @@ def _users(session: Session) -> dict[str, str]:
 
 
 def get_referral(session: Session, id_or_code: str) -> ReferralView:
-    store = session.store
     session.require(Permission.VIEW_PERSONS)
+    store = session.store
     row = store.get("referral", id_or_code)
     if row is None:
         found = find_by_code(session, id_or_code)
@@ -407,8 +408,8 @@ def list_referrals(
     limit: int = 5000,
 ) -> list[ReferralRow]:
     """Referrals, soonest due first (overdue ones: open and due before ``today``)."""
-    where = ["r.deleted = 0"]
     session.require(Permission.VIEW_PERSONS)
+    where = ["r.deleted = 0"]
     args: list[Any] = []
     if status:
         where.append("r.status = ?")
@@ -494,8 +495,8 @@ def slip_person_lines(
 
 def slip_data(session: Session, referral_id: str, paper: str | None = None) -> SlipData:
     """The slip of one referral (``copy`` once it was printed before)."""
-    from oma_desktop.printing.slip import SlipData
     session.require(Permission.PRINT_SLIPS)
+    from oma_desktop.printing.slip import SlipData
 
     view = get_referral(session, referral_id)
     casa = session.store.get("casa", view.casa_id) or {}
@@ -531,8 +532,8 @@ def slip_data(session: Session, referral_id: str, paper: str | None = None) -> S
 
 def write_slip_pdf(session: Session, referral_ids: list[str], path: Path) -> Path:
     """Write the slips of ``referral_ids`` into one PDF (a preview: nothing is counted)."""
-    from oma_desktop.printing.slip import write_slips
     session.require(Permission.PRINT_SLIPS)
+    from oma_desktop.printing.slip import write_slips
 
     if not referral_ids:
         raise ValidationError({"referrals": _("Choose at least one referral to print.")})
@@ -543,18 +544,20 @@ def write_slip_pdf(session: Session, referral_ids: list[str], path: Path) -> Pat
 
 def count_printed(session: Session, referral_ids: list[str]) -> None:
     """Count one printing of each slip (logged): the next one says COPIA."""
-    with session.transaction() as tx:
     session.require(Permission.PRINT_SLIPS)
+    with session.transaction() as tx:
         for rid in referral_ids:
             row = session.store.get("referral", rid)
             if row is None:
                 raise KeyError(rid)
             tx.update("referral", rid, {"printed_count": int(row["printed_count"]) + 1})
+            audit.record_in(session, tx, "print", entity="referral", entity_id=rid,
+                            detail=_("Slip {code}").format(code=row["code"]))
 
 
 def print_slips(session: Session, referral_ids: list[str], path: Path) -> Path:
     """Write the slips of ``referral_ids`` into one PDF, then count the printing (logged)."""
+    session.require(Permission.PRINT_SLIPS)
     out = write_slip_pdf(session, referral_ids, path)
     count_printed(session, referral_ids)
     return out
-    session.require(Permission.PRINT_SLIPS)

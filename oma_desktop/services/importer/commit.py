@@ -8,6 +8,7 @@ from typing import Any, Literal
 from oma_desktop.core.errors import OmaError
 from oma_desktop.core.ids import new_id
 from oma_desktop.i18n import _, ngettext
+from oma_desktop.services import audit
 from oma_desktop.services.backup import Reason, make_backup
 from oma_desktop.services.consultations import consultation_fields
 from oma_desktop.services.duplicate_review import add_review
@@ -161,6 +162,8 @@ def commit_import(
                 candidates=list(dict.fromkeys([*lead.review_candidates, *found])),
             )
             result.review_ids.append(lead.row_number)
+        audit.imported(session, tx, plan.source, persons=len(result.person_ids),
+                       matched=len(matched), consultations=len(result.consultation_ids))
     plan.committed = True
     result.persons_created = len(result.person_ids)
     result.persons_matched = len(matched)
