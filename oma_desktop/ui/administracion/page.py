@@ -26,6 +26,7 @@ from oma_desktop.i18n import _
 from oma_desktop.services import casas
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.permissions import Permission, denied
+from oma_desktop.ui.administracion.tabs import add_admin_tabs
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.widgets.forms import CodeCombo, FieldErrors
 from oma_desktop.ui.widgets.person_page import shortcut
@@ -109,7 +110,8 @@ class AdministrationPage(QWidget):
         column.addWidget(intro)
         column.addWidget(box)
         column.addLayout(buttons)
-        layout = QVBoxLayout(self)
+        casa_tab = QWidget()  # the first tab; issue #9's tabs follow (administracion/tabs.py)
+        layout = QVBoxLayout(casa_tab)
         layout.setContentsMargins(16, 12, 16, 8)
         layout.addWidget(content)
         self.backups_button = QPushButton(_("&Backups…"))  # ui/respaldo: a window of its own
@@ -120,6 +122,7 @@ class AdministrationPage(QWidget):
         self.rights_button.clicked.connect(lambda: self.open_rights())
         layout.addWidget(self.rights_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
+        self.tabs = add_admin_tabs(self, ctx, casa_tab, _("Casa details"))
         self.save_shortcut = shortcut(self, "Ctrl+S", self.save)
         self.may_edit = ctx.session.can(Permission.EDIT_CASA_SETTINGS)
         self.load()
