@@ -40,7 +40,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from oma_desktop.core.clock import to_datetime
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.core.store import Writer
 from oma_desktop.core.text import normalize_phone
@@ -273,65 +272,59 @@ class RetentionCandidate:
     what: str  # what the last activity was
 
 
-_ACTIVITY_SQL = """
-SELECT person_id, max(occurred_at) AS at, 'consultation' AS what FROM consultation
- WHERE person_id IS NOT NULL GROUP BY person_id
-UNION ALL SELECT person_id, max(issued_at), 'referral' FROM referral GROUP BY person_id
-UNION ALL SELECT r.person_id, max(e.at), 'referral' FROM referral_event e
- JOIN referral r ON r.id = e.referral_id GROUP BY r.person_id
-UNION ALL SELECT person_id, max(called_at), 'follow_up' FROM follow_up_call
- WHERE person_id IS NOT NULL GROUP BY person_id
-UNION ALL SELECT id, created_at, 'registered' FROM person
-"""
 _WHAT = {
-    "consultation": N_("Consultation"), "referral": N_("Referral"),
+    "consultation": N_("Consultation"), "referral": N_("Referral"), "event": N_("Referral"),
     "follow_up": N_("Follow-up call"), "registered": N_("Registration"),
-    "update": N_("Change to the record"),
+    "updated": N_("Change to the record"),
 }
+_ACTIVITIES = tuple(_WHAT)  # on the same day, the first of these names the activity
 
-
-def last_activities(session: Session) -> dict[str, tuple[dt.date, str]]:
-    """Person id -> (day of their last activity, what it was): the latest consultation,
-    referral (or its event), follow-up call, registration or change to their record."""
-    store = session.store
-    latest: dict[str, tuple[str, str]] = {}
-
-    def consider(person_id: Any, at: Any, what: str) -> None:
-        if not person_id or not at:
-            return
-        day = str(at)[:10]
-        if person_id not in latest or day > latest[person_id][0]:
-            latest[person_id] = (day, what)
-
-    for r in store.rows(_ACTIVITY_SQL):
-        consider(r["person_id"], r["at"], str(r["what"]))
-    for r in store.rows(
-            "SELECT c.entity_id AS person_id, max(c.hlc) AS hlc FROM change_log c"
-            " WHERE c.entity = 'person' GROUP BY c.entity_id"):
-        consider(r["person_id"], to_datetime(int(r["hlc"])).astimezone().date().isoformat(),
-                 "update")
-    return {pid: (dt.date.fromisoformat(day), what) for pid, (day, what) in latest.items()}
+# Per person not yet anonymised: the day of each kind of activity and the latest of them.
+# The record's last change is the clock of the operation it was last folded from
+# (person.last_op_id), so the change log is looked up once per person, not scanned.
+_REVIEW_SQL = """
+WITH cons AS (SELECT person_id, max(substr(occurred_at, 1, 10)) AS at FROM consultation
+              WHERE person_id IS NOT NULL GROUP BY person_id),
+     ref AS (SELECT person_id, max(substr(issued_at, 1, 10)) AS at FROM referral
+             GROUP BY person_id),
+     ev AS (SELECT r.person_id, max(substr(e.at, 1, 10)) AS at FROM referral_event e
+            JOIN referral r ON r.id = e.referral_id GROUP BY r.person_id),
+     calls AS (SELECT person_id, max(substr(called_at, 1, 10)) AS at FROM follow_up_call
+               WHERE person_id IS NOT NULL GROUP BY person_id),
+     days AS (
+       SELECT p.id, p.given_names, p.paternal_surname, p.maternal_surname,
+              cons.at AS consultation, ref.at AS referral, ev.at AS event,
+              calls.at AS follow_up, substr(p.created_at, 1, 10) AS registered,
+              date((cl.hlc >> 16) / 1000, 'unixepoch', 'localtime') AS updated
+       FROM person p
+       LEFT JOIN cons ON cons.person_id = p.id
+       LEFT JOIN ref ON ref.person_id = p.id
+       LEFT JOIN ev ON ev.person_id = p.id
+       LEFT JOIN calls ON calls.person_id = p.id
+       LEFT JOIN change_log cl ON cl.op_id = p.last_op_id
+       WHERE p.deleted = 0 AND p.anonymised_at IS NULL)
+SELECT *, max(coalesce(consultation, ''), coalesce(referral, ''), coalesce(event, ''),
+              coalesce(follow_up, ''), coalesce(registered, ''), coalesce(updated, '')) AS last
+FROM days WHERE last < ? AND last != '' ORDER BY last, id
+"""
 
 
 def retention_review(session: Session, today: dt.date | None = None,
                      years: int | None = None) -> list[RetentionCandidate]:
-    """The persons not yet anonymised whose last activity is older than the retention
-    period (``years``, default the setting), oldest first."""
+    """The persons not yet anonymised whose last activity — their latest consultation,
+    referral (or its event), follow-up call, registration or change to their record — is
+    older than the retention period (``years``, default the setting), oldest first."""
     session.require(Permission.ANONYMISE)
     today = today or dt.date.today()
     limit = years_before(today, years or retention_years(session))
-    activity = last_activities(session)
     out = []
-    for row in session.store.rows(
-            "SELECT id, given_names, paternal_surname, maternal_surname FROM person"
-            " WHERE deleted = 0 AND anonymised_at IS NULL"):
-        found = activity.get(str(row["id"]))
-        if found is None or found[0] >= limit:
-            continue
+    for row in session.store.rows(_REVIEW_SQL, [limit.isoformat()]):
+        last = str(row["last"])
+        what = next(k for k in _ACTIVITIES if row[k] == last)
         name = " ".join(str(row[k] or "") for k in
                         ("given_names", "paternal_surname", "maternal_surname")).split()
-        out.append(RetentionCandidate(str(row["id"]), " ".join(name), found[0],
-                                      _(_WHAT[found[1]])))
+        out.append(RetentionCandidate(str(row["id"]), " ".join(name),
+                                      dt.date.fromisoformat(last), _(_WHAT[what])))
     out.sort(key=lambda c: (c.last_activity, c.name))
     return out
 
@@ -343,6 +336,6 @@ def is_anonymised(session: Session, person_id: str) -> bool:
 
 __all__ = [
     "DEFAULT_RETENTION_YEARS", "RetentionCandidate", "anonymise_in", "anonymise_many",
-    "anonymise_person", "is_anonymised", "last_activities", "retention_review",
+    "anonymise_person", "is_anonymised", "retention_review",
     "retention_years", "scrub", "secrets_of", "set_retention_years",
 ]

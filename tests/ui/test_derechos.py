@@ -169,8 +169,8 @@ def test_retention_review_anonymises_the_ticked_in_the_background(
     window.show()
     window.page.tabs.setCurrentIndex(1)
     tab = window.page.retention
-    qtbot.mouseClick(tab.review_button, Qt.MouseButton.LeftButton)
-    assert tab.table.rowCount() == 2
+    qtbot.mouseClick(tab.review_button, Qt.MouseButton.LeftButton)  # a background job
+    qtbot.waitUntil(lambda: tab.table.rowCount() == 2)
     assert "2 personas sin actividad por más de 5 años" in tab.summary.text()
     _shot(window, "derechos-conservacion")
     assert not tab.anonymise_ticked()  # nothing ticked

@@ -200,6 +200,7 @@ class RetentionTab(QWidget):
         self.today = today
         self.confirm = self._ask  # replaced by tests
         self.candidates: list[anonymise.RetentionCandidate] = []
+        self.reviewing = False
         self.allowed = ctx.session.can(Permission.ANONYMISE)
         intro = QLabel(_(
             "Personal data are kept only as long as needed (Law No. 29733, art. 8). The "
@@ -255,9 +256,34 @@ class RetentionTab(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        if not self.allowed:
+        """Look for the persons past the period off the GUI thread (every person's latest
+        activity is read: seconds on a large database), then list them."""
+        if not self.allowed or self.reviewing:
             return
-        self.candidates = anonymise.retention_review(self.ctx.session, self.today())
+        self.reviewing = True
+        self.review_button.setEnabled(False)
+        self.summary.setText(_("Reviewing…"))
+        today = self.today()
+
+        def work(session: Session, _progress: Progress) -> list[anonymise.RetentionCandidate]:
+            return anonymise.retention_review(session, today)
+
+        def finished() -> None:
+            self.reviewing = False
+            self.review_button.setEnabled(True)
+
+        def done(found: list[anonymise.RetentionCandidate]) -> None:
+            finished()
+            self.show_candidates(found)
+
+        def failed(exc: BaseException) -> None:
+            finished()
+            self.summary.setText(str(exc) if isinstance(exc, OmaError) else repr(exc))
+
+        run_job(self, self.ctx, work, done, on_error=failed)
+
+    def show_candidates(self, found: list[anonymise.RetentionCandidate]) -> None:
+        self.candidates = found
         self.table.setRowCount(len(self.candidates))
         for row, c in enumerate(self.candidates):
             name = QTableWidgetItem(c.name or _("(no name)"))
@@ -310,12 +336,12 @@ class RetentionTab(QWidget):
             return anonymise.anonymise_many(session, ids, progress)
 
         def done(count: int) -> None:
-            self.reload()
+            self.candidates = [c for c in self.candidates if c.person_id not in set(ids)]
+            self.show_candidates(self.candidates)
             self.summary.setText(ngettext("{n} person anonymised.", "{n} persons anonymised.",
                                           count).format(n=count))
 
-        def failed(exc: BaseException) -> None:
-            self.reload()
+        def failed(exc: BaseException) -> None:  # those done before it stay anonymised
             self.summary.setText(str(exc) if isinstance(exc, OmaError) else repr(exc))
 
         run_job(self, self.ctx, work, done, on_error=failed, on_cancelled=self.reload,
