@@ -51,6 +51,7 @@ from oma_desktop.services.consultations import (
 )
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.history import consultation_history, history_line
+from oma_desktop.services.permissions import SENSITIVE_CONSULTATION_FIELDS, reserved_text
 from oma_desktop.services.search import hit_for_person
 from oma_desktop.services.staff import staff_choices
 from oma_desktop.ui.fonts import scaled
@@ -132,6 +133,14 @@ class ConsultationDialog(QDialog):
         self.errors = self.form.errors
         self._build()
         self._fill()
+        if loaded is not None and loaded.withheld:
+            # a sensitive topic the role may not read: «Reservado», kept as stored on save
+            for name in ("topics", *(n for n in WHAT if n in SENSITIVE_CONSULTATION_FIELDS)):
+                self.form[name].setEnabled(False)
+                self.form[name].setToolTip(reserved_text())
+            for edit in (self.summary_edit, self.actions_edit, self.outcome_edit):
+                edit.setPlaceholderText(reserved_text())
+            self.topics.chosen_label.setText(reserved_text())
         self._initial = self.form.state()
         self.form.on_change(self._on_changed)
         fix_minimum_size(self)
@@ -371,6 +380,8 @@ class ConsultationDialog(QDialog):
         """Ctrl+S: validate, then record or update; on error mark the fields and keep all."""
         data, errors = self.collect()
         errors = {**validate_consultation(data, self.ctx.catalogs), **errors}
+        if self._loaded is not None and self._loaded.withheld:
+            errors.pop("topics", None)  # withheld: the service keeps the stored topics
         if not errors:
             try:
                 if self.consultation_id is None:

@@ -80,6 +80,7 @@ from oma_desktop.services.consent import METHODS as CONSENT_METHODS
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.duplicates import Candidate, find_duplicates
 from oma_desktop.services.history import person_history
+from oma_desktop.services.permissions import reserved_text
 from oma_desktop.services.persons import (
     DocumentInput,
     PersonInput,
@@ -613,8 +614,15 @@ class PersonDialog(QDialog):
         vuln_grid.addWidget(self.errors.make_label("vulnerabilities", first), half, 0, 1, 2)
         vuln_grid.setColumnStretch(2, 1)
 
+        # shown when the role may not see these answers (PersonInput.withheld)
+        self.reserved_note = QLabel(_(
+            "Reserved: your role does not see these answers; they are kept as recorded."))
+        self.reserved_note.setObjectName("reservedNote")
+        self.reserved_note.setWordWrap(True)
+        self.reserved_note.setVisible(False)
         page = QWidget()
         layout = QVBoxLayout(page)
+        layout.addWidget(self.reserved_note)
         layout.addWidget(wg_box)
         layout.addWidget(vuln_box)
         layout.addStretch(1)
@@ -714,6 +722,14 @@ class PersonDialog(QDialog):
             self.birth_date.set_value(data.birth_date)
         for doc in data.documents:
             self.add_document_row(doc, focus=False)
+        for name in data.withheld & set(self.form.widgets):
+            # the role may not see it (services.permissions): «Reservado», kept on save
+            widget = self.form[name]
+            widget.setEnabled(False)
+            widget.setToolTip(reserved_text())
+            if isinstance(widget, (QLineEdit, QPlainTextEdit)):
+                widget.setPlaceholderText(reserved_text())
+        self.reserved_note.setVisible(bool(data.withheld))
 
     def gather(self) -> tuple[PersonInput, dict[str, str]]:
         """The typed person, and the problems found before the service validates it

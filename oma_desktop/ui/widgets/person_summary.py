@@ -44,6 +44,7 @@ from oma_desktop.core.vocab import (
 from oma_desktop.i18n import _, ngettext
 from oma_desktop.services.cards import DocumentLine, PersonCard, person_card
 from oma_desktop.services.context import AppContext
+from oma_desktop.services.permissions import reserved_text
 from oma_desktop.services.persons import age_on
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.models.timeline_model import (
@@ -276,7 +277,7 @@ class PersonSummary(QWidget):
         self.district_label.setText(self._district_html(row))
         self.household_label.setText(self._household_html(card, today))
         if self.extended:
-            self._fill_extended(row)
+            self._fill_extended(row, card.withheld)
         self.timeline_model.set_entries(card.timeline)
         self.empty_label.setVisible(False)
         self.details.setVisible(True)
@@ -352,7 +353,8 @@ class PersonSummary(QWidget):
             lines.append(f"{name} ({html.escape(', '.join(e for e in extra if e))})")
         return "<br>".join(lines)
 
-    def _fill_extended(self, row: Mapping[str, Any]) -> None:
+    def _fill_extended(self, row: Mapping[str, Any], withheld: frozenset[str] = frozenset()) -> None:
+        """``withheld``: fields the role may not see (``PersonCard.withheld``), «Reservado»."""
         situation = [label(MIGRATORY_STATUS, row["migratory_status"]) or _("Not recorded"),
                      label(REGULARIZATION_STAGE, row["regularization_stage"])]
         if row["arrival_date"]:
@@ -362,12 +364,14 @@ class PersonSummary(QWidget):
         if any((row[code] or 0) >= WG_DISABILITY_LEVEL for code in codes(WG_DOMAINS)):
             needs.append(_("Disability (Washington Group)"))
         self.needs_label.setText(html.escape(", ".join(needs)) if needs else "—")
+        if withheld & set(codes(VULNERABILITIES)):
+            self.needs_label.setText(html.escape(reserved_text()))
         consent = [
             field_label(name) for name in ("consent_register", "consent_refer", "consent_contact")
             if row[name]
         ]
         self.consent_label.setText(html.escape(", ".join(consent)) if consent else "—")
-        notes = str(row["notes"] or "")
+        notes = reserved_text() if "notes" in withheld else str(row["notes"] or "")
         self.notes_label.setText(html.escape(notes).replace("\n", "<br>") if notes else "—")
 
     def household_member_ids(self) -> list[str]:
