@@ -19,7 +19,7 @@ what was asked, done and the outcome) of a consultation on a sensitive topic (th
 ``sensitive`` column of ``resources/catalogs/topics.csv``, with its reason). The reading
 services return such values masked — None or «Reservado», with the withheld field names —
 so screens need no role logic; the writing services keep the stored values a role could not
-see (:func:`keep_withheld`), so an edit never wipes them.
+see (it may fill an empty one), so an edit never wipes them.
 
 Internal writes: installation identity, seed records, migrations and the demo builder write
 through ``Store.transaction`` directly, outside any service, so no role applies to them
@@ -230,22 +230,10 @@ def mask_person(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (None if k in SENSITIVE_PERSON_FIELDS else v) for k, v in record.items()}
 
 
-def keep_withheld(
-    new: Mapping[str, Any], stored: Mapping[str, Any], withheld: Iterable[str]
-) -> dict[str, Any]:
-    """``new`` with the ``withheld`` fields taken from ``stored``: what a role that could
-    not see them writes back, so an edit keeps the values it never saw."""
-    kept = dict(new)
-    for name in withheld:
-        if name in kept and name in stored:
-            kept[name] = stored[name]
-    return kept
-
-
 __all__ = [
     "ADMIN_CASA", "ADMIN_HQ", "ANALISTA", "COORDINACION", "MATRIX", "RECEPCION", "RESERVED",
     "ROLES", "SENSITIVE_CONSULTATION_FIELDS", "SENSITIVE_PERSON_FIELDS", "SYSTEM_ROLE",
     "Permission", "PermissionDeniedError", "Role", "allowed", "denied",
-    "is_sensitive_consultation", "keep_withheld", "mask_person", "matrix_markdown",
+    "is_sensitive_consultation", "mask_person", "matrix_markdown",
     "permissions_of", "require", "reserved_text", "role_label", "roles_for_mode",
 ]
