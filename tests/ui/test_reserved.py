@@ -1,5 +1,5 @@
-"""What recepción sees of a person with sensitive data (issue #9.1): «Reservado» where the
-services withhold a value, disabled fields it cannot change, and saves that keep them."""
+"""What recepción sees (issue #9.1): «Reservado» where the services withhold a value,
+disabled fields it cannot change, saves that keep them, and decisions left to coordinación."""
 
 from __future__ import annotations
 
@@ -12,13 +12,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QLineEdit, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
+from oma_desktop.core.errors import PermissionDeniedError
 from oma_desktop.services.consultations import ConsultationInput, record_consultation
 from oma_desktop.services.context import AppContext
+from oma_desktop.services.duplicate_review import resolve_different
+from oma_desktop.services.importer import Table, commit_import, guess_mapping, plan_import
 from oma_desktop.services.persons import PersonInput, register_person
 from oma_desktop.ui.atencion.consultation_form import ConsultationDialog
 from oma_desktop.ui.main_window import MainWindow
 from oma_desktop.ui.people_page import PeoplePage
 from oma_desktop.ui.personas import PersonDialog
+from oma_desktop.ui.personas.duplicate_review import DuplicateReviewDialog
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 NOW = dt.datetime(2026, 11, 27, 10, 0)
@@ -128,3 +132,25 @@ def test_coordinacion_sees_and_may_change_them(
     assert consultation.summary_edit.isEnabled()
     assert consultation.summary_edit.toPlainText() == SUMMARY
     assert consultation.topics.codes() == ["VIOLENCIA_GENERO"]
+
+
+def test_recepcion_sees_the_possible_duplicates_but_a_coordinator_decides(
+    qtbot: QtBot, ctx: AppContext
+) -> None:
+    register_person(ctx.session, PersonInput(
+        given_names="Ana Marta", paternal_surname="Rivas", maternal_surname="Mora", sex="F",
+        nationality="VE", consent_register=True, birth_date=dt.date(2001, 6, 15)), NOW.date())
+    act_as(ctx, "coordinacion")  # imports a list with a probable duplicate
+    table = Table(headers=["Nombres", "Apellidos", "Sexo", "Fecha de nacimiento", "Nacionalidad"],
+                  rows=[["Ana María", "Rivas Mora", "F", "15/06/2001", "VE"]])
+    commit_import(ctx.session, plan_import(ctx.session, table, guess_mapping(table.headers),
+                                           consent_confirmed=True, today=NOW.date()))
+    act_as(ctx, "recepcion")
+    dialog = DuplicateReviewDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.reviews.rowCount() == 1 and dialog.current_entry() is not None
+    assert not dialog.same_button.isEnabled() and not dialog.other_button.isEnabled()
+    with pytest.raises(PermissionDeniedError):
+        resolve_different(ctx.session, dialog.reviews.entries[0].id)

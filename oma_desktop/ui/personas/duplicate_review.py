@@ -35,6 +35,7 @@ from oma_desktop.services.duplicate_review import (
     resolve_different,
     resolve_same,
 )
+from oma_desktop.services.permissions import Permission
 from oma_desktop.services.search import PersonHit, hit_for_person
 from oma_desktop.ui.personas.same_person_dialog import SamePersonDialog
 from oma_desktop.ui.widgets.field_widgets import plain
@@ -218,8 +219,11 @@ class DuplicateReviewDialog(QDialog):
 
     def _update_buttons(self, *_args: object) -> None:
         entry = self.current_entry()
-        self.same_button.setEnabled(entry is not None and self.current_candidate() is not None)
-        self.other_button.setEnabled(entry is not None)
+        # deciding is for the roles that import (the services refuse the others anyway)
+        decide = self.ctx.session.can(Permission.IMPORT)
+        self.same_button.setEnabled(
+            decide and entry is not None and self.current_candidate() is not None)
+        self.other_button.setEnabled(decide and entry is not None)
 
     def _say(self, text: str, ok: bool = True) -> None:
         self.message.setText(text)
