@@ -26,6 +26,7 @@ from oma_desktop.ui.respaldo import (
     BackupsPanel,
     RestoreAssistant,
     offer_restore,
+    offer_restore_for,
     start_daily_backups,
 )
 
@@ -165,6 +166,25 @@ def test_a_damaged_database_at_start_up_leads_to_the_assistant(
     report = finished[0]
     assert report is not None and report.safety_copy is None and report.damaged_kept.exists()
     assert names(data_dir) == {"Ana"}
+
+
+def test_the_running_app_closes_its_database_restores_and_closes_the_window(
+    qtbot: QtBot, admin: AppContext
+) -> None:
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.show()
+    box = offer_restore_for(window, admin, "La base de datos está dañada.")
+    qtbot.waitUntil(box.isVisible)
+    assert not admin.session.closed  # nothing closed before the clerk chooses
+    click(qtbot, box.findChild(QWidget, "offer_restore_button"))
+    qtbot.waitUntil(lambda: isinstance(box.property("assistant"), RestoreAssistant))
+    assistant = box.property("assistant")
+    run_assistant(qtbot, assistant, 0)
+    assert admin.session.closed
+    click(qtbot, assistant.button(QWizard.WizardButton.FinishButton))
+    qtbot.waitUntil(lambda: not window.isVisible())
+    assert names(admin.paths.root) == {"Ana"}
 
 
 def test_a_role_that_may_not_restore_is_told_whom_to_ask(qtbot: QtBot, admin: AppContext) -> None:

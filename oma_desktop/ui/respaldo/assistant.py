@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -40,6 +40,7 @@ from oma_desktop.services.backup import (
     list_backups,
     restore,
 )
+from oma_desktop.services.context import AppContext
 from oma_desktop.services.permissions import Permission, allowed
 from oma_desktop.ui.respaldo.model import BackupListModel
 from oma_desktop.ui.tasks import Progress, TaskHandle, run_task
@@ -362,3 +363,20 @@ def offer_restore(
     box.finished.connect(lambda _result: answered())
     box.open()
     return box
+
+
+def offer_restore_for(window: QWidget, ctx: AppContext, message: str) -> QMessageBox:
+    """:func:`offer_restore` for the running app (``ui/app.start_verification`` when the
+    start-up check finds the file damaged): the app's database is closed only when the
+    restore starts, the signed-in role is checked, and once a restore started — done or
+    failed — the window closes, since the database must be opened again."""
+    box = offer_restore(window, ctx.paths, ctx.key, message=message,
+                        before_restore=ctx.close, role=ctx.actor.role,
+                        on_finished=lambda _report: _close_if_started(window, box))
+    return box
+
+
+def _close_if_started(window: QWidget, box: QMessageBox) -> None:
+    assistant = box.property("assistant")
+    if isinstance(assistant, RestoreAssistant) and assistant.started:
+        QTimer.singleShot(0, window.close)
