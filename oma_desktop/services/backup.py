@@ -498,9 +498,23 @@ def rotate(folder: Path, *, now: dt.datetime | None = None) -> list[Path]:
             log.warning("could not delete old backup %s: %s", info.name, type(exc).__name__)
             continue
         deleted.append(info.path)
+    _remove_orphan_notes(folder, now or dt.datetime.now())
     if deleted:
         log.info("rotation deleted %d old backups", len(deleted))
     return deleted
+
+
+def _remove_orphan_notes(folder: Path, now: dt.datetime) -> None:
+    """Notes left without their copy (a backup killed after reserving its name); a day
+    old at least, so the reservation of a backup being made right now is left alone."""
+    for note in folder.glob(f"oma-*{NOTE_SUFFIX}"):
+        try:
+            if note.with_suffix(SUFFIX).exists():
+                continue
+            if now.timestamp() - note.stat().st_mtime > 86_400:
+                note.unlink()
+        except OSError:
+            continue
 
 
 def kept_by_policy(newest_first: list[BackupInfo]) -> set[Path]:

@@ -224,6 +224,23 @@ def test_rotation_keeps_seven_days_four_weeks_twelve_months_and_ten_events(
     assert not (folder / "oma-20261101-150000-antes-de-importar.json").exists()
 
 
+def test_rotation_removes_the_note_of_a_backup_killed_before_its_copy(tmp_path: Path) -> None:
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old = folder / "oma-20261120-080000-diaria.json"  # reserved, then the program was killed
+    new = folder / "oma-20261202-091400-manual.json"  # reserved by a backup being made now
+    for note in (old, new):
+        note.write_text("", encoding="utf-8")
+    os.utime(old, (NOW.timestamp() - 12 * 86_400,) * 2)
+    os.utime(new, (NOW.timestamp() - 5,) * 2)
+    kept = _fake(folder, dt.datetime(2026, 11, 20, 8, 0), Reason.MANUAL)
+    os.utime(kept.with_suffix(".json"), (NOW.timestamp() - 12 * 86_400,) * 2)
+    rotate(folder, now=NOW)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "oma-20261120-080000-manual.json", "oma-20261120-080000-manual.sqlite3",
+        "oma-20261202-091400-manual.json"]
+
+
 def test_rotation_never_deletes_the_only_good_backup(tmp_path: Path) -> None:
     folder = tmp_path / "backups"
     folder.mkdir()
