@@ -413,6 +413,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         casa=args.casa,
         smoke_test=args.smoke_test,
         exit_after_show=args.exit_after_show,
+        user=args.user,
     )
 
 

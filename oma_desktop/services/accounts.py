@@ -279,6 +279,20 @@ def set_account_active(session: Session, vault: Vault, user_id: str, active: boo
             vault.keyring.remove_account(name)
 
 
+def rename_account(session: Session, user_id: str, display_name: str) -> None:
+    """The name an account shows (on slips, in the status bar and the log): each user may
+    set their own (the first administrator's, when the key file is created); an
+    administrator anybody's."""
+    if user_id != session.user_id:
+        session.require(Permission.MANAGE_USERS)
+    name = " ".join(display_name.split())
+    if not name:
+        raise ValidationError({"display_name": _(
+            "Write the person's name as it should appear on slips.")})
+    with session.transaction() as tx:
+        tx.update("app_user", user_id, {"display_name": name})
+
+
 def _username_of(vault: Vault, user_id: str) -> str | None:
     return next((n for n in vault.keyring.usernames() if vault.keyring.user_id(n) == user_id),
                 None)

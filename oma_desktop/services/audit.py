@@ -245,6 +245,12 @@ def record_file(
         raise
 
 
+def printed_file(session: Session, path: Path, detail: str = "") -> Path:
+    """Record the PDF ``path`` just written to be printed (a list with names); returns it."""
+    record_file(session, "print", path, detail=detail)
+    return path
+
+
 def exported(session: Session, path: Path, sheets: Sequence[Sheet]) -> str:
     """Record the export of ``sheets`` to ``path`` (their titles and row count)."""
     rows = sum(len(sheet.rows) for sheet in sheets)
@@ -264,6 +270,16 @@ def imported(
     if source:
         detail = f"{Path(source).name}: {detail}"
     return record_in(session, tx, "import", detail=detail)
+
+
+def record_unless_held(session: Session, action: str, **fields: Any) -> str | None:
+    """:func:`record`, except while the store holds writes (the start-up check, a damaged
+    file): then the act goes on unrecorded, with a warning in the log. For acts that must
+    work on a damaged database, like the backup that rescues it."""
+    if session.store.writes_held is not None:
+        log.warning("%s not audited: writes are held", action)
+        return None
+    return record(session, action, **fields)
 
 
 _last_view: weakref.WeakKeyDictionary[Session, tuple[str, float]] = weakref.WeakKeyDictionary()
@@ -555,6 +571,7 @@ __all__ = [
     "ACTIONS", "CHANGE_ACTIONS", "EXPORT_LIMIT", "HEADERS", "PERSONAL_ENTITIES",
     "VIEW_REPEAT_SECONDS", "AuditFilter", "AuditRow", "action_choices", "action_label",
     "audit_log", "audit_sheet", "entity_choices", "entity_label", "export_audit_log",
-    "exported", "imported", "person_of", "record", "record_file", "record_in", "user_choices",
+    "exported", "imported", "person_of", "printed_file", "record", "record_file", "record_in",
+    "record_unless_held", "user_choices",
     "utc_stamp", "viewed_person",
 ]

@@ -49,7 +49,7 @@ from oma_desktop.core.folder_lock import FolderLock
 from oma_desktop.core.migrations import latest_version
 from oma_desktop.i18n import N_, _, format_datetime, format_number, ngettext
 from oma_desktop.paths import DATABASE_NAME, DataPaths
-from oma_desktop.services import permissions
+from oma_desktop.services import audit, permissions
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.permissions import Permission
 from oma_desktop.services.session import Session
@@ -317,6 +317,7 @@ def make_backup(
     size = _verify_and_note(target, key, reason, when, session.store.schema_version)
     log.info("backup %s written (%d bytes)", target.name, size)
     info = BackupInfo(target, when, reason, size, True)
+    audit.record_unless_held(session, "backup", detail=f"{target.name} ({reason.label})")
     if rotate_after:
         rotate(target_folder, now=when)
     return info

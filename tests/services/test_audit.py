@@ -330,3 +330,23 @@ def test_person_of_follows_each_kind_of_record(clerk: Session) -> None:
         ("person", pid), ("document", doc), ("referral", rid), ("referral_event", event),
         ("casa", "CV1"), ("", None))] == [pid, pid, pid, pid, None, None]
 
+
+
+def test_a_backup_is_recorded_except_while_writes_are_held(
+    ctx: AppContext, clerk: Session, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from oma_desktop.services.backup import Reason, make_backup
+
+    info = make_backup(clerk, Reason.MANUAL, folder=tmp_path / "copias")
+    [entry] = _entries(clerk, action="backup")
+    assert (entry["user_id"], entry["detail"]) == (
+        clerk.user_id, f"{info.path.name} (hecha a mano)")
+    clerk.store.hold_writes(StoreError("La base de datos está dañada."))
+    try:
+        with caplog.at_level(logging.WARNING, logger="oma_desktop.services.audit"):
+            rescue = make_backup(clerk, Reason.MANUAL, folder=tmp_path / "copias")
+    finally:
+        clerk.store.release_writes()
+    assert rescue.path.exists()  # the copy that rescues a damaged file is still made
+    assert len(_entries(clerk, action="backup")) == 1
+    assert [r.getMessage() for r in caplog.records] == ["backup not audited: writes are held"]

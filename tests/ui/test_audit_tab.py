@@ -303,3 +303,26 @@ def test_screens_at_1366x768(qtbot: QtBot, admin_ctx: AppContext) -> None:
     qtbot.waitExposed(dialog)
     assert dialog.grab().save(str(SHOTS / "admin-incidente-registrar.png"))
     dialog.reject()
+
+
+def test_printing_a_list_is_recorded(qtbot: QtBot, ctx: AppContext,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from oma_desktop.printing.sheets import PrintDocument, PrintSection
+    from oma_desktop.ui.widgets import sheet_export
+
+    opened: list[Path] = []
+    monkeypatch.setattr(sheet_export, "open_file", lambda path: opened.append(path) or True)
+    document = PrintDocument(title="Hoja del día", subtitle="Casa Vecinal 1", sections=[
+        PrintSection("Atenciones", ["Persona"], [["Ana Pérez"]])])
+    host = QWidget()
+    qtbot.addWidget(host)
+    actions = sheet_export.SheetActions(host, ctx, lambda: (lambda _s: ([], document)),
+                                        lambda: "hoja-del-dia")
+    with qtbot.waitSignal(actions.done, timeout=10000):
+        actions.print_sheet()
+    assert [p.name for p in opened] == ["hoja-del-dia.pdf"]
+    [entry] = ctx.session.store.rows("SELECT * FROM audit_entry")
+    assert (entry["action"], entry["user_id"], entry["detail"]) == (
+        "print", ctx.session.user_id, "Hoja del día (hoja-del-dia.pdf)")

@@ -123,6 +123,11 @@ class AdministrationPage(QWidget):
         layout.addWidget(self.rights_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         self.tabs = add_admin_tabs(self, ctx, casa_tab, _("Casa details"))
+        if ctx.session.can(Permission.MANAGE_USERS):  # «Cuentas de usuario»
+            from oma_desktop.ui.administracion.users_tab import UsersTab
+
+            self.users_tab = UsersTab(ctx)
+            self.tabs.addTab(self.users_tab, _("User accounts"))
         self.save_shortcut = shortcut(self, "Ctrl+S", self.save)
         self.may_edit = ctx.session.can(Permission.EDIT_CASA_SETTINGS)
         self.load()

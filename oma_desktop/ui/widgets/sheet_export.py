@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QPushButton, QWidget
 
 from oma_desktop.i18n import _
 from oma_desktop.printing.sheets import PrintDocument
+from oma_desktop.services import audit
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.export import Sheet, export_sheets, save_pdf
 from oma_desktop.services.permissions import Permission
@@ -90,7 +91,8 @@ class SheetActions(QObject):
 
         def job(session: Session, _progress: Progress) -> Path:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return save_pdf(path, build(session)[1])
+            document = build(session)[1]  # a list with names: its printing is audited
+            return audit.printed_file(session, save_pdf(path, document), document.title)
 
         return self._run(job, opener=open_file)
 
