@@ -107,6 +107,7 @@ def unlock_folder(paths: DataPaths, credentials: Credentials) -> Opened:
         unlocked = ring.unlock(credentials.username, credentials.password)
         if paths.database.exists() and not driver.is_encrypted_file(paths.database):
             _encrypt_database(paths, unlocked.key)
+        _encrypt_plain_backups(paths, unlocked.key)  # also those a cut-off conversion left
         return Opened(Vault(ring, unlocked.key, unlocked.username), unlocked, created=False)
     if driver.is_encrypted_file(paths.database):
         raise KeyringError(_(
@@ -137,17 +138,26 @@ def _encrypt_database(paths: DataPaths, key: bytes) -> None:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     paths.backups.mkdir(parents=True, exist_ok=True)
     driver.encrypt_copy(db, paths.backups / f"{db.stem}-antes-de-cifrar-{stamp}.sqlite3", key)
+    _encrypt_plain_backups(paths, key)
     encrypted = db.with_name(db.name + ".encrypted")
     driver.encrypt_copy(db, encrypted, key)
     for suffix in ("-wal", "-shm"):
         db.with_name(db.name + suffix).unlink(missing_ok=True)
     os.replace(encrypted, db)
-    for old in sorted(paths.backups.glob("*.sqlite3")):
-        if not driver.is_encrypted_file(old):
-            target = old.with_name(old.name + ".encrypted")
-            driver.encrypt_copy(old, target, key)
-            os.replace(target, old)
     log.warning("database %s converted to an encrypted one", db)
+
+
+def _encrypt_plain_backups(paths: DataPaths, key: bytes) -> None:
+    """Encrypt, in place, every backup still stored as a plain SQLite file."""
+    if not paths.backups.is_dir():
+        return
+    for old in sorted(paths.backups.glob("*.sqlite3")):
+        if driver.is_encrypted_file(old):
+            continue
+        target = old.with_name(old.name + ".encrypted")
+        driver.encrypt_copy(old, target, key)
+        os.replace(target, old)
+        log.warning("backup %s encrypted", old.name)
 
 
 def ensure_account_record(store: Store, unlocked: Unlocked, system_user: str) -> None:

@@ -28,10 +28,26 @@ class UnfinishedJob:
     started: dt.datetime
 
 
+class JobMark:
+    """The mark of a running job; :meth:`clear` removes it (idempotent)."""
+
+    def __init__(self, store: Store, key: str) -> None:
+        self._store, self._key = store, key
+        self._cleared = False
+
+    def clear(self) -> None:
+        """Remove the mark. An all-or-nothing job calls it inside its own transaction, just
+        before the commit, so the mark and the job's records go together: a process killed
+        right after the commit leaves no mark saying that nothing was saved."""
+        if not self._cleared:
+            self._store.delete_meta(self._key)
+            self._cleared = True
+
+
 @contextmanager
 def job_marker(
     store: Store, kind: str, label: str = "", *, keep_on_error: bool = False
-) -> Iterator[None]:
+) -> Iterator[JobMark]:
     """Mark ``kind`` as running on ``store`` for the duration of the block.
 
     ``keep_on_error``: a job written in several transactions leaves its mark when it fails
@@ -44,13 +60,14 @@ def job_marker(
         "kind": kind, "label": label,
         "started": dt.datetime.now().isoformat(timespec="seconds"),
     }, ensure_ascii=False))
+    mark = JobMark(store, key)
     try:
-        yield
+        yield mark
     except BaseException:
         if not keep_on_error:
             store.delete_meta(key)
         raise
-    store.delete_meta(key)
+    mark.clear()
 
 
 def unfinished_jobs(store: Store) -> list[UnfinishedJob]:

@@ -31,7 +31,7 @@ from tests.crash.crashkit import (
 from tests.crash.runner import JOB_MARK
 
 LIST = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "atenciones_cv3.csv"
-POINTS = {"stmt": 8, "vm": 6, "io": 10}
+POINTS = {"stmt": 7, "vm": 5, "io": 8}
 
 
 PASSWORD = "una clave de prueba larga"
@@ -96,8 +96,9 @@ def test_an_import_killed_at_any_point_saves_all_rows_or_none(
     count, before, after = _counted(crash_server, template, work)
     [commit] = commits(count)
     mark_set, mark_removed = _job_marks(count)
-    assert mark_set < commit < mark_removed
-    ks = kill_points(count, mode, POINTS[mode], [mark_set, commit, mark_removed], width=1)
+    # the mark is removed inside the import's transaction: saved and unmarked together
+    assert mark_set < mark_removed < commit
+    ks = kill_points(count, mode, POINTS[mode], [mark_set, commit], width=1)
     seen = set()
     for k in ks:
         fresh_copy(template, work)
@@ -107,34 +108,15 @@ def test_an_import_killed_at_any_point_saves_all_rows_or_none(
         assert result.problems == [], where
         expected = "all" if committed(count, commit, mode, k) else "none"
         assert state_of(result.state, {"none": before, "all": after}) == expected, where
-        marked = committed(count, mark_set, mode, k) and not committed(count, mark_removed, mode, k)
+        marked = committed(count, mark_set, mode, k) and not committed(count, commit, mode, k)
         assert len(result.jobs) == int(marked), where
         assert set(result.failed) == ({"jobs"} if marked else set()), where
         if marked and expected == "none":
             assert "no se guardó nada" in result.failed["jobs"], where
         seen.add((expected, marked))
-    # kills landed before the mark, while the rows were written, once saved with the mark
-    # still there (the statement removing it is the last), and after (only file writes,
-    # closing the database, come then); SQLite runs no instructions once it committed
-    reached = {("none", False), ("none", True), ("all", True), ("all", False)}
-    reached -= {"stmt": {("all", False)}, "vm": {("all", True), ("all", False)}, "io": set()}[mode]
+    # kills landed before the mark, while the rows were written (marked: "nothing saved",
+    # which is true), and after the commit (only file writes, closing the database, come
+    # then; SQLite runs no instructions once it committed); never saved with the mark left
+    reached = {("none", False), ("none", True), ("all", False)}
+    reached -= {"stmt": {("all", False)}, "vm": {("all", False)}, "io": set()}[mode]
     assert seen == reached
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "services/importer/commit.py: the import's job mark is removed in its own autocommit "
-    "statement after the import's COMMIT (services/jobs.job_marker), so a kill between the "
-    "two leaves every row saved and a mark that makes `oma-desktop check` say the import "
-    "'did not finish and nothing of it was saved: import the list again'. The mark should "
-    "be removed inside the import's transaction."))
-def test_a_kill_right_after_the_import_commits_is_not_reported_as_nothing_saved(
-    crash_server: CrashServer, template: Path, crash_dir: Path
-) -> None:
-    work = crash_dir / "datos"
-    count, _before, after = _counted(crash_server, template, work)
-    _mark_set, mark_removed = _job_marks(count)
-    fresh_copy(template, work)
-    crash_server.kill("import", _params(work), "stmt", mark_removed + 1)  # as the mark goes
-    result = examine(work / "oma.sqlite3", KEY["key"])
-    assert state_of(result.state, {"all": after}) == "all"  # every row was saved...
-    assert result.failed == {}, result.failed  # ...so nothing may say it was not

@@ -94,7 +94,7 @@ def commit_import(
     result = ImportResult(0, 0, 0)
     matched: set[str] = set()
     # the mark lets `check` tell an import cut off by a power failure (nothing is saved)
-    with job_marker(store, "import", plan.source), session.transaction() as tx:
+    with job_marker(store, "import", plan.source) as mark, session.transaction() as tx:
         outcome = _recheck(session, plan, duplicates)
         person_for_row: dict[int, str] = {}
         review_rows: dict[int, list[PlannedRow]] = {}
@@ -164,6 +164,7 @@ def commit_import(
             result.review_ids.append(lead.row_number)
         audit.imported(session, tx, plan.source, persons=len(result.person_ids),
                        matched=len(matched), consultations=len(result.consultation_ids))
+        mark.clear()  # in the import's own transaction: saved and unmarked together
     plan.committed = True
     result.persons_created = len(result.person_ids)
     result.persons_matched = len(matched)
