@@ -245,3 +245,21 @@ def test_the_person_form_records_how_consent_was_given(qtbot: QtBot, ctx: AppCon
     history = consent.consent_history(ctx.session, dialog.result_person_id)
     assert [(e.purpose, e.granted, e.method) for e in history] == [
         ("register", True, "escrito"), ("refer", False, "escrito"), ("contact", False, "escrito")]
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+@pytest.mark.parametrize(("role", "shown"), [
+    ("recepcion", False), ("coordinacion", True), ("admin_casa", True)])
+def test_administration_has_the_rights_tab_for_the_roles_that_use_it(
+        qtbot: QtBot, ctx: AppContext, role: str, shown: bool) -> None:
+    from oma_desktop.ui.administracion.page import AdministrationPage
+    from oma_desktop.ui.derechos.page import RightsPage
+
+    act_as(ctx, role)
+    page = AdministrationPage(ctx)
+    qtbot.addWidget(page)
+    titles = [page.tabs.tabText(i) for i in range(page.tabs.count())]
+    assert ("Derechos sobre los datos" in titles) is shown
+    if shown:
+        index = titles.index("Derechos sobre los datos")
+        assert isinstance(page.tabs.widget(index), RightsPage)

@@ -118,9 +118,6 @@ class AdministrationPage(QWidget):
         self.backups_button.setObjectName("backups_button")
         self.backups_button.clicked.connect(lambda: self.open_backups())
         layout.addWidget(self.backups_button, 0, Qt.AlignmentFlag.AlignLeft)
-        self.rights_button = QPushButton(_("&Data-protection rights…"))  # ui/derechos
-        self.rights_button.clicked.connect(lambda: self.open_rights())
-        layout.addWidget(self.rights_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         self.tabs = add_admin_tabs(self, ctx, casa_tab, _("Casa details"))
         if ctx.session.can(Permission.MANAGE_USERS):  # «Cuentas de usuario»
@@ -138,11 +135,6 @@ class AdministrationPage(QWidget):
                 widget.setEnabled(False)
             self._say(str(denied(ctx.session.actor.role, Permission.EDIT_CASA_SETTINGS)),
                       ok=False)
-
-    def open_rights(self) -> QWidget:
-        from oma_desktop.ui.derechos.page import open_rights
-
-        return open_rights(self, self.ctx)
 
     def open_backups(self) -> QWidget:
         from oma_desktop.ui.respaldo import BackupsDialog

@@ -1,6 +1,7 @@
 """The tabs of Administración: the casa's details first, then the tabs each role may use
-(issue #9): «Registro de accesos» (``VIEW_AUDIT``) and «Incidentes de seguridad»
-(``MANAGE_INCIDENTS``). A tab a role may not use is not shown; its services refuse that
+(issue #9): «Registro de accesos» (``VIEW_AUDIT``), «Incidentes de seguridad»
+(``MANAGE_INCIDENTS``) and «Derechos sobre los datos» (``MANAGE_RIGHTS_REQUESTS`` or
+``ANONYMISE``: ui/derechos). A tab a role may not use is not shown; its services refuse that
 role anyway. Other tabs are added to the returned ``QTabWidget``.
 """
 
@@ -26,6 +27,10 @@ def add_admin_tabs(page: QWidget, ctx: AppContext, first: QWidget, title: str) -
         tabs.addTab(AuditTab(ctx), _("Audit log"))
     if ctx.session.can(Permission.MANAGE_INCIDENTS):
         tabs.addTab(IncidentsTab(ctx), _("Security incidents"))
+    if ctx.session.can(Permission.MANAGE_RIGHTS_REQUESTS) or ctx.session.can(Permission.ANONYMISE):
+        from oma_desktop.ui.derechos.page import RightsPage
+
+        tabs.addTab(RightsPage(ctx), _("Data-protection rights"))
     layout = QVBoxLayout(page)
     layout.setContentsMargins(0, 4, 0, 0)
     layout.addWidget(tabs)

@@ -1,7 +1,7 @@
-"""«Derechos y consentimiento» (a tab of Administración): the register of access,
-rectification, cancellation and opposition requests, overdue ones first; and the
-retention review, where persons without activity for the retention period are ticked
-and anonymised by a background job.
+"""«Derechos sobre los datos» (a tab of Administración, ui/administracion/tabs.py): the
+register of access, rectification, cancellation and opposition requests, overdue ones
+first; and the retention review, where persons without activity for the retention period
+are ticked and anonymised by a background job.
 
 Everything goes through ``services.rights`` and ``services.anonymise``, which check the
 acting user's permissions (coordinación handles requests; only administración
@@ -369,7 +369,7 @@ class RightsPage(QWidget):
 
 
 class RightsDialog(QDialog):
-    """The page in a window of its own (opened from Administración)."""
+    """The page in a window of its own (Administración shows it as a tab)."""
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None,
                  today: Callable[[], dt.date] = dt.date.today) -> None:
@@ -381,9 +381,3 @@ class RightsDialog(QDialog):
         layout.addWidget(self.page)
         self.resize(1100, 640)
 
-
-def open_rights(parent: QWidget, ctx: AppContext) -> RightsDialog:
-    dialog = RightsDialog(ctx, parent)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.open()
-    return dialog
