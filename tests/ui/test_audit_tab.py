@@ -4,6 +4,7 @@ models without a window, the tabs driven with the keyboard and the mouse."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -117,6 +118,12 @@ def test_the_incidents_model_marks_the_overdue(qtmodeltester) -> None:  # type: 
     assert model.data(model.index(0, 0), Qt.ItemDataRole.BackgroundRole) is not None
     assert model.data(model.index(1, 0), Qt.ItemDataRole.BackgroundRole) is None
     qtmodeltester.check(model)
+    late = dataclasses.replace(_incident("Laptop", now - dt.timedelta(hours=80), "notificado"),
+                               notified_at=now - dt.timedelta(hours=20), notified_to="ANPD")
+    in_time = dataclasses.replace(late, notified_at=now - dt.timedelta(hours=60))
+    model.set_rows([late, in_time], now)
+    assert [model.data(model.index(r, 5)) for r in range(2)] == [
+        "ANPD, 01/12/2026 13:00 (fuera de plazo)", "ANPD, 29/11/2026 21:00"]
 
 
 # --- the audit tab --------------------------------------------------------------------------

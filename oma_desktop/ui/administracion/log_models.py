@@ -157,8 +157,11 @@ class IncidentsModel(_Table):
         if column == 5:
             if row.notified_at is None:
                 return "—"
-            return _("{whom}, {when}").format(whom=row.notified_to,
+            text = _("{whom}, {when}").format(whom=row.notified_to,
                                               when=format_datetime(row.notified_at))
+            if row.notified_at > row.deadline:  # a late notice must give its reasons
+                text = _("{notice} (late)").format(notice=text)
+            return text
         return ""
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
