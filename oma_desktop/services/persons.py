@@ -87,6 +87,9 @@ class PersonInput:
     # fields the acting user's role may not see (``services.permissions``): loaded empty,
     # shown as «Reservado», and kept as stored when the person is saved
     withheld: frozenset[str] = frozenset()
+    # the person's stored columns when the form was loaded (``load_person``): a save writes
+    # only what the form changed since then, so it never puts back another session's edit
+    loaded: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def birth_date_from_age(age: int, today: dt.date) -> dt.date:
@@ -263,9 +266,15 @@ def update_person(
     if current is None or current["deleted"]:
         raise KeyError(person_id)
     fields = _person_fields(data, today, user_id)
+    if data.loaded is not None:
+        # only what this form changed since it was loaded: a field another session saved
+        # meanwhile keeps that session's value (a field both changed: the later save wins)
+        fields = {k: v for k, v in fields.items()
+                  if k not in data.loaded or data.loaded[k] != v}
     if not session.can(Permission.VIEW_SENSITIVE):
         for name in SENSITIVE_PERSON_FIELDS:  # a "No" vulnerability is empty, a WG 0 is not
-            if current[name] not in (None, "") and not (name in _FLAGS and not current[name]):
+            if name in fields and current[name] not in (None, "") and not (
+                    name in _FLAGS and not current[name]):
                 fields[name] = current[name]
     if (
         current["birth_date_estimated"]
@@ -275,7 +284,8 @@ def update_person(
     ):
         # the same estimated age typed again must not shift the stored estimate
         fields["birth_date"] = current["birth_date"]
-    consent_now = (fields["consent_register"], fields["consent_refer"], fields["consent_contact"])
+    consent_now = tuple(fields.get(name, current[name]) for name in (
+        "consent_register", "consent_refer", "consent_contact"))
     consent_before = (
         current["consent_register"], current["consent_refer"], current["consent_contact"]
     )
@@ -345,6 +355,7 @@ def load_person(session: Session, person_id: str, today: dt.date | None = None) 
         data.gender_identity = data.notes = ""
         data.wg, data.vulnerabilities = {}, set()
         data.withheld = SENSITIVE_PERSON_FIELDS
+    data.loaded = dict(row)
     return data
 
 

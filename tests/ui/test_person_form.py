@@ -597,6 +597,31 @@ def test_saving_an_edit_changes_only_what_changed(
     assert ctx.session.store.get("document", doc_id)["deleted"] == 0
 
 
+def test_an_open_form_does_not_put_back_what_another_session_saved(
+    qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext
+) -> None:
+    """A clerk edits the phone while a colleague's save changes the zone of the same
+    person: the clerk's save writes the phone only, and the colleague's zone stays."""
+    from oma_desktop.services.persons import load_person, update_person
+
+    person_id = seed(ctx)
+    dialog = make_dialog(person_id=person_id)
+    other = ctx.open_session()
+    try:
+        colleague = load_person(other, person_id)
+        colleague.zone = "Zona 9"
+        update_person(other, person_id, colleague)
+    finally:
+        other.close()
+    dialog.phone.setFocus()
+    qtbot.keyClick(focused(), Qt.Key.Key_A, CTRL)
+    type_text(qtbot, "912345678")
+    save(qtbot, dialog)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    row = ctx.session.store.get("person", person_id)
+    assert (row["phone"], row["zone"]) == ("912345678", "Zona 9")
+
+
 def test_saving_an_unchanged_record_writes_nothing(
     qtbot: QtBot, make_dialog: MakeDialog, ctx: AppContext
 ) -> None:

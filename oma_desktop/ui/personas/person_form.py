@@ -358,6 +358,8 @@ class PersonDialog(QDialog):
         self._candidates: list[Candidate] = []
         self.document_rows: list[DocumentRow] = []
         self._used_rows: list[DocumentRow] = []
+        # the stored person when the form was loaded (PersonInput.loaded): None for a new one
+        self._loaded: dict[str, Any] | None = None
         self.date_width = self.fontMetrics().horizontalAdvance("00/00/00000") + 40
         self.save_text = _("&Save")
         self._reserved = {mnemonic_letter(self.save_text)}
@@ -722,6 +724,7 @@ class PersonDialog(QDialog):
             self.birth_date.set_value(data.birth_date)
         for doc in data.documents:
             self.add_document_row(doc, focus=False)
+        self._loaded = data.loaded  # the save writes only what was changed since loading
         for name in data.withheld & set(self.form.widgets):
             # the role may not see it (services.permissions): «Reservado», kept on save
             widget = self.form[name]
@@ -762,6 +765,7 @@ class PersonDialog(QDialog):
             errors.update({f"{key}.{name}": message for name, message in problems.items()})
             data.documents.append(doc)
             self._used_rows.append(row)
+        data.loaded = self._loaded
         return data, errors
 
     def state(self) -> tuple[Any, ...]:
