@@ -255,9 +255,15 @@ def test_cancellation_anonymises_every_trace(coordinator: AppContext) -> None:
     act_as(coordinator, "coordinacion")
     for query in ("Zoraida", "Quispeluz Warmakuna", "XK4471923", "945112233"):
         assert search_persons(session, query, today=TODAY) == []
-    # the anonymisation went through the change log, so it reaches headquarters
+    # the anonymisation went through the change log, so it reaches headquarters, and the
+    # log's history no longer holds what was erased (Writer.redact)
     assert store.scalar("SELECT count(*) FROM change_log WHERE entity = 'person'"
                         " AND entity_id = ? AND fields LIKE '%anonymised_at%'", [pid]) == 1
+    for secret in SECRETS:
+        assert not store.rows("SELECT op_id FROM change_log WHERE fields LIKE ?",
+                              [f"%{secret}%"]), f"{secret!r} still in the change log"
+    assert not store.rows("SELECT rowid FROM person_fts WHERE person_fts MATCH ?",
+                          ["Zoraida"])
 
 
 def test_anonymise_uses_redact_when_the_writer_has_it(casa_admin: AppContext,
