@@ -15,7 +15,10 @@ Files and their key columns:
   whether it is ``sensitive`` (with its ``sensitive_reason``): the content of a consultation
   on a sensitive topic is withheld from roles that may not see sensitive data.
 * ``casas.csv`` - default codes and names of the six casas vecinales (editable in the app).
-* ``institutions.csv`` - referral directory.
+* ``institutions.csv`` - referral directory: the reference's research columns (English
+  notes, kept as gathered) and the person-facing ``*_es`` columns condensed from them and
+  their sources (``resources/catalogs/README.md``), which the seeded directory and the slips
+  use; ``district_ubigeo`` must be a district of ``districts.csv``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
@@ -214,6 +218,11 @@ class Institution:
     Free-text columns keep the reference's wording, including "not found" markers: an address
     or phone is never invented. ``sources`` is the reference's original column; ``source`` is
     the row's provenance (same text, or a statement that nothing was found).
+
+    The ``*_es`` fields are what a person reads (directory, slips): plain Spanish condensed
+    from the research columns and their sources, empty where the sources give nothing;
+    ``district_ubigeo`` is the district of ``address_es`` (None without an address in
+    Lima or Callao); ``checked_on`` (ISO date) is when they were written from the sources.
     """
 
     code: str
@@ -230,6 +239,14 @@ class Institution:
     sources: str
     notes: str
     source: str
+    kind_es: str
+    description_es: str
+    requirements_es: str
+    address_es: str
+    district_ubigeo: str | None
+    phone_es: str
+    hours_es: str
+    checked_on: str
 
     def label(self, lang: str = "es") -> str:
         return _pick(lang, self.name_es, self.name)
@@ -525,7 +542,23 @@ def _institution(row: _Row) -> Institution:
         sources=row.text("sources", required=False),
         notes=row.text("notes", required=False),
         source=row.text("source"),
+        kind_es=row.text("kind_es"),
+        description_es=row.text("description_es", required=False),
+        requirements_es=row.text("requirements_es", required=False),
+        address_es=row.text("address_es", required=False),
+        district_ubigeo=row.text("district_ubigeo", required=False) or None,
+        phone_es=row.text("phone_es", required=False),
+        hours_es=row.text("hours_es", required=False),
+        checked_on=_iso_date(row, "checked_on"),
     )
+
+
+def _iso_date(row: _Row, column: str) -> str:
+    raw = row.text(column)
+    try:
+        return date.fromisoformat(raw).isoformat()
+    except ValueError:
+        raise row.error(f"{column!r} must be a date like 2026-12-02, got {raw!r}") from None
 
 
 _DISTRICT_COLUMNS = (
@@ -559,6 +592,14 @@ _INSTITUTION_COLUMNS = (
     "hours",
     "sources",
     "notes",
+    "kind_es",
+    "description_es",
+    "requirements_es",
+    "address_es",
+    "district_ubigeo",
+    "phone_es",
+    "hours_es",
+    "checked_on",
 )
 
 
@@ -598,9 +639,15 @@ def _load(directory: Path) -> Catalogs:
             raise row.error(f"topic {topic.code!r} has unknown r4v_sector {topic.r4v_sector!r}")
 
     casas = tuple(_unique(_read(directory, CASAS_FILE, _CASA_COLUMNS), "code", _casa))
-    institutions = tuple(
-        _unique(_read(directory, INSTITUTIONS_FILE, _INSTITUTION_COLUMNS), "code", _institution)
-    )
+    institution_rows = _read(directory, INSTITUTIONS_FILE, _INSTITUTION_COLUMNS)
+    institutions = tuple(_unique(institution_rows, "code", _institution))
+    district_codes = {d.ubigeo for d in districts}
+    for row, inst in zip(institution_rows, institutions, strict=True):
+        if inst.district_ubigeo is not None and inst.district_ubigeo not in district_codes:
+            raise row.error(f"institution {inst.code!r} has unknown district_ubigeo"
+                            f" {inst.district_ubigeo!r}")
+        if inst.district_ubigeo is not None and not inst.address_es:
+            raise row.error(f"institution {inst.code!r} has a district_ubigeo but no address_es")
     return Catalogs(
         districts=districts,
         document_types=document_types,

@@ -317,6 +317,11 @@ def _repeat_row(source: int, target: int) -> Callable[[list[list[str]]], None]:
         ("r4v_sectors.csv", _set("parent", "NOPE", row=3), "unknown parent sector 'NOPE'"),
         ("r4v_sectors.csv", _set("kind", "cluster", row=1), "kind must be one of"),
         ("casas.csv", _set("name", "", row=6), "empty 'name'"),
+        ("institutions.csv", _set("district_ubigeo", "150199", row=1),
+         "unknown district_ubigeo '150199'"),
+        ("institutions.csv", _set("address_es", "", row=1), "a district_ubigeo but no address_es"),
+        ("institutions.csv", _set("checked_on", "2/12/2026", row=1), "must be a date"),
+        ("institutions.csv", _set("kind_es", "", row=1), "empty 'kind_es'"),
     ],
 )
 def test_broken_catalog_raises_naming_the_file(
