@@ -626,6 +626,14 @@ CREATE INDEX consent_record_person ON consent_record (person_id, purpose, at);
     conn.executescript(INSERT_ONLY_TRIGGERS_SQL.format(table="consent_record"))
     conn.executescript(CHANGE_LOG_NO_UPDATE_V6_SQL)
     _allow_redact_kind(conn)
+    # the directory's revision 2: its person-facing Spanish fields (core/seed.py), as
+    # headquarters-owned updates below any local edit's clock
+    from oma_desktop.core.catalogs import load_catalogs
+    from oma_desktop.core.oplog import apply_operations
+    from oma_desktop.core.seed import directory_operations
+
+    apply_operations(conn, directory_operations(load_catalogs().institutions, revision=2),
+                     schema_version=6)
 
 
 _OLD_KINDS = "kind IN ('create', 'update', 'tombstone', 'link')"

@@ -90,13 +90,25 @@ def seed_operations() -> tuple[Operation, ...]:
     return tuple(ops)
 
 
-# --- the service directory (migration 5) -----------------------------------------------------
+# --- the service directory (migrations 5 and 6) ---------------------------------------------
 
-# Bump when resources/catalogs/institutions.csv changes: the new content is logged as new
-# operations (new op ids) with greater clocks, so installations migrated before and after
-# the change agree once their logs meet.
-DIRECTORY_REVISION = 1
-_DIRECTORY_HLC = 1_000 * DIRECTORY_REVISION
+# The latest revision of the seeded directory. Each revision is a frozen set of operations
+# (a test pins each one's digest), applied by the migration that introduced it:
+#
+# * revision 1 (migration 5) creates every entry from the reference's research columns of
+#   ``resources/catalogs/institutions.csv``, as they were gathered (English notes);
+# * revision 2 (migration 6) writes the person-facing ``*_es`` columns (type, description,
+#   requirements, address, district, phone, hours): one ``update`` per entry, carrying only
+#   the fields whose value changed.
+#
+# A later revision's operations have new op ids and greater clocks (``1_000 * revision +
+# position``) than the earlier ones, so they override them; they are still far below any
+# clock a real edit gets, so a coordinator's edit (before or after the revision arrives)
+# keeps the fields it wrote. Installations migrated before and after a revision hold the
+# very same operations once migrated. A catalog change needs a new revision (and the
+# migration that applies it); never edit a released one.
+DIRECTORY_REVISION = 2
+_DIRECTORY_SCHEMA = {1: 5, 2: 6}  # revision -> the schema version that introduced it
 
 
 def service_id(code: str) -> str:
@@ -104,26 +116,75 @@ def service_id(code: str) -> str:
     return seed_id("service", code)
 
 
-def directory_operations(institutions: Sequence[Institution]) -> tuple[Operation, ...]:
-    """Headquarters-owned operations creating the directory seeded from the catalog."""
-    ops = []
-    first_seq = len(seed_operations())  # the headquarters seed's sequence stays gap-free
-    for n, inst in enumerate(institutions, start=1):
-        values: dict[str, object] = {
-            "code": inst.code, "name": inst.name_es or inst.name, "acronym": inst.acronym,
-            "kind": inst.kind, "description": inst.services,
-            "requirements": inst.typical_requirements, "address": inst.address,
-            "phone": inst.phone_email, "hours": inst.hours, "notes": inst.notes,
-            "source": inst.source,
-        }
-        fields = _fields(values)
-        digest = hashlib.sha256(fields.encode()).hexdigest()[:16]
-        entity_id = service_id(inst.code)
-        ops.append(Operation(
-            op_id=seed_id("op", "service", entity_id, str(DIRECTORY_REVISION), digest),
-            casa=SEED_CASA, installation=SEED_INSTALLATION, seq=first_seq + n,
-            hlc=_DIRECTORY_HLC + n, user_id=SEED_USER, entity="service",
-            entity_id=entity_id, kind="create" if DIRECTORY_REVISION == 1 else "update",
-            fields=fields, base_op_id=None, schema_version=5,
-        ))
-    return tuple(ops)
+def _directory_values(inst: Institution, revision: int) -> dict[str, object]:
+    """What revision ``revision`` says the entry of ``inst`` holds (all its fields)."""
+    values: dict[str, object] = {
+        "code": inst.code, "name": inst.name_es or inst.name, "acronym": inst.acronym,
+        "kind": inst.kind, "description": inst.services,
+        "requirements": inst.typical_requirements, "address": inst.address,
+        "phone": inst.phone_email, "hours": inst.hours, "notes": inst.notes,
+        "source": inst.source,
+    }
+    if revision >= 2:
+        values.update({
+            "kind": inst.kind_es, "description": inst.description_es,
+            "requirements": inst.requirements_es, "address": inst.address_es,
+            "district_ubigeo": inst.district_ubigeo, "phone": inst.phone_es,
+            "hours": inst.hours_es,
+        })
+    return values
+
+
+def _directory_revisions(institutions: Sequence[Institution]) -> list[tuple[Operation, ...]]:
+    """The operations of every revision, first to latest."""
+    if len(institutions) >= 1_000:
+        raise ValueError("a directory revision's clocks leave room for 999 entries")
+    revisions: list[tuple[Operation, ...]] = []
+    seq = len(seed_operations())  # the headquarters seed's sequence stays gap-free
+    held: dict[str, tuple[str, dict[str, object]]] = {}  # entity id -> (last op, values)
+    for revision in range(1, DIRECTORY_REVISION + 1):
+        ops = []
+        for n, inst in enumerate(institutions, start=1):
+            entity_id = service_id(inst.code)
+            values = _directory_values(inst, revision)
+            before = held.get(entity_id)
+            if before is None:
+                kind, written, base = "create", values, None
+            else:
+                kind, base = "update", before[0]
+                written = {k: v for k, v in values.items() if before[1].get(k) != v}
+                if not written:
+                    continue
+            fields = _fields(written)
+            digest = hashlib.sha256(fields.encode()).hexdigest()[:16]
+            seq += 1
+            op = Operation(
+                op_id=seed_id("op", "service", entity_id, str(revision), digest),
+                casa=SEED_CASA, installation=SEED_INSTALLATION, seq=seq,
+                hlc=1_000 * revision + n, user_id=SEED_USER, entity="service",
+                entity_id=entity_id, kind=kind, fields=fields, base_op_id=base,
+                schema_version=_DIRECTORY_SCHEMA[revision],
+            )
+            ops.append(op)
+            held[entity_id] = (op.op_id, {**(before[1] if before else {}), **written})
+        revisions.append(tuple(ops))
+    return revisions
+
+
+def directory_operations(
+    institutions: Sequence[Institution], revision: int = 1
+) -> tuple[Operation, ...]:
+    """The headquarters-owned operations of one revision of the seeded directory.
+
+    Revision 1 (the default, what migration 5 applies) creates the entries; revision 2
+    (migration 6) updates the fields it changes. See :data:`DIRECTORY_REVISION`.
+    """
+    if not 1 <= revision <= DIRECTORY_REVISION:
+        raise ValueError(f"no directory revision {revision}")
+    return _directory_revisions(institutions)[revision - 1]
+
+
+def all_directory_operations(institutions: Sequence[Institution]) -> tuple[Operation, ...]:
+    """The operations of every revision of the seeded directory, as a migrated database
+    holds them."""
+    return tuple(op for ops in _directory_revisions(institutions) for op in ops)

@@ -11,7 +11,10 @@ from oma_desktop.core.catalogs import load_catalogs
 from oma_desktop.core.seed import DIRECTORY_REVISION, directory_operations, service_id
 from oma_desktop.core.store import Store
 
-DIRECTORY_DIGEST = "65e142e1cfe456808f5a57834c64eb0200a0eb2680b20773af4d31548ee98742"
+DIRECTORY_DIGESTS = {
+    1: "65e142e1cfe456808f5a57834c64eb0200a0eb2680b20773af4d31548ee98742",
+    2: "4edac7c940741d83203b0779d902f4e3c6f0ae1c956d2d8db078a48354d22828",
+}
 
 
 def test_the_directory_is_seeded_from_the_catalog_with_sources(store: Store) -> None:
@@ -24,11 +27,12 @@ def test_the_directory_is_seeded_from_the_catalog_with_sources(store: Store) -> 
     assert store.operations(migraciones["id"])[0].installation.startswith("00000000")
 
 
-def test_the_seeded_directory_is_frozen_for_its_revision() -> None:
+@pytest.mark.parametrize("revision", [1, 2])
+def test_the_seeded_directory_is_frozen_for_its_revision(revision: int) -> None:
     """A change to institutions.csv must bump DIRECTORY_REVISION (new op ids, later clocks)."""
-    ops = directory_operations(load_catalogs().institutions)
+    ops = directory_operations(load_catalogs().institutions, revision)
     digest = hashlib.sha256("\n".join(repr(op.as_row()) for op in ops).encode()).hexdigest()
-    assert (DIRECTORY_REVISION, digest) == (1, DIRECTORY_DIGEST)
+    assert (DIRECTORY_REVISION, digest) == (2, DIRECTORY_DIGESTS[revision])
 
 
 def test_a_referral_code_cannot_be_taken_over_by_replace(store: Store) -> None:

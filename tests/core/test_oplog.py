@@ -19,7 +19,7 @@ from oma_desktop.core.oplog import Operation, OperationError, fold
 from oma_desktop.core.schema import ENTITY_TABLES
 from oma_desktop.core.seed import (
     SEED_INSTALLATION,
-    directory_operations,
+    all_directory_operations,
     reception_user_id,
     seed_operations,
 )
@@ -67,7 +67,7 @@ def _fts_ids(store: Store, query: str) -> list[str]:
 def test_every_installation_holds_the_same_seed_operations(tmp_path: Path) -> None:
     a = open_store(tmp_path / "a.sqlite3")
     b = open_store(tmp_path / "b.sqlite3")
-    seed = set(seed_operations()) | set(directory_operations(load_catalogs().institutions))
+    seed = set(seed_operations()) | set(all_directory_operations(load_catalogs().institutions))
     assert _log(a) == _log(b) == seed
     assert {op.installation for op in seed} == {SEED_INSTALLATION}
     assert max(op.hlc for op in seed) < 10_000  # the lowest clocks

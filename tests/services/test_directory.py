@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from oma_desktop.core.errors import ValidationError
-from oma_desktop.core.seed import service_id
+from oma_desktop.core.seed import SEED_INSTALLATION, service_id
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.directory import (
     DEFAULT_TOPICS,
@@ -41,16 +41,18 @@ def test_edit_is_a_logged_update_and_stored_topics_replace_the_defaults(ctx: App
     assert data.topics == ["SALUD_SIS"]
     data.topics = ["APOYO_PSICOSOCIAL"]
     data.phone = "113"
-    data.district_ubigeo = "150101"
+    data.district_ubigeo = "150140"  # Santiago de Surco: no seeded entry is there
     assert save_service(ctx.session, sid, data) == sid
     row = get_service(ctx.session, sid)
     assert (row.phone, row.topics) == ("113", ["APOYO_PSICOSOCIAL"])
     assert [r.code for r in search_services(ctx.session, topic="SALUD_SIS")].count("SIS") == 0
-    assert [r.code for r in search_services(ctx.session, district="150101")] == ["SIS"]
+    assert [r.code for r in search_services(ctx.session, district="150140")] == ["SIS"]
     ops = ctx.session.store.rows(
-        "SELECT kind, fields FROM change_log WHERE entity = 'service' AND entity_id = ?"
-        " ORDER BY hlc", [sid])
-    assert [o["kind"] for o in ops] == ["create", "update"]
+        "SELECT kind, fields, installation FROM change_log WHERE entity = 'service'"
+        " AND entity_id = ? ORDER BY hlc", [sid])
+    # the seed's two revisions, then the coordinator's edit
+    assert [(o["kind"], o["installation"] == SEED_INSTALLATION) for o in ops] == [
+        ("create", True), ("update", True), ("update", False)]
     assert '"phone":"113"' in ops[-1]["fields"].replace(" ", "")
 
 
