@@ -355,9 +355,10 @@ def _local_midnight_ms(day: dt.date) -> int:
     return int(dt.datetime.combine(day, dt.time()).astimezone().timestamp() * 1000)
 
 
-def _merged_sql(session: Session, f: AuditFilter) -> tuple[str, list[Any]]:
+def _merged_sql(session: Session, f: AuditFilter, window: int) -> tuple[str, list[Any]]:
     """The UNION ALL of both sources with ``f`` applied, columns (src, k, rid, user_id,
-    action, entity, entity_id, person_id, detail, fields, at)."""
+    action, entity, entity_id, person_id, detail, fields, at); ``window`` is offset + limit
+    of the page wanted."""
     # unary +: the kinds of record never choose the index (the clock order does)
     change_where = [f"+c.entity IN ({','.join('?' * len(PERSONAL_ENTITIES))})"]
     change_params: list[Any] = list(PERSONAL_ENTITIES)
@@ -409,11 +410,14 @@ def _merged_sql(session: Session, f: AuditFilter) -> tuple[str, list[Any]]:
         params += change_params
     if with_audit:
         arms.append(
-            f"SELECT 'audit' AS src, {_AUDIT_KEY} AS k, a.rowid AS rid, a.user_id AS user_id,"
+            # the newest ``window`` entries by their stamp (the audit_entry_at index): a page
+            # never needs more of them, and the clock key is computed for those only
+            f"SELECT 'audit' AS src, {_AUDIT_KEY} AS k, a.rid AS rid, a.user_id AS user_id,"
             " a.action AS action, a.entity AS entity, a.entity_id AS entity_id,"
             " a.person_id AS person_id, a.detail AS detail, NULL AS fields, a.at AS at"
-            " FROM audit_entry a WHERE " + " AND ".join(audit_where))
-        params += audit_params
+            " FROM (SELECT rowid AS rid, * FROM audit_entry a WHERE "
+            + " AND ".join(audit_where) + " ORDER BY a.at DESC, a.rowid DESC LIMIT ?) a")
+        params += [*audit_params, window]
     if not arms:  # an unknown action: nothing matches
         arms.append("SELECT NULL AS src, NULL AS k, NULL AS rid, NULL AS user_id, NULL AS action,"
                     " NULL AS entity, NULL AS entity_id, NULL AS person_id, NULL AS detail,"
@@ -428,7 +432,7 @@ def audit_log(
     """One page of the audit log, newest first: the change log's creations, edits and
     deletions of records with personal data and the audit entries, merged."""
     session.require(Permission.VIEW_AUDIT)
-    union, params = _merged_sql(session, filters or AuditFilter())
+    union, params = _merged_sql(session, filters or AuditFilter(), offset + limit)
     rows = session.store.rows(
         f"{union} ORDER BY k DESC, rid DESC LIMIT ? OFFSET ?", [*params, limit, offset])
     return _shape(session, rows)
