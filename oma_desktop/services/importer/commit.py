@@ -8,7 +8,7 @@ from typing import Any, Literal
 from oma_desktop.core.errors import OmaError
 from oma_desktop.core.ids import new_id
 from oma_desktop.i18n import _, ngettext
-from oma_desktop.services import audit
+from oma_desktop.services import audit, consent
 from oma_desktop.services.backup import Reason, make_backup
 from oma_desktop.services.consultations import consultation_fields
 from oma_desktop.services.duplicate_review import add_review
@@ -148,6 +148,10 @@ def commit_import(
             consultations.append({"id": consultation_id, **consultation_fields(session, cons)})
             result.consultation_ids.append(consultation_id)
         tx.create_many("person", persons)
+        # the list's consents (confirmed with --consent or in the dialog) in the history too
+        tx.create_many("consent_record", (
+            record for p in persons
+            for record in consent.new_person_consent_records(p["id"], p, session.user_id)))
         tx.create_many("document", documents)
         tx.create_many("consultation", consultations)
         for first, group in review_rows.items():
