@@ -282,28 +282,34 @@ def record_unless_held(session: Session, action: str, **fields: Any) -> str | No
     return record(session, action, **fields)
 
 
-_last_view: weakref.WeakKeyDictionary[Session, tuple[str, float]] = weakref.WeakKeyDictionary()
+_last_view: weakref.WeakKeyDictionary[Session, tuple[tuple[str, str], float]] = (
+    weakref.WeakKeyDictionary())
 
 
-def viewed_person(session: Session, person_id: str, *, now: float | None = None) -> bool:
-    """Record that the acting user opened ``person_id``'s record; returns whether an entry
-    was written.
+def viewed(session: Session, entity: str, entity_id: str, *, now: float | None = None) -> bool:
+    """Record that the acting user opened the record ``entity_id`` (a person's page, a
+    consultation); returns whether an entry was written.
 
-    One entry per opening: the same person shown again by the same session within
+    One entry per opening: the same record shown again by the same session within
     :data:`VIEW_REPEAT_SECONDS` (a repaint after a save, the form opened from the page) is
     the same opening. While the store holds writes (the start-up check, a damaged file) the
     view is not recorded (the clerk may still read) and a warning goes to the log.
     """
     now = time.monotonic() if now is None else now
     last = _last_view.get(session)
-    if last is not None and last[0] == person_id and now - last[1] < VIEW_REPEAT_SECONDS:
+    if last is not None and last[0] == (entity, entity_id) and now - last[1] < VIEW_REPEAT_SECONDS:
         return False
     if session.store.writes_held is not None:
-        log.warning("view of person %s not audited: writes are held", person_id)
+        log.warning("view of %s %s not audited: writes are held", entity, entity_id)
         return False
-    record(session, "view", entity="person", entity_id=person_id, person_id=person_id)
-    _last_view[session] = (person_id, now)
+    record(session, "view", entity=entity, entity_id=entity_id)
+    _last_view[session] = ((entity, entity_id), now)
     return True
+
+
+def viewed_person(session: Session, person_id: str, *, now: float | None = None) -> bool:
+    """:func:`viewed` for a person's page (``services.cards.person_card``)."""
+    return viewed(session, "person", person_id, now=now)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -578,5 +584,5 @@ __all__ = [
     "audit_log", "audit_sheet", "entity_choices", "entity_label", "export_audit_log",
     "exported", "imported", "person_of", "printed_file", "record", "record_file", "record_in",
     "record_unless_held", "user_choices",
-    "utc_stamp", "viewed_person",
+    "utc_stamp", "viewed", "viewed_person",
 ]

@@ -7,13 +7,14 @@ pages are built only when first visited.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -22,6 +23,12 @@ from oma_desktop.core.errors import DamagedDatabaseError, OmaError
 from oma_desktop.i18n import _
 from oma_desktop.logs import log_exception, setup_logging
 from oma_desktop.paths import DataPaths
+from oma_desktop.services.accounts import (
+    ADMIN_USERNAME,
+    PASSWORD_ENV,
+    Credentials,
+    LoginRequiredError,
+)
 from oma_desktop.services.context import AppContext, open_context
 from oma_desktop.ui.about import ORGANIZATION
 from oma_desktop.ui.error_dialog import install_exception_hook
@@ -58,17 +65,88 @@ def run_gui(
     casa: str | None = None,
     smoke_test: bool = False,
     exit_after_show: bool = False,
+    user: str | None = None,
 ) -> int:
-    """Open the app on ``data_dir``; returns the process exit code."""
+    """Open the app on ``data_dir``; returns the process exit code.
+
+    Interactively the login dialog comes first (``ui/login.py``: it also creates the first
+    account of a new or still plain folder, and makes a reset password be changed); «Cerrar
+    sesión» in the window brings it back. ``--smoke-test`` and ``--exit-after-show`` never
+    show it: they log in as ``user`` (default admin) with the password in ``OMA_PASSWORD``,
+    or, without that variable, open a plain folder as before.
+    """
     setup_logging(DataPaths(Path(data_dir)).logs)
     app = application()
     install_qt_translator(app, i18n.setup(lang))
+    if smoke_test or exit_after_show:
+        return _run_unattended(app, Path(data_dir), casa, user, smoke_test, exit_after_show)
+    install_exception_hook(app)
+    while True:
+        ctx = _log_in(app, Path(data_dir), casa, user)
+        if ctx is None:
+            return 0
+        try:
+            code, logged_out = _run_window(app, ctx)
+        finally:
+            ctx.close()
+        if not logged_out:
+            return code
+
+
+def _opener(data_dir: Path, casa: str | None) -> Callable[[Credentials], AppContext]:
+    def open_as(credentials: Credentials) -> AppContext:
+        return open_context(data_dir, casa=casa, credentials=credentials,
+                            program=_("the OMA Desktop window"),
+                            busy_timeout_ms=GUI_BUSY_TIMEOUT_MS)
+
+    return open_as
+
+
+LOGIN_CASA_KEY = "Login/casa_name"
+LOGIN_USER_KEY = "Login/last_user"
+
+
+def _log_in(app: QApplication, data_dir: Path, casa: str | None,
+            user: str | None) -> AppContext | None:
+    """The login dialog (None: the user chose «Salir»). The casa's name and the last user
+    name are kept in settings.ini for the next time (the database is unreadable before)."""
+    from oma_desktop.services.status import installation_facts
+    from oma_desktop.ui.login import log_in
+
+    settings = QSettings(str(DataPaths(data_dir).settings), QSettings.Format.IniFormat)
+    last_user = str(settings.value(LOGIN_USER_KEY) or "") or (user or "")
+    casa_name = str(settings.value(LOGIN_CASA_KEY) or "")
+    app.setQuitOnLastWindowClosed(False)  # the dialog closing is not the end of the app
     try:
-        ctx = open_context(data_dir, casa=casa, program=_("the OMA Desktop window"),
+        ctx = log_in(data_dir, _opener(data_dir, casa), username=last_user,
+                     casa_name=casa_name)
+    finally:
+        app.setQuitOnLastWindowClosed(True)
+    if ctx is not None:
+        settings.setValue(LOGIN_CASA_KEY, installation_facts(ctx.session).casa_name)
+        if ctx.vault is not None:
+            settings.setValue(LOGIN_USER_KEY, ctx.vault.username)
+        settings.sync()
+    return ctx
+
+
+def _run_unattended(app: QApplication, data_dir: Path, casa: str | None, user: str | None,
+                    smoke_test: bool, exit_after_show: bool) -> int:
+    """The smoke test and the start-up measurement: no dialog, ever."""
+    password = os.environ.get(PASSWORD_ENV, "")
+    credentials = Credentials(user or ADMIN_USERNAME, password) if password else None
+    try:
+        ctx = open_context(data_dir, casa=casa, credentials=credentials,
+                           program=_("the OMA Desktop window"),
                            busy_timeout_ms=GUI_BUSY_TIMEOUT_MS)
     except OmaError as exc:
         log_exception(log, "cannot start", exc)
-        _report_startup_error(str(exc), smoke_test)
+        message = str(exc)
+        if credentials is None and isinstance(exc, LoginRequiredError):
+            message += " " + _("Without a window, give the password in the environment"
+                               " variable {var} and the user with --user.").format(
+                                   var=PASSWORD_ENV)
+        _report_startup_error(message, smoke_test)
         return 2
     try:
         if smoke_test:
@@ -83,6 +161,19 @@ def _report_startup_error(message: str, smoke_test: bool) -> None:
         print(_("Error: {message}").format(message=message), file=sys.stderr)
     else:
         QMessageBox.critical(None, _("OMA Desktop cannot start"), message)
+
+
+def _run_window(app: QApplication, ctx: AppContext) -> tuple[int, bool]:
+    """The main window until it is closed: (exit code, whether the user logged out)."""
+    from oma_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(ctx)
+    window.show()
+    start_verification(window, ctx)
+    code = app.exec()
+    logged_out = window.logout_requested
+    window.deleteLater()
+    return code, logged_out
 
 
 def _run(app: QApplication, ctx: AppContext, exit_after_show: bool) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QSettings, QSize, Qt, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 from oma_desktop import APP_NAME, i18n
 from oma_desktop.i18n import _
 from oma_desktop.services.context import AppContext
+from oma_desktop.services.permissions import role_label
 from oma_desktop.services.status import installation_facts
 from oma_desktop.ui.about import AboutDialog
 from oma_desktop.ui.changes import subscribe, watch_session
@@ -64,6 +66,17 @@ class MainWindow(QMainWindow):
         self.casa_label, self.user_label, self.sync_label = self._build_status_bar()
         self.refresh_status()
         subscribe(self, ctx.session, STATUS_ENTITIES, lambda _changed: self.refresh_status())
+        # the session locks after inactivity (none for a plain folder opened without an
+        # account); «Cerrar sesión» closes the window and run_gui shows the login again
+        from oma_desktop.ui.lock import install_lock
+
+        self.logout_requested = False
+        self.inactivity = install_lock(self, ctx)
+        if self.inactivity is not None:
+            self.inactivity.logout_requested.connect(self.log_out)
+        self.lock_action.setEnabled(self.inactivity is not None)
+        self.password_action.setEnabled(ctx.vault is not None)
+        self.logout_action.setEnabled(ctx.vault is not None)
         self._restore_window_state()
         self.navigation.currentRowChanged.connect(self._on_row_changed)
         if self._specs:
@@ -147,6 +160,17 @@ class MainWindow(QMainWindow):
         self.review_action.triggered.connect(self.open_duplicate_review)
         file_menu.addAction(self.review_action)
         file_menu.addSeparator()
+        self.password_action = QAction(_("&Change my password…"), self)
+        self.password_action.triggered.connect(self.change_password)
+        file_menu.addAction(self.password_action)
+        self.lock_action = QAction(_("&Lock now"), self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.triggered.connect(self.lock_now)
+        file_menu.addAction(self.lock_action)
+        self.logout_action = QAction(_("Log &out"), self)
+        self.logout_action.triggered.connect(self.log_out)
+        file_menu.addAction(self.logout_action)
+        file_menu.addSeparator()
         self.quit_action = QAction(_("E&xit"), self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.close)
@@ -184,9 +208,13 @@ class MainWindow(QMainWindow):
         facts = installation_facts(self.ctx.session)
         self.setWindowTitle(f"{APP_NAME} — {facts.casa_name}")
         last = facts.last_sync
+        role = role_label(self.ctx.actor.role)
         texts = (
             _("Casa: {name}").format(name=facts.casa_name),
-            _("User: {name}").format(name=facts.user_name),
+            # who logged in, with their role (a plain folder opened without an account,
+            # as unrelated tests do, has no login to show)
+            _("User: {name} ({role})").format(name=facts.user_name, role=role)
+            if self.ctx.vault is not None else _("User: {name}").format(name=facts.user_name),
             _("Last synchronisation: {when}").format(
                 when=i18n.format_datetime(last) if last else _("never")
             ),
@@ -242,6 +270,35 @@ class MainWindow(QMainWindow):
             self._about.deleteLater()
             self._about = None
 
+    # --- accounts (issue #9) -----------------------------------------------------
+
+    def change_password(self) -> QWidget:
+        """Archivo → Cambiar mi contraseña…"""
+        from oma_desktop.ui.login import ChangePasswordDialog
+
+        dialog = ChangePasswordDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def lock_now(self) -> None:
+        """Archivo → Bloquear ahora (Ctrl+L)."""
+        if self.inactivity is not None:
+            self.inactivity.lock()
+
+    def log_out(self) -> None:
+        """Close the window and its other windows; run_gui shows the login dialog again."""
+        from oma_desktop.ui.lock import record_quietly
+
+        self.logout_requested = True
+        if self.inactivity is not None:
+            self.inactivity.stop()
+        record_quietly(self.ctx, "logout")
+        for widget in QApplication.topLevelWidgets():
+            if widget is not self and widget.isVisible():
+                widget.hide()
+        self.close()
+
     # --- window state -----------------------------------------------------------
 
     def _settings(self) -> QSettings:
@@ -276,6 +333,8 @@ class MainWindow(QMainWindow):
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.inactivity is not None:
+            self.inactivity.stop()
         self.save_window_state()
         self.help_key.close()
         super().closeEvent(event)

@@ -333,3 +333,20 @@ def test_printing_a_list_is_recorded(qtbot: QtBot, ctx: AppContext,
     [entry] = ctx.session.store.rows("SELECT * FROM audit_entry")
     assert (entry["action"], entry["user_id"], entry["detail"]) == (
         "print", ctx.session.user_id, "Hoja del día (hoja-del-dia.pdf)")
+
+
+def test_opening_a_consultation_is_recorded_once(qtbot: QtBot, ctx: AppContext) -> None:
+    from oma_desktop.services.consultations import ConsultationInput, record_consultation
+    from oma_desktop.ui.atencion.consultation_form import ConsultationDialog
+
+    pid = _person(ctx.session, "Ana", "111111111")
+    cid = record_consultation(ctx.session, ConsultationInput(
+        person_id=pid, occurred_at=dt.datetime(2026, 11, 27, 10, 30), topics=["SALUD_SIS"],
+        summary="SIS"), dt.datetime(2026, 11, 27, 10, 30))
+    for _ in range(2):  # opened, closed and opened again at once: one opening
+        dialog = ConsultationDialog(ctx, None, consultation_id=cid)
+        qtbot.addWidget(dialog)
+        dialog.reject()
+    rows = ctx.session.store.rows("SELECT * FROM audit_entry")
+    assert [(r["action"], r["entity"], r["entity_id"], r["person_id"], r["user_id"])
+            for r in rows] == [("view", "consultation", cid, pid, ctx.session.user_id)]

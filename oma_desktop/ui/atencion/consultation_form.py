@@ -40,6 +40,7 @@ from oma_desktop.core.errors import OmaError, ValidationError
 from oma_desktop.core.fields import CONSULTATION_FIELDS, on_tab, read, write
 from oma_desktop.i18n import _
 from oma_desktop.logs import log_exception
+from oma_desktop.services import audit
 from oma_desktop.services.casas import casa_choices
 from oma_desktop.services.consultations import (
     ConsultationInput,
@@ -114,6 +115,7 @@ class ConsultationDialog(QDialog):
         self._loaded: ConsultationInput | None = None
         if consultation_id is not None:
             self._loaded = load_consultation(ctx.session, consultation_id)
+            audit.viewed(ctx.session, "consultation", consultation_id)  # issue #9.4
             person_id = self._loaded.person_id
         elif anonymous:
             person_id = None
