@@ -59,6 +59,9 @@ DIALOG_SECTIONS = {
     "AboutDialog": "la-ventana",
     "BackupsDialog": "copias-de-seguridad-y-restauración",
     "RestoreAssistant": "restaurar-una-copia",
+    "ChangePasswordDialog": "iniciar-sesión",
+    "NewAccountDialog": "cuentas-de-usuario",
+    "ResetPasswordDialog": "cuentas-de-usuario",
 }
 
 
