@@ -662,6 +662,108 @@ def _allow_redact_kind(conn: driver.Connection) -> None:
     conn.execute(f"PRAGMA schema_version = {version + 1}")
 
 
+def _v7_sync(conn: driver.Connection) -> None:
+    """USB sync between the casas and headquarters (issue #10).
+
+    Local bookkeeping (not synchronised, so plain tables without change-log guards; each
+    installation keeps its own):
+
+    * ``sync_peer``: at headquarters, the installations registered with their public keys
+      (signing and encryption), fingerprint and revocation;
+    * ``sync_file``: every sync or reference file written or read, with its hash (a file
+      imported twice is recognised), range of operations, gaps and warnings;
+    * ``sync_conflict``: at headquarters, a field changed at two installations from the
+      same base: the fold's winner is applied, both values are kept here for review;
+    * ``sync_quarantine``: an operation that arrived with an id already held with other
+      content: kept aside, never applied.
+
+    Synchronised: ``person_link``, a reversible "same person as" link between two person
+    records of different casas, made by a person at headquarters and sent back to the casas.
+    """
+    conn.executescript(
+        """
+CREATE TABLE sync_peer (
+    installation_id TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    casa_id TEXT NOT NULL,
+    station TEXT NOT NULL DEFAULT '',
+    sign_public TEXT NOT NULL,
+    age_recipient TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    registered_at TEXT NOT NULL,
+    revoked_at TEXT,
+    revoked_reason TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE sync_file (
+    sha256 TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    casa_id TEXT NOT NULL DEFAULT '',
+    installation_id TEXT NOT NULL DEFAULT '',
+    from_seq INTEGER,
+    to_seq INTEGER,
+    op_count INTEGER NOT NULL DEFAULT 0,
+    applied INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    version INTEGER,
+    status TEXT NOT NULL,
+    gaps TEXT NOT NULL DEFAULT '',
+    warnings TEXT NOT NULL DEFAULT '',
+    file_name TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL,
+    user_id TEXT,
+    PRIMARY KEY (sha256, direction)
+);
+CREATE INDEX sync_file_installation ON sync_file (installation_id, at);
+
+CREATE TABLE sync_conflict (
+    id TEXT PRIMARY KEY,
+    entity TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    field TEXT NOT NULL,
+    base_op_id TEXT,
+    winner_op_id TEXT NOT NULL,
+    loser_op_id TEXT NOT NULL,
+    winner_value TEXT,
+    loser_value TEXT,
+    detected_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pendiente',
+    reviewed_by TEXT,
+    reviewed_at TEXT,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sync_conflict_pending ON sync_conflict (detected_at) WHERE status = 'pendiente';
+
+CREATE TABLE sync_quarantine (
+    op_id TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (op_id, file_sha256)
+);
+
+CREATE TABLE person_link (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES person (id),
+    same_as_id TEXT NOT NULL REFERENCES person (id),
+    active INTEGER NOT NULL DEFAULT 1,
+    made_by TEXT,
+    made_at TEXT NOT NULL,
+    undone_by TEXT,
+    undone_at TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+CREATE INDEX person_link_person ON person_link (person_id) WHERE active = 1;
+CREATE INDEX person_link_same_as ON person_link (same_as_id) WHERE active = 1;
+"""
+    )
+    conn.executescript(install_guards_sql(conn, "person_link"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: entities, change log, guards", _v1_initial),
     Migration(2, "person search: full-text names, phones", _v2_person_search),
@@ -673,6 +775,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _v5_referrals),
     Migration(6, "accounts and rights: audit log, incidents, rights requests, consent records,"
                  " referral stations", _v6_accounts_and_rights),
+    Migration(7, "USB sync: registered installations, file history, conflicts, quarantine,"
+                 " person links", _v7_sync),
 )
 
 

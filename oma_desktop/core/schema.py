@@ -47,6 +47,13 @@ ENTITY_TABLES: tuple[str, ...] = (
     "security_incident",
     "rights_request",
     "consent_record",
+    "person_link",
+)
+
+# Local bookkeeping of one installation, never synchronised, so without change-log guards:
+# settings and the sync's own records (migration 7).
+LOCAL_TABLES: tuple[str, ...] = (
+    "meta", "sync_peer", "sync_file", "sync_conflict", "sync_quarantine",
 )
 
 # Records that are written once and never changed (not even tombstoned): an audit entry,

@@ -18,7 +18,7 @@ from oma_desktop.core.errors import (
     UnloggedWriteError,
 )
 from oma_desktop.core.migrations import MIGRATIONS, Migration
-from oma_desktop.core.schema import ENTITY_TABLES
+from oma_desktop.core.schema import ENTITY_TABLES, LOCAL_TABLES
 from oma_desktop.core.store import Origin, Store, open_store, split_sql
 
 
@@ -251,7 +251,7 @@ def test_guard_errors_inside_transactions_are_reported(store: Store) -> None:
 
 def test_every_table_is_either_guarded_or_internal(store: Store) -> None:
     """A new table added without the change-log guard makes this fail."""
-    internal = {"meta", "change_log"}
+    internal = {"change_log", *LOCAL_TABLES}
     triggers = {r["name"] for r in store.rows("SELECT name FROM sqlite_master WHERE type='trigger'")}
     for table in store.db.table_names():
         if table in internal or table.startswith("sqlite_") or "_fts" in table:
