@@ -11,7 +11,7 @@ import pytest
 from accounts_helpers import ADMIN, ADMIN_NAME, ADMIN_PASSWORD, encrypted_folder
 from kbd import wait_active
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
 from oma_desktop.core.keyring import Keyring, LoginLockedError
@@ -65,6 +65,8 @@ def test_the_session_locks_after_the_interval_and_unlocks_with_the_password(
     assert lock is not None
     page = admin_window.page(admin_window.current_key() or "")
     assert page is not None and page.isVisible()
+    typing_in = QApplication.focusWidget()
+    assert typing_in is not None and page.isAncestorOf(typing_in)
     lock.set_interval(20)  # milliseconds
     qtbot.waitUntil(lock.is_locked)
     lock.set_interval(60_000)  # no second lock while the test types
@@ -89,6 +91,7 @@ def test_the_session_locks_after_the_interval_and_unlocks_with_the_password(
     assert page.isVisible()
     assert admin_window.menuBar().isEnabled() and admin_window.page_actions["people"].isEnabled()
     assert lock.timer.isActive()  # counting again
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is typing_in)  # back where it was
 
 
 def test_ctrl_l_locks_at_once_and_failed_unlocks_count_like_logins(
