@@ -317,7 +317,8 @@ def make_backup(
     size = _verify_and_note(target, key, reason, when, session.store.schema_version)
     log.info("backup %s written (%d bytes)", target.name, size)
     info = BackupInfo(target, when, reason, size, True)
-    audit.record_unless_held(session, "backup", detail=f"{target.name} ({reason.label})")
+    if reason is Reason.MANUAL:  # a person copied the whole database: audited (issue #9.4)
+        audit.record_unless_held(session, "backup", detail=f"{target.name} ({reason.label})")
     if rotate_after:
         rotate(target_folder, now=when)
     return info

@@ -350,3 +350,11 @@ def test_a_backup_is_recorded_except_while_writes_are_held(
     assert rescue.path.exists()  # the copy that rescues a damaged file is still made
     assert len(_entries(clerk, action="backup")) == 1
     assert [r.getMessage() for r in caplog.records] == ["backup not audited: writes are held"]
+
+
+def test_automatic_backups_are_not_recorded(clerk: Session, tmp_path: Path) -> None:
+    from oma_desktop.services.backup import Reason, make_backup
+
+    for reason in (Reason.DAILY, Reason.BEFORE_IMPORT):
+        make_backup(clerk, reason, folder=tmp_path / "copias")
+    assert _entries(clerk) == []
