@@ -160,7 +160,8 @@ def vm_window(run: Run, commit: int) -> list[int]:
 
 
 def stmt_window(commit: int) -> list[int]:
-    return [commit, commit + 1, commit + 2]
+    """Kills at the COMMIT statement (it has not run) and at the next one (it has)."""
+    return [commit + 1, commit + 2]
 
 
 # --------------------------------------------------------------------------- checks

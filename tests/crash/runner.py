@@ -327,7 +327,8 @@ def _run(request: dict[str, Any], shim: Any) -> dict[str, Any]:
     _, status = os.waitpid(pid, 0)
     marks_n, statements, vm, finished = _HEADER.unpack(shm[: _HEADER.size])
     marks = [list(_MARK.unpack_from(shm, _HEADER.size + i * _MARK.size)) for i in range(marks_n)]
-    report = shm[_REPORT_AT:].split(b"\0", 1)[0].decode(errors="replace")
+    end = shm.find(b"\0", _REPORT_AT)  # (no copy of the whole region)
+    report = shm[_REPORT_AT: end if end >= 0 else SHM_SIZE].decode(errors="replace")
     exited = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     answer: dict[str, Any] = {
         "killed": os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL,

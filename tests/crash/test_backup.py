@@ -31,7 +31,7 @@ from tests.crash.crashkit import (
     state_of,
 )
 
-POINTS = 20
+POINTS = 14
 
 
 @pytest.fixture(scope="module")

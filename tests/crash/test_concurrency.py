@@ -12,8 +12,6 @@ import textwrap
 import threading
 from pathlib import Path
 
-import pytest
-
 from oma_desktop.core import driver
 from oma_desktop.services.context import open_context
 from oma_desktop.services.persons import PersonInput, load_person, register_person, update_person

@@ -40,7 +40,7 @@ from tests.crash.runner import EDITED_PHONE, EDITED_ZONE, PERSON_NAME
 
 TODAY = "2026-11-27"
 # points spread over the whole run, per kind (plus those around the commit)
-POINTS = {"save": {"stmt": 14, "vm": 10, "io": 16}, "edit": {"stmt": 8, "vm": 6, "io": 10}}
+POINTS = {"save": {"stmt": 10, "vm": 8, "io": 12}, "edit": {"stmt": 7, "vm": 5, "io": 8}}
 
 
 def _fill(session: Any) -> None:
