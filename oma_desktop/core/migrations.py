@@ -678,7 +678,8 @@ def _v7_sync(conn: driver.Connection) -> None:
       content: kept aside, never applied.
 
     Synchronised: ``person_link``, a reversible "same person as" link between two person
-    records of different casas, made by a person at headquarters and sent back to the casas.
+    records of different casas, made by a person at headquarters and sent back to the casas
+    (without foreign keys: a casa holds only its own one of the two persons).
     """
     conn.executescript(
         """
@@ -746,8 +747,8 @@ CREATE TABLE sync_quarantine (
 
 CREATE TABLE person_link (
     id TEXT PRIMARY KEY,
-    person_id TEXT NOT NULL REFERENCES person (id),
-    same_as_id TEXT NOT NULL REFERENCES person (id),
+    person_id TEXT NOT NULL,
+    same_as_id TEXT NOT NULL,
     active INTEGER NOT NULL DEFAULT 1,
     made_by TEXT,
     made_at TEXT NOT NULL,

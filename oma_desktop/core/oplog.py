@@ -214,11 +214,63 @@ class Folder:
 
 
 @dataclass(frozen=True)
+class Conflict:
+    """One field changed at two installations from the same version of a record: the fold
+    applies ``winner`` (the greater key, the same everywhere); both values are kept."""
+
+    entity: str
+    entity_id: str
+    field: str
+    base_op_id: str | None
+    winner: Operation
+    loser: Operation
+
+    @property
+    def key(self) -> str:
+        a, b = sorted((self.winner.op_id, self.loser.op_id))
+        return f"{a}|{b}|{self.field}"
+
+    def value(self, op: Operation) -> Any:
+        return op.values().get(self.field)
+
+
+@dataclass(frozen=True)
 class ApplyResult:
     applied: int
     skipped: int
     max_hlc: int
     entities: frozenset[str]
+    conflicts: tuple[Conflict, ...] = ()
+    # operations held with other content: kept out (with the reason), when asked to
+    quarantined: tuple[tuple[Operation, str], ...] = ()
+
+
+_CONFLICTING_KINDS = ("update", "redact", "tombstone")
+
+
+def find_conflicts(conn: Any, op: Operation) -> list[Conflict]:
+    """The conflicts ``op`` makes with operations already held: another installation's
+    change of the same record from the same base that writes one of its fields with
+    another value. Symmetric: found whichever of the two arrives second."""
+    if op.kind not in _CONFLICTING_KINDS or op.base_op_id is None:
+        return []
+    mine = op.values()
+    found = []
+    for row in conn.execute(
+        f"{SELECT_OPS} WHERE entity_id = ? AND entity = ? AND base_op_id = ?"
+        " AND installation <> ? AND op_id <> ?",
+        [op.entity_id, op.entity, op.base_op_id, op.installation, op.op_id],
+    ):
+        other = Operation.from_row(row)
+        if other.kind not in _CONFLICTING_KINDS:
+            continue
+        theirs = other.values()
+        winner, loser = (op, other) if op.key > other.key else (other, op)
+        for name in sorted(set(mine) & set(theirs)):
+            if mine[name] != theirs[name]:
+                found.append(Conflict(op.entity, op.entity_id, name, op.base_op_id,
+                                      winner, loser))
+    return found
 
 
 def apply_operations(
@@ -226,16 +278,23 @@ def apply_operations(
     ops: Iterable[Operation],
     schema_version: int,
     tables: Sequence[str] = ENTITY_TABLES,
+    *,
+    quarantine: bool = False,
+    detect_conflicts: bool = False,
 ) -> ApplyResult:
     """Store operations verbatim and fold them into their records.
 
     Runs inside the caller's transaction, with foreign keys deferred to its commit (an
     operation may arrive before the record it refers to). An operation already held is
-    skipped if identical and refused if its content differs (a forged or corrupted copy).
+    skipped if identical; if its content differs (a forged or corrupted copy) the whole
+    call is refused, or with ``quarantine`` that operation alone is kept out and reported.
+    ``detect_conflicts`` reports the fields changed at two installations from one base.
     """
     folder = Folder(conn, tables)
     touched: dict[str, set[str]] = {}
     applied = skipped = max_hlc = 0
+    conflicts: list[Conflict] = []
+    quarantined: list[tuple[Operation, str]] = []
     conn.execute("PRAGMA defer_foreign_keys = ON")
     marks = ", ".join("?" for _ in OP_COLUMNS)
     ops = list(ops)
@@ -253,6 +312,9 @@ def apply_operations(
         if existing is not None:
             held = Operation.from_row(existing)
             if (scrub(held, redactions) if redactions else held) != kept:
+                if quarantine:
+                    quarantined.append((op, "held with different content"))
+                    continue
                 raise OperationError(
                     f"operation {op.op_id} is already held with different content"
                 )
@@ -264,10 +326,13 @@ def apply_operations(
         )
         if op.kind == "redact":
             redact_history(conn, op)
+        if detect_conflicts:
+            conflicts.extend(find_conflicts(conn, op))
         touched.setdefault(op.entity, set()).add(op.entity_id)
         max_hlc = max(max_hlc, op.hlc)
         applied += 1
     for entity in folder.tables:
         for entity_id in sorted(touched.get(entity, ())):
             folder.refold(entity, entity_id)
-    return ApplyResult(applied, skipped, max_hlc, frozenset(touched))
+    return ApplyResult(applied, skipped, max_hlc, frozenset(touched), tuple(conflicts),
+                       tuple(quarantined))

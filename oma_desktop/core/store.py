@@ -281,12 +281,22 @@ class Store:
         finally:
             self._in_transaction = False
 
-    def apply(self, ops: Iterable[Operation]) -> ApplyResult:
+    def apply(
+        self,
+        ops: Iterable[Operation],
+        *,
+        quarantine: bool = False,
+        detect_conflicts: bool = False,
+        before_commit: Callable[[driver.Connection, ApplyResult], None] | None = None,
+    ) -> ApplyResult:
         """Apply operations that came from another installation, all or nothing.
 
         Each is stored verbatim (same op id, casa, installation, seq, clock) and folded
         into its record, so the result does not depend on arrival order or repetition;
-        the local clock moves past every applied operation.
+        the local clock moves past every applied operation. ``quarantine`` and
+        ``detect_conflicts``: see :func:`~oma_desktop.core.oplog.apply_operations`.
+        ``before_commit`` writes the caller's bookkeeping (the sync's file history,
+        conflicts) in the same transaction.
         """
         if self._in_transaction:
             raise RuntimeError("Store.apply() inside a transaction")
@@ -296,11 +306,15 @@ class Store:
             with driver.translating(self.path):
                 self.conn.execute("BEGIN IMMEDIATE")
                 try:
-                    result = apply_operations(self.conn, ops, self.schema_version)
+                    result = apply_operations(self.conn, ops, self.schema_version,
+                                              quarantine=quarantine,
+                                              detect_conflicts=detect_conflicts)
                     self.clock.advance_to(int(self.meta("hlc", "0") or 0))
                     if result.applied:
                         self.clock.observe(result.max_hlc)
                         self.set_meta("hlc", str(self.clock.last))
+                    if before_commit is not None:
+                        before_commit(self.conn, result)
                     self.conn.execute("COMMIT")
                 except BaseException:
                     self._rollback()
