@@ -167,7 +167,7 @@ def stmt_window(commit: int) -> list[int]:
 # --------------------------------------------------------------------------- checks
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?")
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?|\b\d{8}-\d{6}\b")
 # local settings and statistics: not records (job marks are checked on their own)
 _SKIPPED = re.compile(r"^(meta|sqlite_.*|.*_fts_(data|idx|docsize|config|content))$")
 _VOLATILE = {"hlc"}  # the clock: a run's wall time

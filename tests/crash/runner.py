@@ -283,6 +283,18 @@ def op_backup(params: dict[str, Any], hooks: Hooks) -> None:
     store.close()
 
 
+def op_cli_backup(params: dict[str, Any], hooks: Hooks) -> None:
+    """``oma-desktop backup`` as the account admin: copy, verify, note, audit, rotate."""
+    from oma_desktop import cli
+
+    os.environ["OMA_PASSWORD"] = params["password"]
+    _hook_new_connections(hooks)
+    hooks.start()
+    code = cli.main(["--data-dir", params["data_dir"], "backup"])
+    if code != 0:
+        raise RuntimeError(f"backup ended with {code}")
+
+
 def op_login(params: dict[str, Any], hooks: Hooks) -> None:
     """Log in to the data folder as ``admin`` (``open_context`` with the account): with its
     key file beside a database still plain, that converts the database (and its plain
@@ -300,6 +312,7 @@ def op_login(params: dict[str, Any], hooks: Hooks) -> None:
 OPERATIONS: dict[str, Callable[[dict[str, Any], Hooks], None]] = {
     "save": op_save, "edit": op_edit, "import": op_import, "migrate": op_migrate,
     "backup": op_backup, "login": op_login, "save_in_two": op_save_in_two,
+    "cli_backup": op_cli_backup,
 }
 
 

@@ -23,8 +23,11 @@ from oma_desktop.core.store import backup_database, open_store
 from tests.crash.crashkit import (
     CrashServer,
     canonical,
+    commits,
+    committed,
     examine,
     file_problems,
+    fresh_copy,
     io_point,
     kill_points,
     snapshot,
@@ -110,3 +113,84 @@ def test_a_backup_killed_at_any_file_write_is_absent_or_whole(
         left = sorted(p.name for p in target.parent.iterdir() if p.name != target.name)
         assert [n for n in left if ".part" in n] == [], (where, left)
     assert seen == {False, True}
+
+
+PASSWORD = "una clave de prueba larga"
+
+
+@pytest.fixture(scope="module")
+def account_folder(source: Path, crash_root: Path, crash_server: CrashServer) -> tuple[Path, bytes]:
+    """The source's data folder after the first login (encrypted, the account admin)."""
+    from oma_desktop.paths import DataPaths
+    from oma_desktop.services.accounts import Credentials, keyring_path
+    from oma_desktop.services.context import open_context
+
+    folder = fresh_copy(source.parent, crash_root / "backup-account" / "datos")
+    ctx = open_context(folder, credentials=Credentials("admin", PASSWORD))
+    try:
+        assert ctx.key is not None
+        key = ctx.key
+    finally:
+        ctx.close()
+    for old in (folder / "backups").iterdir():  # the copy made before encrypting: not ours
+        old.unlink()
+    crash_server.prime(keyring_path(DataPaths(folder)), "admin", PASSWORD)
+    return folder, key
+
+
+def test_the_backup_command_killed_at_any_file_write_never_lists_a_bad_copy_as_good(
+    io_server: CrashServer, account_folder: tuple[Path, bytes], crash_dir: Path
+) -> None:
+    """``oma-desktop backup`` (copy, integrity check, note with the SHA-256, audit entry,
+    rotation) killed at any file write: the database is whole (with or without the audit
+    entry, as the kill came before or after its commit); the copy's name is absent or
+    names a whole copy; a copy is listed as verified only once its note was written; and
+    the next backup succeeds."""
+    from oma_desktop.paths import DataPaths
+    from oma_desktop.services.backup import list_backups
+
+    template, key = account_folder
+    work = crash_dir / "datos"
+    params = {"data_dir": str(work), "password": PASSWORD}
+    fresh_copy(template, work)
+    database = work / "oma.sqlite3"
+    before = snapshot(database, key)
+    count = io_server.count("cli_backup", params)
+    after = snapshot(database, key)
+    [copy] = sorted((work / "backups").glob("*-manual.sqlite3"))
+    assert snapshot(copy, key) == before
+    assert count.io_points is not None
+    renamed = io_point(count, f"rename {copy}")
+    noted = io_point(count, f"rename {copy.with_suffix('.json')}")
+    [audit] = commits(count)
+    ks = kill_points(count, "io", 12, [audit], width=1,
+                     also=[renamed, renamed + 1, noted, noted + 1])
+    seen = set()
+    for k in ks:
+        fresh_copy(template, work)
+        io_server.kill("cli_backup", params, "io", k)
+        where = f"killed at io point {k} of {count.io} ({count.io_points[k - 1]})"
+        result = examine(database, key)
+        assert result.problems == [] and result.failed == {}, where
+        expected = "audited" if committed(count, audit, "io", k) else "as before"
+        assert state_of(result.state, {"as before": before, "audited": after}) == expected, where
+        copies = sorted((work / "backups").glob("*-manual.sqlite3"))
+        assert len(copies) == int(k - 1 >= renamed), where
+        for path in copies:
+            assert _raw_with(path, key)[1] == [], where
+            assert snapshot(path, key) == before, where
+        listed = {i.path.name: i.verified for i in list_backups(DataPaths(work), key=key)}
+        assert listed == ({copies[0].name: True if k - 1 >= noted else None} if copies else {}), (
+            where, listed)
+        seen.add((len(copies), k - 1 >= noted))
+        again = io_server.count("cli_backup", params)  # the next backup
+        assert again.exit == 0, (where, again.error)
+    assert seen == {(0, False), (1, False), (1, True)}
+
+
+def _raw_with(path: Path, key: bytes) -> tuple[int, list[str]]:
+    conn = driver.connect(path, key)
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0]), file_problems(conn)
+    finally:
+        conn.close()
