@@ -24,7 +24,7 @@ from tests.crash.crashkit import CrashServer, examine, fresh_copy, kill_points, 
 PASSWORD = "una clave de prueba larga"
 KEY = bytes(range(32))  # the folder's database key, known to the test
 MARK = "MARCA-EN-CLARO-7Q"  # in every record's notes: found in a file = readable records
-POINTS = 10
+POINTS = 8
 
 
 @pytest.fixture(scope="module")
