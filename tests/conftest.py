@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+# the password of every test's accounts (OMA_PASSWORD below); login() opens a folder as an
+# account, desk_accounts() prepares one with admin and coordinacion (see tests/acting.py)
+from acting import TEST_PASSWORD, desk_accounts, login  # noqa: F401
+
 from oma_desktop import i18n
-
-
-TEST_PASSWORD = "clave de prueba 2026"
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +51,14 @@ def store(tmp_path: Path) -> Iterator[Store]:  # noqa: F821
     s.set_meta("casa_id", "CV1")
     yield s
     s.close()
+
+
+@pytest.fixture
+def desk_folder(data_dir: Path) -> Path:
+    """``data_dir`` encrypted, with the accounts ``admin`` (administración de casa) and
+    ``coordinacion`` (coordinación), both with TEST_PASSWORD: for CLI commands that need a
+    desk role, run with ``--user coordinacion``; open it with ``login(data_dir, user)``."""
+    return desk_accounts(data_dir)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from acting import act_as, grant_role
+from acting import act_as, desk_accounts, login
 
 from oma_desktop.core.errors import OmaError
 from oma_desktop.services.context import AppContext, open_context
@@ -260,10 +260,11 @@ def test_two_concurrent_imports_of_one_list_never_register_everyone_twice(
 
 
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    grant_role(data_dir, "coordinacion")  # importing is for coordinación (issue #9)
+    desk_accounts(data_dir)  # importing is for coordinación (issue #9)
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
     return subprocess.run(
-        [sys.executable, "-m", "oma_desktop", "--data-dir", str(data_dir), "import-persons", *args],
+        [sys.executable, "-m", "oma_desktop", "--data-dir", str(data_dir), "--user", "coordinacion",
+         "import-persons", *args],
         capture_output=True, text=True, encoding="utf-8", env=env, timeout=120,
     )
 
@@ -287,7 +288,7 @@ def test_cli_lists_probable_duplicates_and_needs_to_be_told(tmp_path: Path) -> N
     run = _cli(data, str(csv), "--consent", "--duplicates", "omitir")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 posible duplicado espera en «Posibles duplicados por revisar»." in run.stdout
-    context = open_context(data)
+    context = login(data, "coordinacion")
     try:
         assert _count(context, "person") == 2
         assert [e.full_name for e in pending_reviews(context.session)] == ["Ana María Rivas Mora"]
@@ -295,7 +296,7 @@ def test_cli_lists_probable_duplicates_and_needs_to_be_told(tmp_path: Path) -> N
         context.close()
     run = _cli(data, str(csv), "--consent", "--duplicates", "nuevos")
     assert run.returncode == 0, run.stdout + run.stderr
-    context = open_context(data)
+    context = login(data, "coordinacion")
     try:
         assert _count(context, "person") == 3  # Luis was already there; Ana María is new
     finally:

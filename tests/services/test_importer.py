@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from acting import act_as, grant_role
+from acting import act_as, desk_accounts, login
 
 from oma_desktop.core.errors import OmaError
 from oma_desktop.services import importer
-from oma_desktop.services.context import AppContext, open_context
+from oma_desktop.services.context import AppContext
 from oma_desktop.services.importer import (
     ImportOptions,
     Table,
@@ -57,7 +57,8 @@ def _plan(ctx: AppContext, path: Path, sheet: str | None = None, *, consent: boo
 def _counts(ctx: AppContext) -> dict[str, int]:
     return {
         table: int(ctx.session.store.scalar(f"SELECT count(*) FROM {table}"))
-        for table in ("person", "document", "consultation", "change_log")
+        for table in ("person", "document", "consultation", "consent_record", "audit_entry",
+                      "change_log")
     }
 
 
@@ -636,7 +637,7 @@ def test_a_failure_midway_leaves_the_database_unchanged(
     real = Writer.create_many
 
     def failing(self, entity, records, ids=None, kind="create"):  # type: ignore[no-untyped-def]
-        if entity == "consultation":  # persons and documents are written by now
+        if entity == "consultation":  # persons, their consents and documents are written by now
             raise RuntimeError("disco lleno")
         written.append(entity)
         return real(self, entity, records, ids, kind)
@@ -644,7 +645,7 @@ def test_a_failure_midway_leaves_the_database_unchanged(
     monkeypatch.setattr(Writer, "create_many", failing)
     with pytest.raises(RuntimeError, match="disco lleno"):
         commit_import(ctx.session, plan)
-    assert written == ["person", "document"]  # written, then rolled back
+    assert written == ["person", "consent_record", "document"]  # written, then rolled back
     assert _counts(ctx) == before
     assert not plan.committed
     monkeypatch.setattr(Writer, "create_many", real)
@@ -736,16 +737,17 @@ def test_workbook_with_two_sheets(ctx: AppContext) -> None:
 
 
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    grant_role(data_dir, "coordinacion")  # importing is for coordinación (issue #9)
+    desk_accounts(data_dir)  # importing is for coordinación (issue #9)
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
     return subprocess.run(
-        [sys.executable, "-m", "oma_desktop", "--data-dir", str(data_dir), "import-persons", *args],
+        [sys.executable, "-m", "oma_desktop", "--data-dir", str(data_dir), "--user", "coordinacion",
+         "import-persons", *args],
         capture_output=True, text=True, encoding="utf-8", env=env, timeout=120,
     )
 
 
 def _persons(data_dir: Path) -> int:
-    context = open_context(data_dir)
+    context = login(data_dir)
     try:
         return int(context.session.store.scalar("SELECT count(*) FROM person"))
     finally:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from acting import act_as
+from acting import act_as, login
 
 from oma_desktop.core.errors import ValidationError
 from oma_desktop.core.seed import reception_user_id
@@ -140,5 +140,5 @@ def test_cli_set_casa_moves_the_installation(tmp_path: Path) -> None:
                            capture_output=True, text=True, timeout=60, env=env)
     assert moved.returncode == 0, moved.stderr
     assert "pasó de la casa CV1 a la casa CV2" in moved.stdout
-    ctx = open_context(folder, casa="CV2")
+    ctx = login(folder, casa="CV2")  # the folder is CV2's now (and encrypted, by the command)
     ctx.close()

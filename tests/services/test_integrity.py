@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from acting import grant_role
+from acting import database_key, desk_accounts
 
+from oma_desktop.core.driver import connect
 from oma_desktop.core.schema import drop_guard_triggers_sql
 from oma_desktop.core.store import open_store
 from oma_desktop.services.demo import build_demo
@@ -216,7 +217,8 @@ def test_cli_check_exit_codes(db_path: Path) -> None:
     healthy = _cli_check(folder)
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     assert healthy.stdout.count("[OK ]") == len(KEYS)
-    raw = sqlite3.connect(db_path, isolation_level=None)
+    # the command logged in: the database is encrypted now, damaged here with its key
+    raw = connect(db_path, database_key(folder))
     try:
         raw.execute("PRAGMA foreign_keys = OFF")
         raw.executescript(drop_guard_triggers_sql("consultation"))
@@ -266,7 +268,7 @@ def test_an_import_cut_off_is_reported_and_saved_nothing(tmp_path: Path) -> None
 
     listing = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "atenciones_cv3.csv"
     folder = tmp_path / "datos"
-    grant_role(folder, "coordinacion")  # importing is for coordinación (issue #9)
+    desk_accounts(folder)  # importing is for coordinación (issue #9)
     child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import os, signal, sys
         from oma_desktop import cli
@@ -277,11 +279,12 @@ def test_an_import_cut_off_is_reported_and_saved_nothing(tmp_path: Path) -> None
                 os.kill(os.getpid(), signal.SIGKILL)
             return real(self, entity, *args, **kwargs)
         Writer.create_many = killed
-        sys.exit(cli.main(["--data-dir", {str(folder)!r}, "import-persons", {str(listing)!r},
-                           "--consent", "--duplicates", "nuevos"]))
+        sys.exit(cli.main(["--data-dir", {str(folder)!r}, "--user", "coordinacion",
+                           "import-persons", {str(listing)!r}, "--consent", "--duplicates",
+                           "nuevos"]))
     """)], env={**os.environ, "OMA_LANG": "es"}, stdout=subprocess.DEVNULL)
     assert child.wait(timeout=120) == -signal.SIGKILL
-    store = open_store(folder / "oma.sqlite3", create=False)
+    store = open_store(folder / "oma.sqlite3", key=database_key(folder), create=False)
     try:
         assert store.scalar("SELECT count(*) FROM person") == 0
         results = {r.key: r for r in run_checks(store)}

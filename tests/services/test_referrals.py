@@ -222,14 +222,15 @@ def test_open_referrals_in_seguimiento_and_every_event_in_the_timeline(ctx: AppC
 
 
 def test_cli_lists_referrals_and_writes_a_slip_then_a_copy(
-    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    desk_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from acting import login
     from pypdf import PdfReader
 
     from oma_desktop.cli import main
-    from oma_desktop.services.context import open_context
 
-    ctx = open_context(data_dir)
+    data_dir = desk_folder
+    ctx = login(data_dir, "coordinacion")  # printing slips is desk work (issue #9)
     try:
         pid = _person(ctx)
         _refer(ctx.session, pid, shared=["name"])
@@ -238,25 +239,28 @@ def test_cli_lists_referrals_and_writes_a_slip_then_a_copy(
         tag = station_tag(ctx.session.store.installation_id)
     finally:
         ctx.close()
-    assert main(["--data-dir", str(data_dir), "referrals", "--list"]) == 0
+    cli = ["--data-dir", str(data_dir), "--user", "coordinacion"]
+    assert main([*cli, "referrals", "--list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == [f"CV1-2026-000002-{tag}  entregada     30/11/2026  SIS",
                      f"CV1-2026-000001-{tag}  emitida       11/12/2026  SIS"]
-    assert main(["--data-dir", str(data_dir), "referrals", "--status", "emitida"]) == 0
+    assert main([*cli, "referrals", "--status", "emitida"]) == 0
     assert [line[:19] for line in capsys.readouterr().out.splitlines()] == [
         f"CV1-2026-000001-{tag}"]
 
     first, second = tmp_path / "a.pdf", tmp_path / "b.pdf"
-    assert main(["--data-dir", str(data_dir), "slip", "cv1-2026-1", "--out", str(first)]) == 0
-    assert main(["--data-dir", str(data_dir), "slip", f"cv1-2026-000001-{tag.lower()}",
-                 "--out", str(second)]) == 0
+    # the default --user admin (administración de casa) is refused, and nothing is printed
+    assert main(["--data-dir", str(data_dir), "slip", "cv1-2026-1", "--out", str(first)]) == 2
+    assert "no le permite imprimir boletas de derivación" in capsys.readouterr().err
+    assert not first.exists()
+    assert main([*cli, "slip", "cv1-2026-1", "--out", str(first)]) == 0
+    assert main([*cli, "slip", f"cv1-2026-000001-{tag.lower()}", "--out", str(second)]) == 0
     text = " ".join(p.extract_text() for p in PdfReader(first).pages)
     assert f"CV1-2026-000001-{tag}" in text and "María José Pérez" in text
     assert "123456789" not in text and "987654321" not in text  # not shared
     assert "COPIA" not in text
     assert "COPIA" in " ".join(p.extract_text() for p in PdfReader(second).pages)
-    assert main(["--data-dir", str(data_dir), "slip", "CV1-2026-000099", "--out",
-                 str(first)]) == 1
+    assert main([*cli, "slip", "CV1-2026-000099", "--out", str(first)]) == 1
     assert "CV1-2026-000099" in capsys.readouterr().err
 
 

@@ -110,7 +110,8 @@ def test_the_broadcast_names_what_the_job_wrote(
 
     with qtbot.waitSignal(change_hub(ctx.session).changed, timeout=WAIT) as signal:
         run_job(parent, ctx, job, lambda _r: None)
-    assert signal.args == [frozenset({"person", "document"})]
+    # a registration writes the consent history too (issue #9.5)
+    assert signal.args == [frozenset({"person", "document", "consent_record"})]
 
 
 def test_a_read_only_job_broadcasts_nothing(qtbot: QtBot, parent: QWidget, ctx: AppContext) -> None:
@@ -125,7 +126,7 @@ def test_writes_of_the_gui_thread_are_broadcast_too(qtbot: QtBot, ctx: AppContex
     watch_session(ctx.session)
     with qtbot.waitSignal(change_hub(ctx.session).changed, timeout=WAIT) as signal:
         register_person(ctx.session, _person("Lucía"))
-    assert signal.args == [frozenset({"person", "document"})]
+    assert signal.args == [frozenset({"person", "document", "consent_record"})]
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")  # offscreen only
