@@ -677,6 +677,8 @@ def _v7_sync(conn: driver.Connection) -> None:
     * ``sync_quarantine``: an operation that arrived with an id already held with other
       content: kept aside, never applied.
 
+    Also the change log's clock index, for the audit screen (newest first).
+
     Synchronised: ``person_link``, a reversible "same person as" link between two person
     records of different casas, made by a person at headquarters and sent back to the casas
     (without foreign keys: a casa holds only its own one of the two persons).
@@ -759,6 +761,9 @@ CREATE TABLE person_link (
     last_op_id TEXT
 );
 CREATE INDEX person_link_person ON person_link (person_id) WHERE active = 1;
+-- the audit screen reads the change log newest first (a page: ~8 ms instead of seconds on
+-- 1.75 million operations)
+CREATE INDEX IF NOT EXISTS change_log_hlc ON change_log (hlc);
 CREATE INDEX person_link_same_as ON person_link (same_as_id) WHERE active = 1;
 """
     )

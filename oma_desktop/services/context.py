@@ -88,6 +88,19 @@ class AppContext:
                 self._lock.release()
 
 
+def _audit_login(session: Session, opened: Opened) -> None:
+    """The sign-in in the audit log, and the failed attempts since the previous one (they
+    could not be written when they happened: without the password the database is shut)."""
+    from oma_desktop.services import audit
+
+    unlocked = opened.unlocked
+    if unlocked.failed_attempts:
+        audit.record(session, "login_failed", entity="app_user", entity_id=unlocked.user_id,
+                     detail=_("{n} failed attempts, the last on {when}").format(
+                         n=unlocked.failed_attempts, when=unlocked.last_failure_at or ""))
+    audit.record(session, "login", entity="app_user", entity_id=unlocked.user_id)
+
+
 def actor_for(store: Store, user_id: str) -> Actor:
     """The :class:`Actor` for the stored staff account ``user_id``."""
     row = store.get("app_user", user_id) or {}
@@ -146,6 +159,8 @@ def open_context(
             ensure_account_record(store, opened.unlocked, SYSTEM_USER)
             user_id = opened.unlocked.user_id
         actor = actor_for(store, user_id)
+        if opened is not None:
+            _audit_login(Session(store=store, catalogs=catalogs, actor=actor), opened)
         store.take_changes()  # setting up the installation is no screen's news
     except BaseException:
         store.close()

@@ -188,12 +188,14 @@ def _run(app: QApplication, ctx: AppContext, exit_after_show: bool) -> int:
     return app.exec()
 
 
-def start_verification(window: QWidget, ctx: AppContext) -> None:
+def start_verification(window: QWidget, ctx: AppContext, *, daily_backups: bool = True) -> None:
     """Check the whole file off the GUI thread right after start-up.
 
     Writes wait until it passes (a save tried meanwhile is told to try again in a moment);
-    a damaged file keeps them refused for good and the clerk is told what to do, so nothing
-    is written into a damaged database. Reading goes on, to look things up meanwhile.
+    a damaged file keeps them refused for good and the clerk is offered the restore
+    assistant, so nothing is written into a damaged database. Reading goes on, to look
+    things up meanwhile. Once the file passed, the daily backup is made if due (and checked
+    hourly while the window is open).
     """
     from oma_desktop.services.integrity import verify_file, verifying_error
     from oma_desktop.ui.tasks import run_job
@@ -201,15 +203,17 @@ def start_verification(window: QWidget, ctx: AppContext) -> None:
     ctx.hold_writes(verifying_error())
 
     def done(damage: DamagedDatabaseError | None) -> None:
+        from oma_desktop.ui.respaldo.assistant import offer_restore_for
+        from oma_desktop.ui.respaldo.panel import start_daily_backups
+
         if damage is None:
             ctx.release_writes()
+            if daily_backups:  # the file is sound: today's backup, if not made yet
+                start_daily_backups(window, ctx)  # a child of the window: lives with it
             return
         log.error("start-up check found the database damaged")
         ctx.hold_writes(damage)
-        box = QMessageBox(QMessageBox.Icon.Critical, _("The database is damaged"), str(damage),
-                          QMessageBox.StandardButton.Close, window)
-        box.setObjectName("damaged_database_message")
-        box.open()
+        offer_restore_for(window, ctx, str(damage))  # the message, and the way out
 
     def failed(exc: BaseException) -> None:
         done(DamagedDatabaseError(str(exc)))

@@ -207,3 +207,22 @@ def test_headquarters_recovers_a_casa_key_sealed_to_its_public_key(tmp_path: Pat
     conn.close()
     with pytest.raises(Exception, match="otra clave de la sede central"):
         ring.recover(str(x25519.Identity.generate()))
+
+
+def test_sign_ins_and_the_failed_attempts_before_them_are_in_the_audit_log(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "datos"
+    open_context(folder, credentials=ADMIN).close()
+    for _i in range(2):
+        with pytest.raises(LoginError):
+            open_context(folder, credentials=Credentials("admin", "equivocada 123"))
+    ctx = open_context(folder, credentials=ADMIN)
+    try:
+        rows = ctx.session.store.rows(
+            "SELECT action, user_id, detail FROM audit_entry ORDER BY rowid")
+    finally:
+        ctx.close()
+    assert [r["action"] for r in rows] == ["login", "login_failed", "login"]
+    assert {r["user_id"] for r in rows} == {ctx.actor.user_id}
+    assert rows[1]["detail"].startswith("2 intentos fallidos")
