@@ -139,6 +139,9 @@ def change_casa(session: Session, casa: str, reason: str) -> dict[str, object]:
 
     Operations written from now on carry the new casa; those already written keep theirs.
     """
+    from oma_desktop.services.permissions import Permission
+
+    session.require(Permission.EDIT_CASA_SETTINGS)
     store = session.store
     validate_identity(session.catalogs, casa, None)
     if not reason.strip():

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from oma_desktop import APP_NAME, i18n
 from oma_desktop.i18n import _
 from oma_desktop.services.context import AppContext
-from oma_desktop.services.permissions import role_label
+from oma_desktop.services.permissions import Permission, role_label
 from oma_desktop.services.status import installation_facts
 from oma_desktop.ui.about import AboutDialog
 from oma_desktop.ui.changes import subscribe, watch_session
@@ -44,7 +44,9 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, pages: Sequence[PageSpec] | None = None) -> None:
         super().__init__()
         self.ctx = ctx
-        self._specs = list(PAGES if pages is None else pages)
+        # a page with a permission is listed only for the roles that have it
+        self._specs = [spec for spec in (PAGES if pages is None else pages)
+                       if spec.permission is None or ctx.session.can(spec.permission)]
         self._pages: dict[str, QWidget] = {}
         self._about: AboutDialog | None = None
         self.help_key = HelpKey(self)  # F1 in any window of the app, dialogs included
@@ -155,6 +157,8 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu(_("&File"))
         self.import_action = QAction(_("&Import people…"), self)
         self.import_action.triggered.connect(self.open_import)
+        # only for roles that may import (the service refuses the others anyway)
+        self.import_action.setVisible(self.ctx.session.can(Permission.IMPORT))
         file_menu.addAction(self.import_action)
         self.review_action = QAction(_("Possible &duplicates to review…"), self)
         self.review_action.triggered.connect(self.open_duplicate_review)
