@@ -9,6 +9,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,12 +19,27 @@ if sys.platform == "win32":  # pragma: no cover
     pytest.skip("SIGKILL and fork are POSIX", allow_module_level=True)
 
 
+_SERVERS: list[CrashServer] = []
+
+
 @pytest.fixture(scope="session")
 def crash_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrashServer]:
     shim = build_shim(tmp_path_factory.mktemp("shim"))
     server = CrashServer(shim, dict(os.environ))
+    _SERVERS.append(server)
     yield server
     server.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line per operation: how many kills of each kind, out of how many points."""
+    for server in _SERVERS:
+        for op, (stmt, vm, io) in sorted(server.sizes.items()):
+            kills = {mode: server.kills[op, mode] for mode in ("stmt", "vm", "io")}
+            if sum(kills.values()):
+                terminalreporter.write_line(
+                    f"crash {op}: killed at {kills['stmt']} of {stmt} statements, "
+                    f"{kills['vm']} of {vm} progress calls, {kills['io']} of {io} file writes")
 
 
 @pytest.fixture

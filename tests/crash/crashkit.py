@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,10 @@ class CrashServer:
         hello = json.loads(self._line())
         assert hello["ready"]
         self.has_io: bool = hello["io"]
+        # what the session did, for the summary line: kills per (operation, kind) and the
+        # points of each kind a whole operation has
+        self.kills: Counter[tuple[str, str]] = Counter()
+        self.sizes: dict[str, tuple[int, int, int]] = {}
 
     def _line(self) -> str:
         assert self.proc.stdout is not None
@@ -90,11 +95,13 @@ class CrashServer:
         """Run ``op`` to the end, counting its points of every kind."""
         run = self.run(op, params)
         assert run.finished and run.exit == 0, run.error
+        self.sizes.setdefault(op, (run.statements, run.vm, run.io))
         return run
 
     def kill(self, op: str, params: dict[str, Any], mode: str, at: int) -> Run:
         """Run ``op`` and kill it at its ``at``-th point of ``mode``."""
         run = self.run(op, params, mode, at)
+        self.kills[op, mode] += 1
         assert run.killed, f"{op} was not killed at {mode} {at}: {run.exit} {run.error}"
         return run
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #define MAX_LOG 20000
-#define ENTRY 200
+#define ENTRY 1024
 
 static int counting = 0;
 static int logging = 0;

@@ -34,7 +34,7 @@ from tests.crash.crashkit import (
     state_of,
 )
 
-POINTS = 14
+POINTS = 12
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +164,7 @@ def test_the_backup_command_killed_at_any_file_write_never_lists_a_bad_copy_as_g
     noted = io_point(count, f"rename {copy.with_suffix('.json')}")
     [audit] = commits(count)
     around = {renamed, renamed + 1, noted, noted + 1}
-    ks = kill_points(count, "io", 10, [audit], width=1, also=around)
+    ks = kill_points(count, "io", 8, [audit], width=1, also=around)
     seen = set()
     for k in ks:
         fresh_copy(template, work)

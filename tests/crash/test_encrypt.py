@@ -91,7 +91,11 @@ def test_a_conversion_killed_at_any_file_write_loses_nothing_and_finishes_at_nex
     assert count.io_points is not None
     renamed = [i for i, p in enumerate(count.io_points, 1) if p == f"rename {database}"]
     assert len(renamed) == 1
-    ks = kill_points(count, "io", POINTS, [], also=range(renamed[0] - 2, renamed[0] + 3))
+    # spread points, plus each rename (a copy put in place) and the point after it: most
+    # of the run writes the encrypted copies' pages
+    moves = [i for i, p in enumerate(count.io_points, 1) if p.startswith("rename")]
+    ks = kill_points(count, "io", POINTS, [], also=[
+        *range(renamed[0] - 2, renamed[0] + 3), *moves, *(i + 1 for i in moves)])
     seen = set()
     for k in ks:
         fresh_copy(upgraded, work)

@@ -31,7 +31,7 @@ from tests.crash.crashkit import (
 from tests.crash.runner import JOB_MARK
 
 LIST = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "atenciones_cv3.csv"
-POINTS = {"stmt": 7, "vm": 5, "io": 8}
+POINTS = {"stmt": 6, "vm": 4, "io": 6}
 
 
 PASSWORD = "una clave de prueba larga"

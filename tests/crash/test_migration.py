@@ -38,7 +38,7 @@ from tests.crash.crashkit import (
 )
 
 LEGACY = Path(__file__).resolve().parents[1] / "data" / "legacy-v2.sqlite3"
-POINTS = {"stmt": 7, "vm": 5, "io": 6}
+POINTS = {"stmt": 5, "vm": 4, "io": 5}
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,7 @@ from tests.crash.runner import EDITED_PHONE, EDITED_ZONE, PERSON_NAME
 
 TODAY = "2026-11-27"
 # points spread over the whole run, per kind (plus those around the commit)
-POINTS = {"save": {"stmt": 10, "vm": 8, "io": 12}, "edit": {"stmt": 7, "vm": 5, "io": 8}}
+POINTS = {"save": {"stmt": 8, "vm": 6, "io": 10}, "edit": {"stmt": 6, "vm": 4, "io": 6}}
 
 
 def _fill(session: Any) -> None:
@@ -256,5 +256,5 @@ def test_an_encrypted_save_killed_at_any_point_is_whole_or_absent(
     assert person is not None and len(person["documents"]) == 2
     assert driver.is_encrypted_file(work / "oma.sqlite3")
     seen = _sweep(crash_server, "save", encrypted.folder, work, mode, count,
-                  {"absent": before, "whole": after}, params, points=10)
+                  {"absent": before, "whole": after}, params, points=6)
     assert driver.is_encrypted_file(work / "oma.sqlite3"), seen
