@@ -52,8 +52,12 @@ MASK = "***"
 RETENTION_SETTING = "retention.years"
 DEFAULT_RETENTION_YEARS = 5  # the municipality's choice: no period found for these files
 
+# what an anonymised person is called in every list and document (stored data, like any
+# name: the same at every installation, whatever the interface language)
+ANONYMISED_NAME = "(persona anonimizada)"
+
 PERSON_ERASED: dict[str, Any] = {
-    "given_names": "", "paternal_surname": "", "maternal_surname": "", "gender_identity": "",
+    "given_names": ANONYMISED_NAME, "paternal_surname": "", "maternal_surname": "", "gender_identity": "",
     "phone": "", "whatsapp": "", "zone": "", "address_ref": "", "notes": "",
     "arrival_date": None,
 }

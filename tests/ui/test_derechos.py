@@ -151,7 +151,7 @@ def test_overdue_requests_first_and_cancellation_anonymises(qtbot: QtBot,
     _accept(answer)
     qtbot.waitUntil(lambda: tab.dialog is None)
     assert anonymise.is_anonymised(session, pid)
-    assert session.store.get("person", pid)["given_names"] == ""  # type: ignore[index]
+    assert session.store.get("person", pid)["given_names"] == "(persona anonimizada)"  # type: ignore[index]
     assert consent.current_consents(session, pid) == {
         "register": False, "refer": False, "contact": False}
 
