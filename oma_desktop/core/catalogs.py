@@ -239,6 +239,8 @@ class Institution:
     sources: str
     notes: str
     source: str
+    # the Spanish name people read, where the reference's name_es is not (revision 2 on)
+    display_name_es: str
     kind_es: str
     description_es: str
     requirements_es: str
@@ -542,6 +544,7 @@ def _institution(row: _Row) -> Institution:
         sources=row.text("sources", required=False),
         notes=row.text("notes", required=False),
         source=row.text("source"),
+        display_name_es=row.text("display_name_es", required=False),
         kind_es=row.text("kind_es"),
         description_es=row.text("description_es", required=False),
         requirements_es=row.text("requirements_es", required=False),

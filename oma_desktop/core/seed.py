@@ -97,7 +97,8 @@ def seed_operations() -> tuple[Operation, ...]:
 #
 # * revision 1 (migration 5) creates every entry from the reference's research columns of
 #   ``resources/catalogs/institutions.csv``, as they were gathered (English notes);
-# * revision 2 (migration 6) writes the person-facing ``*_es`` columns (type, description,
+# * revision 2 (migration 6) writes the person-facing ``*_es`` columns (name where
+#   ``display_name_es`` corrects it, type, description,
 #   requirements, address, district, phone, hours): one ``update`` per entry, carrying only
 #   the fields whose value changed.
 #
@@ -127,6 +128,7 @@ def _directory_values(inst: Institution, revision: int) -> dict[str, object]:
     }
     if revision >= 2:
         values.update({
+            "name": inst.display_name_es or inst.name_es or inst.name,
             "kind": inst.kind_es, "description": inst.description_es,
             "requirements": inst.requirements_es, "address": inst.address_es,
             "district_ubigeo": inst.district_ubigeo, "phone": inst.phone_es,

@@ -13,7 +13,7 @@ from oma_desktop.core.store import Store
 
 DIRECTORY_DIGESTS = {
     1: "65e142e1cfe456808f5a57834c64eb0200a0eb2680b20773af4d31548ee98742",
-    2: "4edac7c940741d83203b0779d902f4e3c6f0ae1c956d2d8db078a48354d22828",
+    2: "06b48d9154ceb21256dc2962472460924b6b790119b2f2aec651063fe0eac0d7",
 }
 
 
