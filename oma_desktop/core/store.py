@@ -91,7 +91,7 @@ def _connect(path: Path, key: bytes | None, busy_timeout_ms: int) -> driver.Conn
     try:
         return driver.connect(path, key, busy_timeout_ms=busy_timeout_ms)
     except DamagedDatabaseError as exc:
-        raise StoreError(
+        raise DamagedDatabaseError(
             _(
                 "The file {path} is not an OMA Desktop database or is damaged. "
                 "Check that you chose the right file or restore a backup."

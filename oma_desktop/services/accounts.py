@@ -160,6 +160,15 @@ def _encrypt_plain_backups(paths: DataPaths, key: bytes) -> None:
         log.warning("backup %s encrypted", old.name)
 
 
+def database_key(paths: DataPaths, credentials: Credentials) -> bytes | None:
+    """The folder's database key for ``credentials`` without opening the database (to
+    restore a backup over a damaged one); None for a folder without a key file."""
+    ring_file = keyring_path(paths)
+    if not ring_file.exists():
+        return None
+    return Keyring.load(ring_file).unlock(credentials.username, credentials.password).key
+
+
 def ensure_account_record(store: Store, unlocked: Unlocked, system_user: str) -> None:
     """The staff record of the account that logged in, made for the folder's first
     administrator (whose record is created with the key file)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from oma_desktop.core import driver
 from oma_desktop.core.actor import Actor
 from oma_desktop.core.catalogs import Catalogs, load_catalogs
 from oma_desktop.core.driver import BUSY_TIMEOUT_MS
@@ -88,6 +89,16 @@ class AppContext:
                 self._lock.release()
 
 
+def _identify(store: Store, catalogs: Catalogs, casa: str | None, mode: str | None,
+              opened: Opened | None) -> str:
+    """The installation's identity checked (or made) and the acting account's id."""
+    user_id = ensure_installation(store, catalogs, casa, mode)
+    if opened is not None:
+        ensure_account_record(store, opened.unlocked, SYSTEM_USER)
+        user_id = opened.unlocked.user_id
+    return user_id
+
+
 def _audit_login(session: Session, opened: Opened) -> None:
     """The sign-in in the audit log, and the failed attempts since the previous one (they
     could not be written when they happened: without the password the database is shut)."""
@@ -148,16 +159,15 @@ def open_context(
             raise LoginRequiredError(_(
                 "The database of {folder} is encrypted: log in with your user name and"
                 " password.").format(folder=paths.root))
-        store = open_store(paths.database, key=opened.vault.key if opened else None,
-                           backup_dir=paths.backups, busy_timeout_ms=busy_timeout_ms)
+        with driver.translating(paths.database):  # a damaged page met now: Spanish, too
+            store = open_store(paths.database, key=opened.vault.key if opened else None,
+                               backup_dir=paths.backups, busy_timeout_ms=busy_timeout_ms)
     except BaseException:
         lock.release()
         raise
     try:
-        user_id = ensure_installation(store, catalogs, casa, mode)
-        if opened is not None:
-            ensure_account_record(store, opened.unlocked, SYSTEM_USER)
-            user_id = opened.unlocked.user_id
+        with driver.translating(paths.database):
+            user_id = _identify(store, catalogs, casa, mode, opened)
         actor = actor_for(store, user_id)
         if opened is not None:
             _audit_login(Session(store=store, catalogs=catalogs, actor=actor), opened)

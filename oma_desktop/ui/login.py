@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from oma_desktop import APP_NAME
-from oma_desktop.core.errors import OmaError, ValidationError
+from oma_desktop.core.errors import DamagedDatabaseError, OmaError, ValidationError
 from oma_desktop.core.keyring import (
     MIN_PASSWORD_LENGTH,
     LoginError,
@@ -506,7 +506,25 @@ class LoginDialog(QDialog):
             self.password.clear()
             self.countdown.start(exc.wait_s)
             return
+        if isinstance(exc, DamagedDatabaseError) and self._offer_restore(exc):
+            return
         self._login_failed(str(exc), self.password)
+
+    def _offer_restore(self, damage: DamagedDatabaseError) -> bool:
+        """A damaged database found at login: the restore assistant, with the key the
+        password unwraps (the password was right: only the file is damaged)."""
+        from oma_desktop.services.accounts import database_key
+        from oma_desktop.ui.respaldo.assistant import offer_restore
+
+        credentials = Credentials(self.user_edit.text().strip(), self.password.text())
+        try:
+            key = database_key(self.paths, credentials)
+        except OmaError:
+            return False
+        self.login_message.setText(str(damage))
+        self.password.clear()
+        offer_restore(self, self.paths, key, message=str(damage), role=None)
+        return True
 
     def _login_failed(self, message: str, focus: QWidget) -> None:
         self.login_message.setText(message)

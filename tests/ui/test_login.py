@@ -314,3 +314,30 @@ def test_run_gui_logs_in_logs_out_and_leaves(
                     "login", "user=admin", "window",
                     "Usuario: Rosa Huaman (Administración de casa)", "exit"]
     assert driver.is_encrypted_file(folder / "oma.sqlite3")
+
+
+def test_a_damaged_database_found_at_login_offers_the_restore_assistant(
+    qtbot: QtBot, tmp_path: Path,
+) -> None:
+    from PySide6.QtWidgets import QMessageBox, QPushButton
+
+    from oma_desktop.services.backup import Reason, make_backup
+
+    folder = encrypted_folder(tmp_path / "datos")
+    ctx = open_context(folder, credentials=Credentials("admin", ADMIN_PASSWORD))
+    try:
+        make_backup(ctx, Reason.MANUAL)
+    finally:
+        ctx.close()
+    database = folder / "oma.sqlite3"
+    with open(database, "r+b") as f:  # a failing disk: pages in the middle turn to garbage
+        f.seek(8192)
+        f.write(b"\x5a" * 16384)
+    dialog = _dialog(qtbot, folder, username="admin")
+    _enter(qtbot, dialog, ADMIN_PASSWORD)
+    box = dialog.findChild(QMessageBox, "damaged_database_message")
+    assert box is not None and box.isVisible()
+    assert "dañad" in box.text()
+    assert dialog.findChild(QPushButton, "offer_restore_button") is not None
+    assert dialog.context is None and "dañad" in dialog.login_message.text()
+    box.close()
