@@ -10,6 +10,14 @@
                                                              import an Excel/CSV list (all or nothing)
     oma-desktop backup [--out DIR]                           back the database up (verified)
     oma-desktop restore [FILE|N] [--yes]                     list the backups, or restore one
+    oma-desktop setup hq --out DIR                           make this folder headquarters (keys)
+    oma-desktop --casa CV1 setup casa --enrol FILE --out DIR enrol a casa with headquarters' key
+    oma-desktop register-casa FILE...                        headquarters accepts casas' key files
+    oma-desktop export --out DIR                             a casa's sync file for headquarters
+    oma-desktop import FILE...                               headquarters imports casas' files
+    oma-desktop export-reference --casa CV1 --out DIR        headquarters' file back to a casa
+    oma-desktop import-reference FILE                        a casa imports headquarters' file
+    oma-desktop demo-network DIR [--persons N]               six casas and headquarters, synced
 
 Heavy modules (Qt, reportlab) are imported only by the command that needs them.
 """
@@ -102,7 +110,49 @@ def _parser() -> argparse.ArgumentParser:
                          help=_("the backup to restore: its number in the list or its file"))
     restore.add_argument("--yes", action="store_true",
                          help=_("confirm the restore (the current database is replaced)"))
+    _sync_parsers(sub)
     return parser
+
+
+def _sync_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The USB sync commands (issue #10)."""
+    setup = sub.add_parser("setup", help=_("set up the sync keys: headquarters or a casa"))
+    kinds = setup.add_subparsers(dest="setup_kind", required=True)
+    hq = kinds.add_parser("hq", help=_("make this data folder headquarters and write its "
+                                       "public key file"))
+    hq.add_argument("--out", type=Path, required=True,
+                    help=_("folder to write headquarters' key file to (a USB stick)"))
+    casa = kinds.add_parser("casa", help=_("enrol this casa with headquarters' key file"))
+    casa.add_argument("--casa", dest="setup_casa", default=None,
+                      help=_("casa vecinal code of this installation (CV1-CV6)"))
+    casa.add_argument("--enrol", type=Path, required=True,
+                      help=_("headquarters' key file (oma-sede-central.omakey)"))
+    casa.add_argument("--out", type=Path, required=True,
+                      help=_("folder to write the casa's key file to (a USB stick)"))
+    reg = sub.add_parser("register-casa",
+                         help=_("headquarters: register the key files of casas"))
+    reg.add_argument("files", type=Path, nargs="+", help=_("casa key files (.omakey)"))
+    export = sub.add_parser("export", help=_("a casa: write the sync file for headquarters"))
+    export.add_argument("--out", type=Path, required=True,
+                        help=_("folder to write the file to (the USB stick)"))
+    imp = sub.add_parser("import", help=_("headquarters: import casas' sync files"))
+    imp.add_argument("files", type=Path, nargs="+", help=_("sync files (.omasync)"))
+    ref = sub.add_parser("export-reference",
+                         help=_("headquarters: write the reference file for a casa"))
+    ref.add_argument("--casa", dest="ref_casa", required=True,
+                     help=_("casa vecinal code the file is for (CV1-CV6)"))
+    ref.add_argument("--out", type=Path, required=True,
+                     help=_("folder to write the file to (the USB stick)"))
+    imp_ref = sub.add_parser("import-reference",
+                             help=_("a casa: import headquarters' reference file"))
+    imp_ref.add_argument("file", type=Path, help=_("reference file (.omaref)"))
+    net = sub.add_parser("demo-network",
+                         help=_("build six casa folders and a headquarters folder that have "
+                                "exchanged sync files"))
+    net.add_argument("folder", type=Path, help=_("new, empty folder for the network"))
+    net.add_argument("--persons", type=int, default=50, help=_("persons per casa"))
+    net.add_argument("--rounds", type=int, default=3, help=_("rounds of files exchanged"))
+    net.add_argument("--seed", type=int, default=1, help=_("random seed"))
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
@@ -130,11 +180,12 @@ def _credentials(args: argparse.Namespace) -> Credentials:
     return Credentials(args.user, password)
 
 
-def _open(args: argparse.Namespace, *, casa: str | None = None) -> AppContext:
+def _open(args: argparse.Namespace, *, casa: str | None = None,
+          mode: str | None = None) -> AppContext:
     """The data folder opened as the command's account (see :func:`_credentials`)."""
     from oma_desktop.services.context import open_context
 
-    return open_context(_data_dir(args), casa=casa, credentials=_credentials(args),
+    return open_context(_data_dir(args), casa=casa, mode=mode, credentials=_credentials(args),
                         program=_program(args))
 
 
@@ -160,6 +211,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         casa=args.casa,
         progress=_progress,
         credentials=_credentials(args),
+        only_casa=args.casa is not None,  # a casa's folder: only its own records (issue #10)
     )
     elapsed = time.perf_counter() - start
     print(
@@ -402,6 +454,150 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fail(message: str) -> int:
+    print(_("Error: {message}").format(message=message), file=sys.stderr)
+    return 1
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from oma_desktop.services.sync import setup_casa, setup_hq
+
+    if args.setup_kind == "hq":
+        from oma_desktop.paths import DataPaths
+
+        # a new folder becomes headquarters; an existing one must already be (setup_hq says so)
+        new = not DataPaths(_data_dir(args)).database.exists()
+        ctx = _open(args, mode="hq" if new else None)
+        try:
+            result = setup_hq(ctx.session, args.out)
+        finally:
+            ctx.close()
+        print(_("Headquarters' key file written: {path}").format(path=result.path))
+        print(_("Fingerprint of headquarters: {fingerprint}").format(
+            fingerprint=result.fingerprint))
+        print(_("Give this file to each casa; when they enrol, compare the fingerprint by "
+                "phone or on paper."))
+        return 0
+    ctx = _open(args, casa=args.setup_casa or args.casa, mode="casa")
+    try:
+        result = setup_casa(ctx.session, args.enrol, args.out, vault=ctx.vault)
+    finally:
+        ctx.close()
+    print(_("Headquarters' fingerprint (compare it with headquarters): {fingerprint}").format(
+        fingerprint=result.hq_fingerprint))
+    print(_("The casa's key file written: {path}").format(path=result.path))
+    print(_("Fingerprint of this casa: {fingerprint}").format(fingerprint=result.fingerprint))
+    if result.recovery_sealed:
+        print(_("A recovery copy of the database key was sealed for headquarters."))
+    return 0
+
+
+def cmd_register_casa(args: argparse.Namespace) -> int:
+    from oma_desktop.core.errors import OmaError
+    from oma_desktop.services.sync import register_casa
+
+    failed = 0
+    ctx = _open(args)
+    try:
+        for path in args.files:
+            try:
+                peer = register_casa(ctx.session, path)
+            except OmaError as exc:
+                failed += 1
+                _fail(f"{path.name}: {exc}")
+                continue
+            print(_("{name}: casa {casa}, PC {station} registered. Fingerprint: {fingerprint}")
+                  .format(name=path.name, casa=peer.casa_id, station=peer.station,
+                          fingerprint=peer.fingerprint))
+    finally:
+        ctx.close()
+    return 1 if failed else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from oma_desktop.services.sync import export_to
+
+    ctx = _open(args, casa=args.casa)
+    try:
+        result = export_to(ctx.session, args.out, progress=_progress)
+    finally:
+        ctx.close()
+    print(result.summary())
+    print(result.path)
+    if result.warning:
+        print(_("Warning: {message}").format(message=result.warning))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from oma_desktop.services.sync import import_files
+
+    ctx = _open(args)
+    try:
+        results = import_files(ctx.session, args.files)
+    finally:
+        ctx.close()
+    for item in results:
+        if item.ok:
+            for line in item.lines():
+                print(line)
+        else:
+            _fail(f"{item.path.name}: {item.error}")
+    return 0 if all(item.ok for item in results) else 1
+
+
+def cmd_export_reference(args: argparse.Namespace) -> int:
+    from oma_desktop.services.sync import export_reference
+
+    ctx = _open(args)
+    try:
+        result = export_reference(ctx.session, args.ref_casa, args.out)
+    finally:
+        ctx.close()
+    print(_("Reference file for casa {casa} (version {version}) written and verified: {path}")
+          .format(casa=result.casa_id, version=result.version, path=result.path))
+    return 0
+
+
+def cmd_import_reference(args: argparse.Namespace) -> int:
+    from oma_desktop.services.sync import import_reference, reference_lines, reference_warning
+
+    ctx = _open(args, casa=args.casa)
+    try:
+        report = import_reference(ctx.session, args.file)
+        warning = reference_warning(ctx.session)
+    finally:
+        ctx.close()
+    for line in reference_lines(report):
+        print(line)
+    if warning:
+        print(_("Warning: {message}").format(message=warning))
+    return 0
+
+
+def cmd_demo_network(args: argparse.Namespace) -> int:
+    from oma_desktop.services.demo_network import build_demo_network
+
+    start = time.perf_counter()
+    stats = build_demo_network(args.folder, args.persons, _credentials(args),
+                               rounds=args.rounds, seed=args.seed, progress=_progress)
+    print(_("Demo network ready in {folder}: headquarters and {casas} casas, {files} files "
+            "exchanged, {persons} persons at headquarters ({seconds} s).").format(
+                folder=args.folder, casas=len(stats.folders) - 1, files=stats.files,
+                persons=i18n.format_number(stats.hq_persons),
+                seconds=i18n.format_number(round(time.perf_counter() - start, 1))))
+    for folder in stats.folders:
+        print(f"  {folder}")
+    return 0
+
+
+_SYNC_COMMANDS = {
+    "setup": cmd_setup, "register-casa": cmd_register_casa, "export": cmd_export,
+    "import": cmd_import, "export-reference": cmd_export_reference,
+    "import-reference": cmd_import_reference, "demo-network": cmd_demo_network,
+}
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     if args.smoke_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -463,6 +659,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_backup(args)
         if args.command == "restore":
             return cmd_restore(args)
+        if args.command in _SYNC_COMMANDS:
+            return _SYNC_COMMANDS[args.command](args)
         return cmd_gui(args)
     except OmaError as exc:
         log_exception(log, f"the {args.command or 'gui'} command stopped", exc)

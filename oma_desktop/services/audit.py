@@ -68,6 +68,8 @@ ACTIONS: Mapping[str, str] = {
     "restore": N_("Restored a backup"),
     "anonymise": N_("Anonymised"),
     "rights_access_pdf": N_("Issued the access report"),
+    "sync_register": N_("Registered a casa's key"),
+    "sync_revoke": N_("Revoked an installation's key"),
 }
 # change_log.kind -> label (msgid)
 CHANGE_ACTIONS: Mapping[str, str] = {

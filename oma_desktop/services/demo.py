@@ -316,13 +316,17 @@ class _Person:
 
 
 class _Generator:
-    def __init__(self, rng: random.Random, today: dt.date, catalogs: Catalogs) -> None:
+    def __init__(self, rng: random.Random, today: dt.date, catalogs: Catalogs,
+                 casas: Sequence[str] | None = None,
+                 installation_of: Callable[[str], str] | None = None) -> None:
         self.rng = rng
         self._random = rng.random
         self.today = today
         self.today_ord = today.toordinal()
         self.lists = _load_lists()
-        self.casas = [c.code for c in catalogs.casas]
+        self.casas = list(casas) if casas else [c.code for c in catalogs.casas]
+        # the installation each casa's records are logged under (see build_demo's only_casa)
+        self.installation_of = installation_of or demo_installation_id
         casa_weights = [CASA_WEIGHTS[i] if i < len(CASA_WEIGHTS) else 10.0
                         for i in range(len(self.casas))]
         self.pick_casa_index = _Choice(rng, list(zip(range(len(self.casas)), casa_weights,
@@ -1008,7 +1012,7 @@ def _write_persons(
         sizes = units[index]
         if not sizes:
             continue
-        origin = Origin(casa=member.casa, installation=demo_installation_id(member.casa))
+        origin = Origin(casa=member.casa, installation=gen.installation_of(member.casa))
         with store.transaction(member.id, origin=origin) as tx:
             for start in range(0, len(sizes), _CHUNK_UNITS):
                 households: list[Record] = []
@@ -1037,7 +1041,7 @@ def _write_consultations(
     for index, member in enumerate(staff):
         if not plan[index]:
             continue
-        origin = Origin(casa=member.casa, installation=demo_installation_id(member.casa))
+        origin = Origin(casa=member.casa, installation=gen.installation_of(member.casa))
         with store.transaction(member.id, origin=origin) as tx:
             gen.stats.consultations += tx.create_many(
                 "consultation", counter.counted(gen.consultations(plan[index], member, templates))
@@ -1054,6 +1058,7 @@ def build_demo(
     *,
     today: dt.date | None = None,
     credentials: Credentials | None = None,
+    only_casa: bool = False,
 ) -> DemoStats:
     """Fill the empty data folder ``data_dir`` with synthetic data; returns what was made.
 
@@ -1062,6 +1067,11 @@ def build_demo(
     already holds persons. With ``credentials`` the folder is encrypted, its first account
     is ``credentials`` (the administrator) and every other role gets a demo account with the
     same password (``services.accounts.demo_accounts``).
+
+    ``only_casa`` (with ``casa``): the folder gets only that casa's staff, persons,
+    consultations and referrals, logged under the folder's own installation (not the
+    synthetic demo ones), so they are this PC's work and travel in its sync file
+    (``oma-desktop --casa CV1 demo``, ``demo-network``).
     """
     if persons < 1:
         raise OmaError(_("The number of persons must be at least 1."))
@@ -1081,7 +1091,12 @@ def build_demo(
                 ).format(folder=data_dir, count=existing)
             )
         rng = random.Random(seed)
-        gen = _Generator(rng, today or dt.date.today(), ctx.catalogs)
+        if only_casa and casa is None:
+            raise OmaError(_("Say which casa the demo data is for (--casa CV1)."))
+        own = store.installation_id
+        gen = _Generator(rng, today or dt.date.today(), ctx.catalogs,
+                         casas=[store.casa_id] if only_casa else None,
+                         installation_of=(lambda _casa: own) if only_casa else None)
         counter = _Counter(progress, persons + total)
         previous_cache = store.scalar("PRAGMA cache_size")
         store.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB while bulk loading
@@ -1091,7 +1106,7 @@ def build_demo(
                 staff = gen.staff()
                 for casa_code in gen.casas:
                     mine = [s for s in staff if s.casa == casa_code]
-                    origin = Origin(casa=casa_code, installation=demo_installation_id(casa_code))
+                    origin = Origin(casa=casa_code, installation=gen.installation_of(casa_code))
                     with store.transaction(SYSTEM_USER, origin=origin) as tx:
                         gen.stats.staff_users += tx.create_many("app_user", (
                             {"id": s.id, "username": s.username, "display_name": s.display_name,
@@ -1102,7 +1117,8 @@ def build_demo(
                 _write_persons(store, gen, staff, units, counter)
                 _write_consultations(store, gen, staff, total, counter)
                 gen.stats.referrals = write_demo_referrals(
-                    store, rng, gen.today, {t.code: t.name_es for t in ctx.catalogs.topics})
+                    store, rng, gen.today, {t.code: t.name_es for t in ctx.catalogs.topics},
+                    installation_of=gen.installation_of)
                 store.set_meta("demo_seed", str(seed))
                 store.conn.execute("PRAGMA analysis_limit = 1000")
                 store.conn.execute("ANALYZE")

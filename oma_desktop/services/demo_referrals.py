@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from oma_desktop.core.ids import new_id
@@ -62,9 +63,17 @@ def _services_by_topic() -> dict[str, list[str]]:
 
 
 def write_demo_referrals(
-    store: Store, rng: random.Random, today: dt.date, topic_names: dict[str, str]
+    store: Store, rng: random.Random, today: dt.date, topic_names: dict[str, str],
+    installation_of: Callable[[str], str] | None = None,
 ) -> int:
-    """Create the demo referrals and their events; returns how many referrals."""
+    """Create the demo referrals and their events; returns how many referrals.
+
+    ``installation_of(casa)``: the installation a casa's referrals are logged under and
+    whose station tag ends their codes (default: the synthetic demo installation)."""
+    if installation_of is None:
+        from oma_desktop.services.demo import demo_installation_id  # demo imports this module
+
+        installation_of = demo_installation_id
     by_topic = _services_by_topic()
     rows = store.rows(
         "SELECT c.id, c.person_id, c.topics, c.occurred_at, c.casa_id, c.staff_user_id"
@@ -94,10 +103,8 @@ def write_demo_referrals(
         referral_id = new_id()
         shared = ["name", "document"] + (["age"] if rng.random() < 0.3 else [])
         referrals, events = per_staff.setdefault((row["casa_id"], row["staff_user_id"]), ([], []))
-        # each demo casa is one PC (demo_installation_id), so one station per casa
-        from oma_desktop.services.demo import demo_installation_id  # demo imports this module
-
-        station = station_tag(demo_installation_id(row["casa_id"]))
+        # each demo casa is one PC (its installation), so one station per casa
+        station = station_tag(installation_of(row["casa_id"]))
         referrals.append({
             "id": referral_id,
             "code": format_code(row["casa_id"], issued.year, number, station),
@@ -129,10 +136,8 @@ def write_demo_referrals(
                 "feedback": rng.choice(FEEDBACK[event_status]) if event_status in FEEDBACK else "",
             })
         made += 1
-    from oma_desktop.services.demo import demo_installation_id  # demo imports this module
-
     for (casa, staff), (referrals, events) in per_staff.items():
-        origin = Origin(casa=casa, installation=demo_installation_id(casa))
+        origin = Origin(casa=casa, installation=installation_of(casa))
         with store.transaction(staff, origin=origin) as tx:
             tx.create_many("referral", referrals)
             tx.create_many("referral_event", events)
