@@ -11,6 +11,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,9 @@ class Run:
     statements: int
     vm: int
     marks: list[tuple[int, int, int]]  # (kind, io points, vm calls) when each statement began
-    io_points: list[str] | None
+    io_points: list[str] | None  # (counting runs) each file write: the call and the file
     error: str
+    sql: list[str] | None = None  # (counting runs) the start of each statement
 
     @property
     def io(self) -> int:
@@ -208,7 +210,8 @@ def canonical(conn: driver.Connection, skip: Iterable[str] = ()) -> dict[str, li
 
 def snapshot(path: Path, key: bytes | None = None,
              skip: Iterable[str] = ()) -> dict[str, list[tuple[Any, ...]]]:
-    conn = driver.connect(path, key)
+    """canonical() of the database at ``path`` (opened with ``key`` if it is encrypted)."""
+    conn = driver.connect(path, key if driver.is_encrypted_file(path) else None)
     try:
         return canonical(conn, skip)
     finally:
@@ -303,3 +306,29 @@ def io_point(run: Run, prefix: str) -> int:
     found = [i for i, p in enumerate(run.io_points, 1) if p.startswith(prefix)]
     assert len(found) == 1, (prefix, found)
     return found[0]
+
+
+def states_between_commits(server: CrashServer, op: str, params: dict[str, Any],
+                           template: Path, work: Path, count: Run,
+                           key: bytes | None = None) -> list[dict[str, Any]]:
+    """The database's state before ``op`` and after each of its transactions (a login's
+    audit entry, then the operation's own...): the first is the template's, the last the
+    counting run's end, those between are left by a kill at the statement right after each
+    commit. Each differs from the one before (every transaction writes something)."""
+    database = work / "oma.sqlite3"
+    fresh_copy(template, work)
+    states = [snapshot(database, key)]
+    for commit in commits(count)[:-1]:
+        fresh_copy(template, work)
+        server.kill(op, params, "stmt", commit + 2)
+        states.append(snapshot(database, key))
+    fresh_copy(template, work)
+    server.count(op, params)
+    states.append(snapshot(database, key))
+    assert all(a != b for a, b in pairwise(states))
+    return states
+
+
+def expected_state(count: Run, mode: str, at: int) -> int:
+    """How many of the counted run's transactions a kill at point ``at`` comes after."""
+    return sum(committed(count, c, mode, at) for c in commits(count))

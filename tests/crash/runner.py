@@ -76,6 +76,7 @@ class Hooks:
     def __init__(self, shm: mmap.mmap, shim: Any, mode: str, at: int) -> None:
         self.shm, self.shim, self.mode, self.at = shm, shim, mode, at
         self.marks = self.statements = self.vm = 0
+        self.sql: list[str] = []  # (counting runs) each statement's start, to tell them apart
 
     def _header(self, finished: int = 0) -> None:
         self.shm[: _HEADER.size] = _HEADER.pack(self.marks, self.statements, self.vm, finished)
@@ -85,6 +86,8 @@ class Hooks:
         word = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
         kind = JOB_MARK if "'job:" in sql else KINDS.get(word, 0)
         io = int(self.shim.crash_points()) if self.shim is not None else 0
+        if self.mode == "none":
+            self.sql.append(" ".join(sql.split())[:80])
         if self.marks < MAX_MARKS:
             offset = _HEADER.size + self.marks * _MARK.size
             self.shm[offset: offset + _MARK.size] = _MARK.pack(kind, io, self.vm)
@@ -109,12 +112,14 @@ class Hooks:
             self.shim.crash_start(self.at if self.mode == "io" else 0, int(self.mode == "none"))
 
     def finish(self) -> None:
+        points = None
         if self.shim is not None:
             total = int(self.shim.crash_stop())
             if self.mode == "none":
                 points = [self.shim.crash_point(i).decode(errors="replace")
                           for i in range(1, total + 1)]
-                _report(self.shm, json.dumps(points).encode())
+        if self.mode == "none":
+            _report(self.shm, json.dumps({"io": points, "sql": self.sql}).encode())
         self._header(finished=1)
 
 
@@ -347,9 +352,12 @@ def _run(request: dict[str, Any], shim: Any) -> dict[str, Any]:
         "killed": os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL,
         "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "finished": bool(finished), "statements": statements, "vm": vm, "marks": marks,
-        "io_points": json.loads(report) if exited and report else None,
+        "io_points": None, "sql": None,
         "error": "" if exited else report,
     }
+    if exited and report:  # a counting run's lists
+        listed = json.loads(report)
+        answer.update(io_points=listed["io"], sql=listed["sql"])
     shm.close()
     return answer
 

@@ -24,14 +24,15 @@ from tests.crash.crashkit import (
     CrashServer,
     canonical,
     commits,
-    committed,
     examine,
+    expected_state,
     file_problems,
     fresh_copy,
     io_point,
     kill_points,
     snapshot,
     state_of,
+    states_between_commits,
 )
 
 POINTS = 12
@@ -154,17 +155,19 @@ def test_the_backup_command_killed_at_any_file_write_never_lists_a_bad_copy_as_g
     params = {"data_dir": str(work), "password": PASSWORD}
     fresh_copy(template, work)
     database = work / "oma.sqlite3"
-    before = snapshot(database, key)
     count = io_server.count("cli_backup", params)
-    after = snapshot(database, key)
     [copy] = sorted((work / "backups").glob("*-manual.sqlite3"))
-    assert snapshot(copy, key) == before
     assert count.io_points is not None
     renamed = io_point(count, f"rename {copy}")
     noted = io_point(count, f"rename {copy.with_suffix('.json')}")
-    [audit] = commits(count)
+    # before; with the login's audit entry (what the copy holds); with the backup's too
+    states = states_between_commits(io_server, "cli_backup", params, template, work, count, key)
+    names = ["as before", "logged in", "audited"]
+    assert len(states) == len(names)
+    [copy] = sorted((work / "backups").glob("*-manual.sqlite3"))
+    assert snapshot(copy, key) == states[1]
     around = {renamed, renamed + 1, noted, noted + 1}
-    ks = kill_points(count, "io", 8, [audit], width=1, also=around)
+    ks = kill_points(count, "io", 8, commits(count), width=1, also=around)
     seen = set()
     for k in ks:
         fresh_copy(template, work)
@@ -172,13 +175,13 @@ def test_the_backup_command_killed_at_any_file_write_never_lists_a_bad_copy_as_g
         where = f"killed at io point {k} of {count.io} ({count.io_points[k - 1]})"
         result = examine(database, key)
         assert result.problems == [] and result.failed == {}, where
-        expected = "audited" if committed(count, audit, "io", k) else "as before"
-        assert state_of(result.state, {"as before": before, "audited": after}) == expected, where
+        expected = names[expected_state(count, "io", k)]
+        assert state_of(result.state, dict(zip(names, states, strict=True))) == expected, where
         copies = sorted((work / "backups").glob("*-manual.sqlite3"))
         assert len(copies) == int(k - 1 >= renamed), where
         for path in copies:
             assert _raw_with(path, key)[1] == [], where
-            assert snapshot(path, key) == before, where
+            assert snapshot(path, key) == states[1], where
         listed = {i.path.name: i.verified for i in list_backups(DataPaths(work), key=key)}
         assert listed == ({copies[0].name: True if k - 1 >= noted else None} if copies else {}), (
             where, listed)

@@ -19,7 +19,16 @@ from typing import Any
 import pytest
 
 from oma_desktop.core import driver
-from tests.crash.crashkit import CrashServer, examine, fresh_copy, kill_points, snapshot, state_of
+from tests.crash.crashkit import (
+    CrashServer,
+    examine,
+    expected_state,
+    fresh_copy,
+    kill_points,
+    snapshot,
+    state_of,
+    states_between_commits,
+)
 
 PASSWORD = "una clave de prueba larga"
 KEY = bytes(range(32))  # the folder's database key, known to the test
@@ -79,15 +88,19 @@ def test_a_conversion_killed_at_any_file_write_loses_nothing_and_finishes_at_nex
 ) -> None:
     work = fresh_copy(upgraded, crash_dir / "datos")
     database = work / "oma.sqlite3"
-    plain = snapshot(database)
     params = {"data_dir": str(work), "password": PASSWORD}
     count = io_server.count("login", params)
     assert driver.is_encrypted_file(database) and _readable(work) == []
     done = examine(database, KEY)
     assert done.problems == [] and done.failed == {}
-    # the records are those of the plain database, plus the account's staff record
-    staff = ("app_user", "change_log")
+    # the records are those of the plain database, plus the account's staff record and
+    # the login's audit entry
+    staff = ("app_user", "audit_entry", "change_log")
     assert snapshot(database, KEY, skip=staff) == snapshot(upgraded / "oma.sqlite3", skip=staff)
+    records = snapshot(database, KEY, skip=("audit_entry", "change_log"))
+    # as before, then with the account's record, then with the login's audit entry too
+    states = states_between_commits(io_server, "login", params, upgraded, work, count, KEY)
+    names = ["as before", *(f"logged in ({n})" for n in range(1, len(states)))]
     assert count.io_points is not None
     renamed = [i for i, p in enumerate(count.io_points, 1) if p == f"rename {database}"]
     assert len(renamed) == 1
@@ -104,14 +117,16 @@ def test_a_conversion_killed_at_any_file_write_loses_nothing_and_finishes_at_nex
         kind, state = _state(database)
         expected = "encrypted" if k - 1 >= renamed[0] else "plain"
         assert kind == expected, where
-        assert state_of(state, {"as before": plain, "logged in": done.state}) in (
-            ("as before",) if kind == "plain" else ("as before", "logged in")), where
+        found = state_of(state, dict(zip(names, states, strict=True)))
+        assert found == names[expected_state(count, "io", k)], where
+        assert kind == "encrypted" or found == "as before", where
         seen.add(kind)
         again = io_server.count("login", params)  # the next login
         assert again.exit == 0, (where, again.error)
         result = examine(database, KEY)
         assert result.problems == [] and result.failed == {}, (where, result.failed)
-        assert state_of(result.state, {"logged in": done.state}) == "logged in", where
+        # the same records (a second login adds its own audit entry)
+        assert snapshot(database, KEY, skip=("audit_entry", "change_log")) == records, where
         assert driver.is_encrypted_file(database), where
     assert seen == {"plain", "encrypted"}
 

@@ -22,10 +22,12 @@ from tests.crash.crashkit import (
     commits,
     committed,
     examine,
+    expected_state,
     fresh_copy,
     kill_points,
     snapshot,
     state_of,
+    states_between_commits,
     total_points,
 )
 from tests.crash.runner import JOB_MARK
@@ -94,11 +96,15 @@ def test_an_import_killed_at_any_point_saves_all_rows_or_none(
         pytest.skip("no C compiler to build the io shim (tests/crash/killer.c)")
     work = crash_dir / "datos"
     count, before, after = _counted(crash_server, template, work)
-    [commit] = commits(count)
+    *logins, commit = commits(count)  # the login's audit entry, then the import
     mark_set, mark_removed = _job_marks(count)
     # the mark is removed inside the import's transaction: saved and unmarked together
-    assert mark_set < mark_removed < commit
-    ks = kill_points(count, mode, POINTS[mode], [mark_set, commit], width=1)
+    assert all(c < mark_set for c in logins) and mark_set < mark_removed < commit
+    states = states_between_commits(crash_server, "import", _params(work), template, work,
+                                    count, KEY["key"])
+    assert states[0] == before and states[-1] == after
+    names = ["none", *(f"logged in ({n + 1})" for n in range(len(logins))), "all"]
+    ks = kill_points(count, mode, POINTS[mode], [*logins, mark_set, commit], width=1)
     seen = set()
     for k in ks:
         fresh_copy(template, work)
@@ -106,14 +112,15 @@ def test_an_import_killed_at_any_point_saves_all_rows_or_none(
         result = examine(work / "oma.sqlite3", KEY["key"])
         where = f"killed at {mode} point {k} of {total_points(count, mode)}"
         assert result.problems == [], where
-        expected = "all" if committed(count, commit, mode, k) else "none"
-        assert state_of(result.state, {"none": before, "all": after}) == expected, where
+        expected = names[expected_state(count, mode, k)]
+        assert state_of(result.state, dict(zip(names, states, strict=True))) == expected, where
+        saved = expected == "all"
         marked = committed(count, mark_set, mode, k) and not committed(count, commit, mode, k)
         assert len(result.jobs) == int(marked), where
         assert set(result.failed) == ({"jobs"} if marked else set()), where
-        if marked and expected == "none":
+        if marked:
             assert "no se guardó nada" in result.failed["jobs"], where
-        seen.add((expected, marked))
+        seen.add(("all" if saved else "none", marked))
     # kills landed before the mark, while the rows were written (marked: "nothing saved",
     # which is true), and after the commit (only file writes, closing the database, come
     # then; SQLite runs no instructions once it committed); never saved with the mark left
