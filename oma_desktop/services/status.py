@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from oma_desktop.services.session import Session
@@ -27,5 +28,17 @@ def installation_facts(session: Session) -> InstallationFacts:
         user_name=staff_name(session, session.user_id),
         mode=store.mode,
         schema_version=store.schema_version,
-        last_sync=store.meta("last_sync_at"),
+        last_sync=_last_sync(session),
     )
+
+
+def _last_sync(session: Session) -> str | None:
+    """When this installation last wrote or read a sync or reference file (local time),
+    else the ``last_sync_at`` note of an older installation."""
+    at = session.store.scalar("SELECT max(at) FROM sync_file WHERE status = 'ok'")
+    if not at:
+        return session.store.meta("last_sync_at")
+    when = dt.datetime.fromisoformat(str(at))
+    if when.tzinfo is not None:
+        when = when.astimezone().replace(tzinfo=None)
+    return when.isoformat(timespec="seconds")

@@ -36,7 +36,7 @@ PAGE_SECTIONS = {
     "referrals": "derivaciones",
     "map": "secciones-en-construcción",
     "reports": "secciones-en-construcción",
-    "sync": "secciones-en-construcción",
+    "sync": "sincronización-con-la-sede-central",
     "admin": "administración",
 }
 # dialog class name -> section (by name: the help needs no import of every screen)
@@ -58,6 +58,7 @@ DIALOG_SECTIONS = {
     "ErrorDialog": "si-algo-sale-mal",
     "AboutDialog": "la-ventana",
     "BackupsDialog": "copias-de-seguridad-y-restauración",
+    "KeyFileDialog": "inscribir-la-casa-una-sola-vez",
     "RestoreAssistant": "restaurar-una-copia",
     "ChangePasswordDialog": "iniciar-sesión",
     "NewAccountDialog": "cuentas-de-usuario",

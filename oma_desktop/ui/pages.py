@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QStyle, QWidget
 
 from oma_desktop.i18n import N_, _
+from oma_desktop.services.permissions import Permission
 from oma_desktop.ui.placeholder import PlaceholderPage
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ class PageSpec:
     icon: QStyle.StandardPixmap
     shortcut: str  # portable QKeySequence text, e.g. "Ctrl+1"
     factory: PageFactory
+    # shown only to roles with this permission (None: to every role)
+    permission: Permission | None = None
 
 
 def lazy(target: str) -> PageFactory:
@@ -62,10 +65,12 @@ def _spec(
     number: int,
     description: str,
     factory: PageFactory | None = None,
+    permission: Permission | None = None,
 ) -> PageSpec:
     """A page reached with Ctrl+``number``; a placeholder until ``factory`` is given."""
     return PageSpec(
-        key, title, icon, f"Ctrl+{number}", factory or placeholder(title, description)
+        key, title, icon, f"Ctrl+{number}", factory or placeholder(title, description),
+        permission,
     )
 
 
@@ -98,7 +103,9 @@ PAGES: tuple[PageSpec, ...] = (
              "district, to print or export.")),
     _spec("sync", N_("Synchronisation"), Icon.SP_BrowserReload, 7,
           N_("Exchange data between this casa and headquarters with an encrypted USB "
-             "memory stick.")),
+             "memory stick."),
+          factory=lazy("oma_desktop.ui.sincronizacion.page:SyncPage"),
+          permission=Permission.SYNC),
     _spec("admin", N_("Administration"), Icon.SP_ComputerIcon, 8,
           N_("Manage users, the casa's details, catalogs and backups."),
           factory=lazy("oma_desktop.ui.administracion.page:AdministrationPage")),

@@ -44,8 +44,9 @@ from oma_desktop.core.vocab import (
 from oma_desktop.i18n import _, ngettext
 from oma_desktop.services.cards import DocumentLine, PersonCard, person_card
 from oma_desktop.services.context import AppContext
-from oma_desktop.services.permissions import reserved_text
+from oma_desktop.services.permissions import Permission, reserved_text
 from oma_desktop.services.persons import age_on
+from oma_desktop.services.sync_review import casa_name, person_links
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.models.timeline_model import (
     DATE_TEXT_ROLE,
@@ -176,6 +177,12 @@ class PersonSummary(QWidget):
         form.addRow(_("Phone:"), self.contact_label)
         form.addRow(_("District:"), self.district_label)
         form.addRow(_("Household:"), self.household_label)
+        # «misma persona» links headquarters made with records of other casas (issue #10)
+        self.links_label = self._value_label()
+        self.links_label.setObjectName("same_person_links")
+        self.links_label.setTextInteractionFlags(self.household_label.textInteractionFlags())
+        self.links_label.linkActivated.connect(self._on_link)
+        form.addRow(_("Same person:"), self.links_label)
         self.situation_label = self._value_label()
         self.needs_label = self._value_label()
         self.consent_label = self._value_label()
@@ -276,6 +283,9 @@ class PersonSummary(QWidget):
         self.contact_label.setText(self._contact_html(row))
         self.district_label.setText(self._district_html(row))
         self.household_label.setText(self._household_html(card, today))
+        links = self._links_html(person_id)
+        self.links_label.setText(links)
+        self.form.setRowVisible(self.links_label, bool(links))
         if self.extended:
             self._fill_extended(row, card.withheld)
         self.timeline_model.set_entries(card.timeline)
@@ -351,6 +361,24 @@ class PersonSummary(QWidget):
             else:
                 name = f"<a href='person:{html.escape(m.person_id)}'>{html.escape(m.full_name)}</a>"
             lines.append(f"{name} ({html.escape(', '.join(e for e in extra if e))})")
+        return "<br>".join(lines)
+
+    def _links_html(self, person_id: str) -> str:
+        """The records of other casas headquarters linked as this same person."""
+        if not self.ctx.session.can(Permission.VIEW_PERSONS):
+            return ""
+        lines = []
+        for link in person_links(self.ctx.session, person_id):
+            other = link.other
+            if other.casa_id:  # held here (at headquarters, or a casa's own two records)
+                name = html.escape(other.full_name)
+                casa = html.escape(casa_name(self.ctx.session, other.casa_id))
+                who = f"<a href='person:{html.escape(other.id)}'>{name}</a> ({casa})"
+            else:
+                who = html.escape(_("a record of another casa"))
+            when = _("linked by headquarters on {date}").format(
+                date=i18n.format_date(link.made_at))
+            lines.append(f"{who} <span style='color:{MUTED_COLOR}'>{html.escape(when)}</span>")
         return "<br>".join(lines)
 
     def _fill_extended(self, row: Mapping[str, Any], withheld: frozenset[str] = frozenset()) -> None:

@@ -1,0 +1,1 @@
+"""«Sincronización»: the USB exchange between a casa and headquarters (issue #10)."""
