@@ -478,7 +478,15 @@ def cmd_setup(args: argparse.Namespace) -> int:
         print(_("Give this file to each casa; when they enrol, compare the fingerprint by "
                 "phone or on paper."))
         return 0
-    ctx = _open(args, casa=args.setup_casa or args.casa, mode="casa")
+    from oma_desktop.paths import DataPaths
+
+    casa = args.setup_casa or args.casa
+    new = not DataPaths(_data_dir(args)).database.exists()
+    if new and casa is None:
+        return _fail(_("Say which casa this installation belongs to: oma-desktop setup casa"
+                       " --casa CV1 --enrol FILE --out DIR."))
+    # an existing folder keeps its casa and mode (setup_casa refuses headquarters itself)
+    ctx = _open(args, casa=casa, mode="casa" if new else None)
     try:
         result = setup_casa(ctx.session, args.enrol, args.out, vault=ctx.vault)
     finally:
