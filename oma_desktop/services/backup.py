@@ -507,8 +507,15 @@ def rotate(folder: Path, *, now: dt.datetime | None = None) -> list[Path]:
 
 
 def _remove_orphan_notes(folder: Path, now: dt.datetime) -> None:
-    """Notes left without their copy (a backup killed after reserving its name); a day
-    old at least, so the reservation of a backup being made right now is left alone."""
+    """Notes left without their copy (a backup killed after reserving its name), and
+    partial copies (``.part`` and its journal: a backup killed while copying); a day old at
+    least, so the reservation or copy of a backup being made right now is left alone."""
+    for partial in folder.glob("oma-*.part*"):
+        try:
+            if now.timestamp() - partial.stat().st_mtime > 86_400:
+                partial.unlink()
+        except OSError:
+            continue
     for note in folder.glob(f"oma-*{NOTE_SUFFIX}"):
         try:
             if note.with_suffix(SUFFIX).exists():

@@ -200,13 +200,6 @@ def _raw_with(path: Path, key: bytes) -> tuple[int, list[str]]:
         conn.close()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "services/backup.py: a backup killed while copying leaves oma-…-manual.sqlite3.part "
-    "(up to the database's size) and its rollback journal; the next backup reserves another "
-    "name, driver.backup removes only a .part of the name it writes, and rotate() removes "
-    "orphan notes but never stale .part files, so each cut-off backup (a power cut during "
-    "the daily copy) leaves one for good. rotate() could remove oma-*.part files a day old, "
-    "as it does orphan notes."))
 def test_a_backup_cut_off_while_copying_leaves_no_partial_file_once_rotated(
     io_server: CrashServer, account_folder: tuple[Path, bytes], crash_dir: Path
 ) -> None:
