@@ -38,6 +38,7 @@ from oma_desktop.core.seed import SEED_INSTALLATION
 from oma_desktop.core.store import Store
 from oma_desktop.i18n import _
 from oma_desktop.sync.container import (
+    MAX_UNCOMPRESSED_BYTES,
     Container,
     open_payload,
     read_container,
@@ -201,7 +202,7 @@ def op_from_record(record: dict[str, Any], number: int) -> Operation:
     op = Operation(**record)
     try:
         values = op.values()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
         raise bad from None
     if not isinstance(values, dict):
         raise bad
@@ -370,11 +371,20 @@ def import_export(store: Store, data: bytes, file_name: str = "", user_id: str =
     return report
 
 
-def _ops_of(container: Container, secret: SecretKeys) -> list[Operation]:
-    limit = container.manifest.get("uncompressed_size")
+def _payload_limit(manifest: dict[str, Any]) -> int:
+    """How many bytes the payload may inflate to: what the manifest says (0 if it says
+    nothing usable), refused beyond what any payload may hold, before decompressing."""
+    limit = manifest.get("uncompressed_size")
     limit = limit if isinstance(limit, int) and limit >= 0 else 0
+    if limit > MAX_UNCOMPRESSED_BYTES:
+        raise refuse(_("its description is damaged."))
+    return limit + 1
+
+
+def _ops_of(container: Container, secret: SecretKeys) -> list[Operation]:
+    limit = _payload_limit(container.manifest)
     return [op_from_record(record, n) for n, record in
-            enumerate(open_payload(container.payload, secret.age_identity, limit + 1), 1)]
+            enumerate(open_payload(container.payload, secret.age_identity, limit), 1)]
 
 
 def _record_file(conn: driver.Connection, container: Container, direction: str, *,
@@ -492,8 +502,7 @@ def import_reference(store: Store, data: bytes, file_name: str = "",
     acked = int(store.meta(ACKED_META) or 0)
     keys: list[dict[str, Any]] = []
     allowed = {hq.installation_id, SEED_INSTALLATION}
-    records = open_payload(container.payload, secret.age_identity,
-                           int(manifest.get("uncompressed_size") or 0) + 1)
+    records = open_payload(container.payload, secret.age_identity, _payload_limit(manifest))
     for number, record in enumerate(records, 1):
         kind = record.pop("record", None)
         if kind is None:
