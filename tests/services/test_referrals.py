@@ -211,7 +211,7 @@ def test_open_referrals_in_seguimiento_and_every_event_in_the_timeline(ctx: AppC
     assert [(i.ref_id, i.detail) for i in items] == [
         (late, f"CV1-2026-000001-{tag} — SIS"), (waiting, f"CV1-2026-000003-{tag} — SIS")]
     assert [kind_text(i, today) for i in items] == [
-        "Derivación vencida", "Derivación en espera de respuesta"]
+        "Derivación vencida", "Derivación en espera"]
     overdue = call_list(ctx.session, today, CallFilter(due=DUE_OVERDUE))[0]
     assert [i.ref_id for i in overdue if i.kind == KIND_REFERRAL] == [late]
     titles = [(e.title, e.detail) for e in person_timeline(ctx.session, pid)
