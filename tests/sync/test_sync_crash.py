@@ -8,9 +8,10 @@ passes SQLite's and the app's checks and holds none of the files, the first whol
 whole (never part of one); a second, uncut run then imports what is missing and ends in the
 state of an uncut run ("ya importado" for a file the killed run had committed).
 
-A full disk at headquarters (a small tmpfs; needs root, skipped otherwise, as in
-tests/services/test_backup.py) refuses the import in Spanish, leaves the database
-byte-for-byte as it was, and once space is freed the same file imports whole.
+A full disk at headquarters importing a casa's file, or at a casa importing the reference
+file (a small tmpfs; needs root, skipped otherwise, as in tests/services/test_backup.py),
+refuses the import in Spanish, leaves the database byte-for-byte as it was, and once space
+is freed the same file imports whole.
 """
 
 from __future__ import annotations
@@ -289,3 +290,29 @@ def test_a_full_disk_at_headquarters_loses_nothing(small_disk: Path, tmp_path: P
         assert (report.applied, report.already_imported) == (report.op_count, False)
         assert report.op_count == 1200
         assert hq.scalar("SELECT count(*) FROM person WHERE casa_id = 'CV1'") == 600
+
+
+def test_a_full_disk_at_a_casa_loses_nothing(small_disk: Path, tmp_path: Path) -> None:
+    """The other end: a casa importing headquarters' reference file on a full disk."""
+    template, _files = build_world(tmp_path / "world", persons=1)
+    with open_store(template / "oma.sqlite3", create=False) as hq:
+        services = [r["id"] for r in hq.rows("SELECT id FROM service ORDER BY id")]
+        with hq.transaction("analista") as tx:
+            for n, service in enumerate(services):
+                tx.update("service", service, {"hours": f"L-V 8:{n:02d}-13:00"})
+        data = ex.build_reference(hq, "CV1").data
+    database = small_disk / "oma.sqlite3"
+    shutil.copyfile(tmp_path / "world" / "CV1.sqlite3", database)
+    with open_store(database, create=False) as casa:
+        casa.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = database.read_bytes()
+        filler = small_disk / "relleno"
+        filler.write_bytes(bytes(max(0, shutil.disk_usage(small_disk).free - 16 * 1024)))
+        with pytest.raises(OmaError) as info:
+            ex.import_reference(casa, data, "sede.omaref")
+        assert "está lleno" in str(info.value)
+        filler.unlink()
+        assert tuple(casa.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()) == (0, 0, 0)
+        assert database.read_bytes() == before
+        assert ex.import_reference(casa, data, "sede.omaref").applied == len(services) > 20
+        assert casa.get("service", services[7])["hours"] == "L-V 8:07-13:00"
