@@ -321,6 +321,13 @@ def apply_operations(
             skipped += 1
             continue
         check_operation(op, schema_version, folder.columns)
+        if quarantine:
+            taken = conn.execute(
+                "SELECT op_id FROM change_log WHERE installation = ? AND seq = ?",
+                [op.installation, op.seq]).fetchone()
+            if taken is not None:  # another operation already has this number (a PC
+                quarantined.append((op, "sequence number reused"))  # restored from a copy)
+                continue
         conn.execute(
             f"INSERT INTO change_log ({', '.join(OP_COLUMNS)}) VALUES ({marks})", kept.as_row()
         )

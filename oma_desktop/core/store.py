@@ -288,6 +288,7 @@ class Store:
         quarantine: bool = False,
         detect_conflicts: bool = False,
         before_commit: Callable[[driver.Connection, ApplyResult], None] | None = None,
+        foreign_keys: bool = True,
     ) -> ApplyResult:
         """Apply operations that came from another installation, all or nothing.
 
@@ -296,7 +297,9 @@ class Store:
         the local clock moves past every applied operation. ``quarantine`` and
         ``detect_conflicts``: see :func:`~oma_desktop.core.oplog.apply_operations`.
         ``before_commit`` writes the caller's bookkeeping (the sync's file history,
-        conflicts) in the same transaction.
+        conflicts) in the same transaction. ``foreign_keys=False`` accepts records whose
+        related record has not arrived yet (headquarters after a gap: the missing file may
+        come later; ``oma-desktop check`` lists what still waits for it).
         """
         if self._in_transaction:
             raise RuntimeError("Store.apply() inside a transaction")
@@ -304,6 +307,8 @@ class Store:
         self._in_transaction = True
         try:
             with driver.translating(self.path):
+                if not foreign_keys:  # only outside a transaction; restored in finally
+                    self.conn.execute("PRAGMA foreign_keys = OFF")
                 self.conn.execute("BEGIN IMMEDIATE")
                 try:
                     result = apply_operations(self.conn, ops, self.schema_version,
@@ -321,6 +326,8 @@ class Store:
                     raise
         finally:
             self._in_transaction = False
+            if not foreign_keys:
+                self.conn.execute("PRAGMA foreign_keys = ON")
         self._changed |= result.entities
         return result
 

@@ -54,6 +54,7 @@ ACKED_META = "sync.acked_seq"  # at a casa: what headquarters confirmed it holds
 LAST_EXPORT_META = "sync.last_export_sha256"
 REFERENCE_VERSION_META = "sync.reference_version"  # last imported (casa) / written (HQ)
 REFERENCE_AT_META = "sync.reference_at"
+REFERENCE_ISSUED_META = "sync.reference_issued_ms"  # what orders reference files
 KEY_LIST_META = "sync.key_list"
 KIND_EXPORT = "casa-export"
 KIND_REFERENCE = "reference"
@@ -209,6 +210,67 @@ def op_from_record(record: dict[str, Any], number: int) -> Operation:
     return op
 
 
+# --- checks on received operations ----------------------------------------------------------------
+
+# an operation may be at most this far ahead of the receiver's clock (PCs' clocks drift; a
+# clock at "the end of time" would stop every later save: the clock never runs backwards)
+MAX_CLOCK_AHEAD_MS = 7 * 24 * 3600 * 1000
+# what only headquarters writes: a casa's file never carries them
+HQ_ONLY_ENTITIES = frozenset({"person_link"})
+# what a casa's file may change only for itself
+OWN_ONLY_ENTITIES = {"casa": "casa", "installation": "installation"}
+
+
+def check_received(store: Store, ops: list[Operation], *, sender_casa: str | None = None,
+                   sender_installation: str | None = None) -> None:
+    """Refuse, in Spanish and before anything is written, operations this database cannot
+    take: an unknown kind of record or field, a newer schema, a clock far in the future,
+    or (for a casa's file) a record only headquarters writes."""
+    from oma_desktop.core.clock import pack, wall_ms
+    from oma_desktop.core.oplog import Folder, OperationError, check_operation
+
+    columns = Folder(store.conn).columns
+    limit = pack(wall_ms() + MAX_CLOCK_AHEAD_MS)
+    for number, op in enumerate(ops, 1):
+        try:
+            check_operation(op, store.schema_version, columns)
+        except OperationError:
+            raise refuse(_(
+                "operation {n} names a kind of record or a field this version of OMA Desktop"
+                " does not know (it may come from a newer version).").format(n=number)) from None
+        if op.hlc > limit or op.hlc < 0:
+            raise refuse(_(
+                "operation {n} is dated more than a week in the future. Check the date and"
+                " time of the PC that wrote it, then export again.").format(n=number))
+        if sender_casa is None:
+            continue
+        if op.entity in HQ_ONLY_ENTITIES:
+            raise refuse(_("it holds changes only headquarters may make."))
+        own = {"casa": sender_casa, "installation": sender_installation}.get(
+            OWN_ONLY_ENTITIES.get(op.entity, ""))
+        if op.entity in OWN_ONLY_ENTITIES and op.entity_id != own:
+            raise refuse(_("it holds changes to another casa's settings."))
+
+
+def apply_received(store: Store, ops: list[Operation], **kw: Any) -> ApplyResult:
+    """``store.apply`` with every expected failure refused in Spanish (nothing written):
+    the disk conditions as the driver words them, anything else as damaged content."""
+    from oma_desktop.core.oplog import OperationError
+
+    try:
+        return store.apply(ops, **kw)
+    except OperationError:
+        raise refuse(_("its operations contradict what this database holds.")) from None
+    except (driver.Error, OverflowError, TypeError, ValueError) as exc:
+        translated = (driver.translate_error(exc, store.path)
+                      if isinstance(exc, driver.Error) else None)
+        if translated is not None and not isinstance(exc, driver.IntegrityError):
+            raise translated from exc  # a full disk, a locked or read-only file
+        raise refuse(_(
+            "some of its operations hold values that cannot be stored (the content is"
+            " damaged).")) from exc
+
+
 # --- casa → headquarters -----------------------------------------------------------------------
 
 
@@ -335,6 +397,8 @@ def import_export(store: Store, data: bytes, file_name: str = "", user_id: str =
             raise refuse(_("it holds operations of another installation than its sender."))
         if op.schema_version > store.schema_version:
             raise refuse(_("it holds operations of a newer version of OMA Desktop."))
+    check_received(store, ops, sender_casa=report.casa_id,
+                   sender_installation=report.installation_id)
     report.op_count = len(ops)
     held = contiguous_seq(store, report.installation_id)
     seqs = sorted(op.seq for op in ops)
@@ -364,8 +428,10 @@ def import_export(store: Store, data: bytes, file_name: str = "", user_id: str =
                      skipped=result.skipped, op_count=len(ops), gaps=report.gaps,
                      warnings=report.warnings, file_name=file_name, user_id=user_id)
 
-    result = store.apply(ops, quarantine=True, detect_conflicts=True,
-                         before_commit=bookkeeping)
+    # after a gap, a record may refer to one in the missing range: accepted, and listed by
+    # `check` until the missing operations arrive
+    result = apply_received(store, ops, quarantine=True, detect_conflicts=True,
+                            before_commit=bookkeeping, foreign_keys=not report.gaps)
     report.applied, report.skipped = result.applied, result.skipped
     report.conflicts, report.quarantined = len(result.conflicts), len(result.quarantined)
     return report
@@ -423,8 +489,13 @@ def build_reference(store: Store, casa_id: str) -> ExportFile:
     if not targets:
         raise NotEnrolledError(_("No installation of casa {casa} is registered here.").format(
             casa=casa_id))
-    version = int(store.meta(REFERENCE_VERSION_META) or 0) + 1
-    lines = [op_line(op) for op in _reference_ops(store)]
+    import time
+
+    version = int(store.meta(REFERENCE_VERSION_META) or 0) + 1  # the number people read
+    # what the casas compare: at least the time in milliseconds, so it still increases
+    # after headquarters is restored from a backup (its counter would go back)
+    issued = max(int(store.meta(REFERENCE_ISSUED_META) or 0) + 1, int(time.time() * 1000))
+    lines = [op_line(op) for op in _reference_ops(store, casa_id)]
     for target in targets:
         lines.append(_record("ack", installation=target.installation_id,
                              seq=contiguous_seq(store, target.installation_id)))
@@ -435,10 +506,12 @@ def build_reference(store: Store, casa_id: str) -> ExportFile:
     manifest = {
         "kind": KIND_REFERENCE, "casa": casa_id, "installation": store.installation_id,
         "targets": [t.installation_id for t in targets], "version": version,
+        "issued_ms": issued,
         "schema_version": store.schema_version, "created_at": now_iso(),
         "signer": fingerprint_of(secret), "uncompressed_size": size, "app_version": __version__,
     }
     store.set_meta(REFERENCE_VERSION_META, str(version))
+    store.set_meta(REFERENCE_ISSUED_META, str(issued))
     return ExportFile(write_container(manifest, payload, secret), manifest)
 
 
@@ -453,11 +526,24 @@ def _record(kind: str, **values: Any) -> bytes:
                        separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def _reference_ops(store: Store) -> list[Operation]:
-    """What headquarters authored: its installation's operations (directory edits, casas,
-    staff accounts, person links)."""
-    rows = store.conn.execute(f"{SELECT_OPS} WHERE installation = ? ORDER BY seq",
-                              [store.installation_id])
+# what headquarters sends back to every casa: reference data
+REFERENCE_ENTITIES = ("service", "route_handout", "casa", "app_user", "person_link")
+# what stays at headquarters: its own audit log, incidents and rights requests
+HQ_PRIVATE_ENTITIES = ("audit_entry", "security_incident", "rights_request", "installation")
+
+
+def _reference_ops(store: Store, casa_id: str) -> list[Operation]:
+    """What headquarters authored for the casa ``casa_id``: directory and route edits,
+    casas, staff accounts, person links; and its changes (a conflict resolved) to records
+    that casa holds (it created or changed them), never to another casa's persons."""
+    shared = ", ".join("?" for _e in REFERENCE_ENTITIES)
+    private = ", ".join("?" for _e in HQ_PRIVATE_ENTITIES)
+    rows = store.conn.execute(
+        f"{SELECT_OPS} AS o WHERE installation = ? AND (entity IN ({shared}) OR ("
+        f" entity NOT IN ({private}) AND EXISTS (SELECT 1 FROM change_log c"
+        "  WHERE c.entity_id = o.entity_id AND c.entity = o.entity AND c.casa = ?)))"
+        " ORDER BY seq",
+        [store.installation_id, *REFERENCE_ENTITIES, *HQ_PRIVATE_ENTITIES, casa_id])
     return [Operation.from_row(r) for r in rows]
 
 
@@ -489,8 +575,10 @@ def import_reference(store: Store, data: bytes, file_name: str = "",
     if store.installation_id not in (manifest.get("targets") or []):
         raise refuse(_("it was written for another casa or another PC."))
     version = manifest.get("version")
+    issued = manifest.get("issued_ms", version)
     current = int(store.meta(REFERENCE_VERSION_META) or 0)
-    if not isinstance(version, int) or version <= current:
+    if (not isinstance(version, int) or not isinstance(issued, int)
+            or issued <= int(store.meta(REFERENCE_ISSUED_META) or 0)):
         raise refuse(_(
             "it is older than the reference data this casa already has (version {theirs};"
             " this casa has version {ours}). Ask headquarters for the latest file.").format(
@@ -530,12 +618,14 @@ def import_reference(store: Store, data: bytes, file_name: str = "",
                      skipped=result.skipped, op_count=len(ops), file_name=file_name,
                      user_id=user_id, version=version)
         for key, value in ((ACKED_META, str(acked)), (REFERENCE_VERSION_META, str(version)),
+                           (REFERENCE_ISSUED_META, str(issued)),
                            (REFERENCE_AT_META, str(manifest.get("created_at") or now_iso())),
                            (KEY_LIST_META, json.dumps(keys, ensure_ascii=False))):
             conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
                          " DO UPDATE SET value = excluded.value", [key, value])
 
-    result = store.apply(ops, before_commit=bookkeeping)
+    check_received(store, ops)
+    result = apply_received(store, ops, before_commit=bookkeeping)
     report.applied, report.skipped = result.applied, result.skipped
     return report
 

@@ -69,7 +69,8 @@ def test_export_import_is_idempotent_and_acknowledged(network) -> None:
     # headquarters acknowledges: the casa's next file carries only what is new
     ref = ex.build_reference(hq, "CV1")
     got = ex.import_reference(cv1, ref.data)
-    assert got.acked_seq == second.manifest["to_seq"] and got.version == 1
+    assert got.acked_seq == second.manifest["to_seq"]
+    assert got.version == ref.manifest["version"] == 1
     assert ex.build_export(cv1, "AAA").op_count == 0
     with pytest.raises(SyncFileError, match="más antiguo"):
         ex.import_reference(cv1, ref.data)  # the same version again

@@ -174,7 +174,8 @@ def test_six_casas_and_headquarters_over_several_rounds(network: Network) -> Non
     _edit(hq, "service", other_service, name="Servicio renombrado por la sede")
     refs = network.send_references()
     # one counter at headquarters for every file it writes: 1..6, one per casa
-    assert [refs[c].version for c in CASAS] == list(range(1, 7))
+    versions = [refs[c].version for c in CASAS]
+    assert versions == sorted(set(versions))  # each file's version above the one before
     for casa, store in casas.items():
         assert refs[casa].acked_seq == files1[casa].manifest["to_seq"] == _own_ops(store)
         assert store.get("service", other_service)["name"] == "Servicio renombrado por la sede"
@@ -207,7 +208,8 @@ def test_six_casas_and_headquarters_over_several_rounds(network: Network) -> Non
     clock.tick()
     _edit(hq, "service", service, hours="Sede: L-S 8:00-13:00")
     refs = network.send_references()
-    assert [refs[c].version for c in CASAS] == list(range(7, 13))
+    later = [refs[c].version for c in CASAS]
+    assert later == sorted(set(later)) and later[0] > versions[-1]
     for casa, store in casas.items():
         assert refs[casa].acked_seq == _own_ops(store)
         assert store.get("service", service)["hours"] == "Sede: L-S 8:00-13:00"
@@ -279,21 +281,15 @@ def test_a_lost_stick_costs_nothing_and_a_truly_missing_range_is_reported_not_bl
             f" la n.º {held + 1}") in _failed_checks(hq)["sequence"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "build_reference numbers reference files from meta 'sync.reference_version' in the"
-    " headquarters database itself: once headquarters is restored from a backup the counter"
-    " goes back, its next file repeats a version the casa already imported, and"
-    " import_reference refuses every file as older until headquarters has written as many"
-    " again (the version does not 'only increase')"))
 def test_a_reference_file_written_after_headquarters_is_restored_is_accepted(
     network: Network,
 ) -> None:
     hq, cv5 = network.hq, network.casas["CV5"]
-    assert ex.import_reference(cv5, ex.build_reference(hq, "CV5").data).version == 1
+    first = ex.import_reference(cv5, ex.build_reference(hq, "CV5").data).version
     hq.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     backup = network.folder / "hq-backup.sqlite3"
     shutil.copyfile(hq.path, backup)
-    assert ex.import_reference(cv5, ex.build_reference(hq, "CV5").data).version == 2
+    assert ex.import_reference(cv5, ex.build_reference(hq, "CV5").data).version > first
     hq.close()
     shutil.copyfile(backup, hq.path)
     network.hq = hq = network.open(hq.path)
