@@ -207,10 +207,18 @@ class Bench:
         return ring.unlock(BENCH_USER, BENCH_PASSWORD).key
 
     def _wanted_stamp(self) -> dict[str, object]:
-        from oma_desktop.core.migrations import latest_version
+        import hashlib
 
+        from oma_desktop.core.catalogs import load_catalogs
+        from oma_desktop.core.migrations import latest_version
+        from oma_desktop.core.seed import all_directory_operations, seed_operations
+
+        # the seeded records too: a cache built before a seed revision changed would hold
+        # other operations under the same sequence numbers
+        seeded = (*seed_operations(), *all_directory_operations(load_catalogs().institutions))
+        digest = hashlib.sha256("\n".join(op.op_id for op in seeded).encode()).hexdigest()
         return {"persons": self.persons, "seed": self.seed, "schema": latest_version(),
-                "encryption": ENCRYPTION}
+                "encryption": ENCRYPTION, "seeded": digest[:16]}
 
     def ensure_demo(self) -> None:
         """Reuse the cached demo database if complete, otherwise build it (timed)."""
