@@ -428,10 +428,11 @@ def import_export(store: Store, data: bytes, file_name: str = "", user_id: str =
                      skipped=result.skipped, op_count=len(ops), gaps=report.gaps,
                      warnings=report.warnings, file_name=file_name, user_id=user_id)
 
-    # after a gap, a record may refer to one in the missing range: accepted, and listed by
-    # `check` until the missing operations arrive
+    # a record may refer to one that has not arrived yet: in a missing range, or in another
+    # casa's file still on its way (files arrive in any order); accepted, and listed by
+    # `check` until what it refers to arrives
     result = apply_received(store, ops, quarantine=True, detect_conflicts=True,
-                            before_commit=bookkeeping, foreign_keys=not report.gaps)
+                            before_commit=bookkeeping, foreign_keys=False)
     report.applied, report.skipped = result.applied, result.skipped
     report.conflicts, report.quarantined = len(result.conflicts), len(result.quarantined)
     return report

@@ -102,6 +102,10 @@ def bare_connect(path: Path, key: bytes, *, read_only: bool = False,
     else:
         conn = sqlcipher.connect(str(path), isolation_level=isolation_level)
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    from oma_desktop.core.driver import CIPHER_SETTINGS
+
+    for pragma in CIPHER_SETTINGS:  # the page settings every encrypted file is written with
+        conn.execute(f"PRAGMA {pragma}")
     return conn
 
 
@@ -642,6 +646,90 @@ def apply_50k_ops_s(bench: Bench) -> float:
             return time.perf_counter() - start
         finally:
             store.close()
+
+
+SYNC_OPS = 100_000
+
+
+@functools.cache
+def _casa_ops(bench: Bench) -> list[tuple[object, ...]]:
+    """The first operations of the demo's CV1 PC: what its first sync file would carry."""
+    from oma_desktop.core.oplog import SELECT_OPS
+    from oma_desktop.services.demo import demo_installation_id
+
+    conn = bare_connect(bench.database, bench.key, read_only=True)
+    try:
+        return conn.execute(f"{SELECT_OPS} WHERE installation = ? ORDER BY seq LIMIT ?",
+                            [demo_installation_id("CV1"), SYNC_OPS]).fetchall()
+    finally:
+        conn.close()
+
+
+def _bare_sync_ops_per_s(bench: Bench) -> float:
+    """Bare sqlcipher3: insert the same operations into a plain table of a new encrypted
+    database, one transaction (operations per second)."""
+    rows = _casa_ops(bench)
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        conn = bare_connect(Path(tmp) / "floor.sqlite3", bench.key)
+        try:
+            conn.execute(f"CREATE TABLE t ({', '.join(f'c{i}' for i in range(len(rows[0])))})")
+            start = time.perf_counter()
+            conn.executemany(f"INSERT INTO t VALUES ({', '.join('?' * len(rows[0]))})", rows)
+            conn.commit()
+            return len(rows) / (time.perf_counter() - start)
+        finally:
+            conn.close()
+
+
+@functools.cache
+def _sync_rates(bench: Bench) -> tuple[float, float]:
+    """A CV1 PC holding the demo's first CV1 operations writes its sync file (export), and a
+    new headquarters imports it (import): operations per second of each, the file's
+    signing, encryption, checks and the one-transaction apply included."""
+    from oma_desktop.core.oplog import Operation
+    from oma_desktop.core.store import open_store
+    from oma_desktop.services.demo import demo_installation_id
+    from oma_desktop.sync import exchange as ex
+    from oma_desktop.sync.keys import PublicKeys
+
+    ops = [Operation.from_row(r) for r in _casa_ops(bench)]
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        casa = open_store(Path(tmp) / "casa.sqlite3", key=bench.key)
+        hq = open_store(Path(tmp) / "hq.sqlite3", key=bench.key)
+        try:
+            for store, casa_id, installation, mode in (
+                    (casa, "CV1", demo_installation_id("CV1"), "casa"),
+                    (hq, "CV1", "bench-hq", "hq")):
+                store.set_meta("installation_id", installation)
+                store.set_meta("casa_id", casa_id)
+                store.set_meta("mode", mode)
+                ex.ensure_own_keys(store)
+            casa.set_meta(ex.HQ_KEYS_META,
+                          ex.own_public_keys(hq, "").to_file(ex.own_keys(hq)).decode())
+            ex.register_peer(hq, PublicKeys.from_file(
+                ex.own_public_keys(casa, "AAA").to_file(ex.own_keys(casa))))
+            casa.apply(ops, foreign_keys=False)  # the casa's history, as it was written
+            start = time.perf_counter()
+            export = ex.build_export(casa, "AAA")
+            export_s = time.perf_counter() - start
+            start = time.perf_counter()
+            report = ex.import_export(hq, export.data)
+            import_s = time.perf_counter() - start
+            assert report.applied == len(ops) == export.op_count, report
+            return len(ops) / export_s, len(ops) / import_s
+        finally:
+            casa.close()
+            hq.close()
+
+
+@figure("export_ops_per_s", "ops/s", floor=_bare_sync_ops_per_s, decimals=0)
+def export_ops_per_s(bench: Bench) -> float:
+    return _sync_rates(bench)[0]
+
+
+@figure("import_ops_per_s", "ops/s", floor=_bare_sync_ops_per_s, decimals=0)
+def import_ops_per_s(bench: Bench) -> float:
+    return _sync_rates(bench)[1]
 
 
 def _bare_read_all_s(bench: Bench) -> float:

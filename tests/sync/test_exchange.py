@@ -162,3 +162,21 @@ def test_a_file_from_an_unregistered_or_revoked_installation_is_refused(network)
     with pytest.raises(SyncFileError, match="no está registrada"):
         ex.import_export(hq, data)
     assert hq.scalar("SELECT count(*) FROM sync_file") == 0
+
+
+def test_a_record_referring_to_another_casas_record_arrives_in_any_order(network) -> None:
+    """CV2 attends a person CV1 registered (a copy reached CV2): headquarters takes CV2's
+    file first, and the consultation waits for the person without refusing the file."""
+    hq, casas = network
+    cv1, cv2 = casas["CV1"], casas["CV2"]
+    pid = _person(cv1, "Itinerante")
+    cv2.apply(cv1.operations(pid))
+    with cv2.transaction("u") as tx:
+        cid = tx.create("consultation", {"person_id": pid, "casa_id": "CV2",
+                                         "occurred_at": "2026-12-01T10:00", "channel": "presencial"})
+    report = ex.import_export(hq, ex.build_export(cv2, "BBB").data)
+    assert report.applied >= 1 and hq.get("consultation", cid) is not None
+    assert hq.get("person", pid) is None  # waits for CV1's file
+    ex.import_export(hq, ex.build_export(cv1, "AAA").data)
+    assert hq.get("person", pid)["given_names"] == "Itinerante"
+    assert hq.rows("PRAGMA foreign_key_check") == []
