@@ -211,6 +211,7 @@ class InactivityLock(QObject):
         self.dialog: LockDialog | None = None
         self._covers: list[_Cover] = []
         self._disabled: list[QAction | QShortcut] = []
+        self._focus_before: QWidget | None = None  # where the clerk was typing at the lock
         self._central_was_visible = True
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -248,6 +249,8 @@ class InactivityLock(QObject):
             return
         self.timer.stop()
         window = self.window
+        # where the clerk was typing: the unlock puts the focus back there
+        self._focus_before = QApplication.focusWidget()
         for widget in QApplication.topLevelWidgets():
             if widget.isVisible() and not isinstance(widget, LockDialog):
                 self._covers.append(_Cover(widget))
@@ -286,6 +289,10 @@ class InactivityLock(QObject):
         if dialog is not None:
             dialog.hide()
             dialog.deleteLater()
+        focus, self._focus_before = self._focus_before, None
+        if focus is not None and focus.isVisible():
+            focus.window().activateWindow()
+            focus.setFocus(Qt.FocusReason.OtherFocusReason)
         self.timer.start()
         self.unlocked.emit()
 
