@@ -603,7 +603,10 @@ def import_reference(store: Store, data: bytes, file_name: str = "",
             seq = record.get("seq")
             if not isinstance(seq, int) or seq < 0:
                 raise refuse(_("operation {n} of its content is not valid.").format(n=number))
-            acked = max(acked, seq)
+            # headquarters' word, even when lower than before: restored from a backup, it
+            # lost operations, and this casa's next file carries them again (an older
+            # reference file is refused above, so this is headquarters' latest state)
+            acked = seq
         elif kind == "key":
             keys.append(record)
         elif kind != "ack":

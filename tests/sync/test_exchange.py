@@ -180,3 +180,35 @@ def test_a_record_referring_to_another_casas_record_arrives_in_any_order(network
     ex.import_export(hq, ex.build_export(cv1, "AAA").data)
     assert hq.get("person", pid)["given_names"] == "Itinerante"
     assert hq.rows("PRAGMA foreign_key_check") == []
+
+
+def test_after_headquarters_is_restored_the_casa_sends_again_what_it_lost(
+    network, tmp_path,
+) -> None:
+    import shutil
+
+    hq, casas = network
+    cv1 = casas["CV1"]
+    early = _person(cv1, "Antes")
+    ex.import_export(hq, ex.build_export(cv1, "AAA").data)
+    hq.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copyfile(hq.path, tmp_path / "hq-copy.sqlite3")  # headquarters' backup
+    late = _person(cv1, "Después")
+    ex.import_export(hq, ex.build_export(cv1, "AAA").data)
+    ex.import_reference(cv1, ex.build_reference(hq, "CV1").data)
+    assert ex.build_export(cv1, "AAA").op_count == 0  # all acknowledged
+    path = hq.path
+    hq.close()
+    shutil.copyfile(tmp_path / "hq-copy.sqlite3", path)  # the disk failed: restored
+    for side in ("-wal", "-shm"):
+        path.with_name(path.name + side).unlink(missing_ok=True)
+    restored = open_store(path)
+    try:
+        assert restored.get("person", late) is None and restored.get("person", early)
+        ex.import_reference(cv1, ex.build_reference(restored, "CV1").data)
+        again = ex.build_export(cv1, "AAA")
+        assert again.op_count > 0  # what headquarters lost goes again
+        ex.import_export(restored, again.data)
+        assert restored.get("person", late)["given_names"] == "Después"
+    finally:
+        restored.close()
