@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,18 +176,28 @@ def backup(conn: Connection, target: Path | str, key: bytes | None = None) -> Pa
     backup (a full disk) never leaves a file that looks like a good one. Expected failures
     become Spanish errors.
     """
-    target = Path(target)
+    def copy(partial: Path) -> None:
+        dest = _dbapi.connect(str(partial))
+        try:
+            _apply_key(dest, key)
+            conn.backup(dest)
+        finally:
+            dest.close()
+
+    return _write_whole(Path(target), copy)
+
+
+def _write_whole(target: Path, write: Callable[[Path], None]) -> Path:
+    """Have ``write`` make the file at ``<target>.part``, flush it and rename it to
+    ``target``: a failure (a full disk, a killed process) never leaves a file under the
+    final name, and a ``.part`` left by an earlier attempt is replaced. Expected failures
+    become Spanish errors."""
     partial = target.with_name(target.name + ".part")
     with translating(target):
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial.unlink(missing_ok=True)  # left by a backup that was interrupted
-            dest = _dbapi.connect(str(partial))
-            try:
-                _apply_key(dest, key)
-                conn.backup(dest)
-            finally:
-                dest.close()
+            partial.unlink(missing_ok=True)
+            write(partial)
             _fsync(partial)
             os.replace(partial, target)
             _fsync_dir(target.parent)
@@ -201,30 +211,23 @@ def encrypt_copy(plain: Path | str, target: Path | str, key: bytes) -> Path:
     """Write an encrypted copy of the plain database file ``plain`` to ``target`` (which
     must not exist), with SQLCipher's ``sqlcipher_export``: every table, index, trigger and
     the schema version. The copy is written as ``<name>.part`` and renamed when complete."""
-    plain, target = Path(plain), Path(target)
-    partial = target.with_name(target.name + ".part")
-    with translating(target):
+    source = Path(plain)
+
+    def export(partial: Path) -> None:
+        conn = _dbapi.connect(str(source), isolation_level=None)
         try:
-            partial.unlink(missing_ok=True)
-            conn = _dbapi.connect(str(plain), isolation_level=None)
-            try:
-                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-                for pragma in CIPHER_SETTINGS:  # for the database attached next
-                    conn.execute(f"PRAGMA cipher_default_{pragma.removeprefix('cipher_')}")
-                conn.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{key.hex()}'\"",
-                             [str(partial)])
-                conn.execute("SELECT sqlcipher_export('encrypted')")
-                conn.execute(f"PRAGMA encrypted.user_version = {version}")
-                conn.execute("DETACH DATABASE encrypted")
-            finally:
-                conn.close()
-            _fsync(partial)
-            os.replace(partial, target)
-            _fsync_dir(target.parent)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-    return target
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            for pragma in CIPHER_SETTINGS:  # for the database attached next
+                conn.execute(f"PRAGMA cipher_default_{pragma.removeprefix('cipher_')}")
+            conn.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{key.hex()}'\"",
+                         [str(partial)])
+            conn.execute("SELECT sqlcipher_export('encrypted')")
+            conn.execute(f"PRAGMA encrypted.user_version = {version}")
+            conn.execute("DETACH DATABASE encrypted")
+        finally:
+            conn.close()
+
+    return _write_whole(Path(target), export)
 
 
 def is_encrypted_file(path: Path | str) -> bool:

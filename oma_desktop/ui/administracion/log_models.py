@@ -14,12 +14,13 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from oma_desktop.i18n import N_, _, format_datetime, format_number
 from oma_desktop.services.audit import HEADERS, AuditRow
 from oma_desktop.services.incidents import Incident
+from oma_desktop.ui.models.table_model import RowsTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 Fetch = Callable[[int, int], Sequence[AuditRow]]
@@ -35,34 +36,7 @@ AUDIT_COLUMNS = (0, 1, 2, 3, 5, 6)
 COL_WHEN, COL_USER, COL_ACTION, COL_KIND, COL_PERSON, COL_DETAIL = range(6)
 
 
-class _Table(QAbstractTableModel):
-    headers: tuple[str, ...] = ()  # msgids
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Any] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.headers)):
-            return _(self.headers[section])
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)
-
-    def row_object(self, row: int) -> Any:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+_Table = RowsTableModel  # the shared list-of-rows table (ui/models/table_model.py)
 
 
 class AuditLogModel(_Table):

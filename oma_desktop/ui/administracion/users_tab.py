@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,6 +38,7 @@ from oma_desktop.services.permissions import roles_for_mode
 from oma_desktop.services.status import installation_facts
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.login import PasswordEdit, password_rules_text
+from oma_desktop.ui.models.table_model import RowsTableModel
 from oma_desktop.ui.widgets.forms import CodeCombo, FieldErrors
 
 Index = QModelIndex | QPersistentModelIndex
@@ -45,45 +46,21 @@ COL_NAME, COL_USERNAME, COL_ROLE, COL_ACTIVE, COL_CAN_LOG_IN, COL_MUST_CHANGE = 
 INACTIVE_COLOR = "#757575"
 
 
-class AccountsModel(QAbstractTableModel):
+class AccountsModel(RowsTableModel):
     """The accounts of :func:`services.accounts.list_accounts`, one per row."""
 
     headers = (N_("Name"), N_("User name"), N_("Role"), N_("Active"), N_("Can log in"),
                N_("Must change password"))
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Account] = []
-
     def set_accounts(self, rows: list[Account]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
+        self.set_rows(rows)
 
     def account(self, row: int) -> Account | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        found: Account | None = self.row_object(row)
+        return found
 
     def row_of(self, user_id: str) -> int:
-        return next((i for i, a in enumerate(self._rows) if a.user_id == user_id), -1)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.headers)):
-            return _(self.headers[section])
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)
+        return next((i for i, a in enumerate(self.rows()) if a.user_id == user_id), -1)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         account = self.account(index.row()) if index.isValid() else None
