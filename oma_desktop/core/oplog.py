@@ -305,7 +305,9 @@ def apply_operations(
         if op.kind == "redact":
             arriving.setdefault((op.entity, op.entity_id), []).append(op)
     for op in ops:
-        redactions = [o for o in folder.ops_of(op.entity, op.entity_id) if o.kind == "redact"]
+        redactions = [Operation.from_row(r) for r in conn.execute(
+            f"{SELECT_OPS} WHERE entity_id = ? AND entity = ? AND kind = 'redact'",
+            [op.entity_id, op.entity])]
         redactions += arriving.get((op.entity, op.entity_id), [])
         kept = scrub(op, redactions) if redactions else op
         existing = conn.execute(f"{SELECT_OPS} WHERE op_id = ?", [op.op_id]).fetchone()
