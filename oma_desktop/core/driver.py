@@ -66,6 +66,9 @@ KEY_BYTES = 32
 # 16 KiB pages and HMAC-SHA256 check a 2.4 GB database as fast as a plain one (quick_check
 # 12 s instead of 42 s with the defaults), which the start-up check and every backup's
 # verification wait for. AES-256 and the per-page HMAC stay.
+# pages kept decrypted in memory per connection (negative: KiB): 32 MiB instead of SQLite's
+# 2 MiB spares re-reading and re-decrypting the pages a search or an import visits again
+CACHE_KIB = -32768
 CIPHER_SETTINGS = ("cipher_page_size = 16384", "cipher_hmac_algorithm = HMAC_SHA256")
 
 __all__ = [
@@ -132,6 +135,7 @@ def connect(
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
+            conn.execute(f"PRAGMA cache_size = {CACHE_KIB}")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except BaseException:
