@@ -26,6 +26,7 @@ from oma_desktop.services.demo import build_demo
 from oma_desktop.ui.qt_i18n import install_qt_translator
 
 ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "oma-demo-2026"
 FIXTURES = ROOT / "tests" / "fixtures" / "import"
 
 
@@ -34,9 +35,13 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
     install_qt_translator(app, i18n.setup("es"))
+    from oma_desktop.services.accounts import Credentials
+
+    # an encrypted folder, as the program makes them, seen by coordinación (who imports,
+    # refers without consent and exports to the USB stick)
     data = Path(tempfile.mkdtemp()) / "datos"
-    build_demo(data, persons=600, seed=3)
-    ctx = open_context(data)
+    build_demo(data, persons=600, seed=3, credentials=Credentials("admin", PASSWORD))
+    ctx = open_context(data, credentials=Credentials("coordinacion", PASSWORD))
 
     def spin(n: int = 20) -> None:
         for _ in range(n):
@@ -136,7 +141,20 @@ def main() -> int:
     window.resize(window.minimumSize())
     page.panel.set_text("gonzalez")
     shot(window, "12-atencion-tamano-minimo")
+    window.resize(1366, 768)
+    window.show_page("sync")
+    shot(window, "16-sincronizacion-casa")
+    window.close()
     ctx.close()
+
+    from oma_desktop.ui.app import _opener
+    from oma_desktop.ui.login import LoginDialog
+
+    login = LoginDialog(data, _opener(data, None), username="coordinacion",
+                        casa_name="Casa Vecinal 1")
+    login.show()
+    shot(login, "15-inicio-de-sesion")
+    login.close()
     return 0
 
 
