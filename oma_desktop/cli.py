@@ -194,9 +194,17 @@ def _program(args: argparse.Namespace) -> str:
     return _("the command «oma-desktop {command}»").format(command=args.command)
 
 
+_progress_width = [0]  # the longest progress line written so far (to blank what is left)
+
+
 def _progress(done: int, total: int, label: str) -> None:
     pct = 100 * done // max(total, 1)
-    print(f"\r{label}: {pct:3d} %", end="" if done < total else "\n", flush=True)
+    line = f"{label}: {pct:3d} %"
+    _progress_width[0] = max(_progress_width[0], len(line))
+    # padded: a shorter label must not leave the end of a longer one on the terminal
+    print(f"\r{line:<{_progress_width[0]}}", end="" if done < total else "\n", flush=True)
+    if done >= total:
+        _progress_width[0] = 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
