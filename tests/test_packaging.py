@@ -79,7 +79,8 @@ def test_the_wheel_installs_into_a_clean_environment_and_runs(tmp_path: Path) ->
     names = set(zipfile.ZipFile(wheel).namelist())
     modules = {p.relative_to(src).as_posix() for p in (src / "oma_desktop").rglob("*.py")}
     assert modules - names == set(), "modules left out of the wheel"
-    for resource in ("catalogs/casas.csv", "catalogs/districts.csv", "demo/names.csv",
+    for resource in ("catalogs/casas.csv", "catalogs/districts.csv", "catalogs/lima_zones.csv",
+                     "geo/joseluisq_lima_callao_distritos_simple.geojson", "demo/names.csv",
                      "locale/es/LC_MESSAGES/oma_desktop.mo", "help/guia-usuario.md"):
         assert f"oma_desktop/resources/{resource}" in names
     assert not [n for n in names if n.endswith(".po")]

@@ -97,7 +97,9 @@ PAGES: tuple[PageSpec, ...] = (
           factory=lazy("oma_desktop.ui.seguimiento.page:FollowUpPage")),
     _spec("map", N_("Map"), Icon.SP_DriveNetIcon, 5,
           N_("See on a map of Lima and Callao the districts where the people attended "
-             "live.")),
+             "live."),
+          factory=lazy("oma_desktop.ui.mapa.page:MapPage"),
+          permission=Permission.VIEW_REPORTS),
     _spec("reports", N_("Reports"), Icon.SP_FileDialogContentsView, 6,
           N_("Produce monthly reports and statistics by axis, R4V sector, nationality and "
              "district, to print or export.")),

@@ -71,10 +71,11 @@ def _current_page(window: MainWindow) -> PlaceholderPage:
 
 
 def test_navigation_lists_the_pages_in_spanish(window: MainWindow) -> None:
-    # recepción does not synchronise: «Sincronización» is not listed for it
-    desk_titles = [t for t in SPANISH_TITLES if t != "Sincronización"]
+    # recepción neither synchronises nor sees the reports: «Sincronización» and «Mapa»
+    # are not listed for it
+    desk_titles = [t for t in SPANISH_TITLES if t not in ("Sincronización", "Mapa")]
     assert _nav_texts(window) == desk_titles
-    assert window.page_keys() == [spec.key for spec in PAGES if spec.key != "sync"]
+    assert window.page_keys() == [spec.key for spec in PAGES if spec.key not in ("sync", "map")]
     assert window.windowTitle() == "OMA Desktop — Casa Vecinal 1"
     menus = [action.text() for action in window.menuBar().actions()]
     assert menus == ["&Archivo", "&Ir a", "Ay&uda"]
@@ -93,11 +94,11 @@ def test_first_page_is_attention(qtbot: QtBot, window: MainWindow) -> None:
 
 
 def test_pages_not_built_yet_are_under_construction(window: MainWindow) -> None:
-    window.show_page("map")
+    window.show_page("reports")
     page = _current_page(window)
-    assert page.title_label.text() == "Mapa"
+    assert page.title_label.text() == "Reportes"
     assert page.status_label.text() == "En construcción"
-    assert "distritos" in page.description_label.text()
+    assert "distrito" in page.description_label.text()
 
 
 def test_pages_are_built_lazily(window: MainWindow) -> None:
@@ -172,8 +173,8 @@ def test_clicking_a_navigation_item_switches_the_page(qtbot: QtBot, window: Main
     nav = window.navigation
     rect = nav.visualItemRect(nav.item(5))
     qtbot.mouseClick(nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert window.current_key() == "map"
-    assert _current_page(window).title_label.text() == "Mapa"
+    assert window.current_key() == "reports"
+    assert _current_page(window).title_label.text() == "Reportes"
 
 
 def test_navigation_item_text_is_not_cut(window: MainWindow) -> None:
@@ -248,8 +249,8 @@ def test_window_fits_a_1366x768_screen(window: MainWindow) -> None:
 def test_english_titles(qtbot: QtBot, ctx: AppContext) -> None:
     i18n.setup("en")
     window = _open(qtbot, ctx)
-    assert _nav_texts(window) == [t for t in ENGLISH_TITLES if t != "Synchronisation"]
-    window.show_page("map")
+    assert _nav_texts(window) == [t for t in ENGLISH_TITLES if t not in ("Synchronisation", "Map")]
+    window.show_page("reports")
     assert _current_page(window).status_label.text() == "Under construction"
     assert window.sync_label.text() == "Last synchronisation: never"
     assert window.user_label.text() == "User: Recepción"
