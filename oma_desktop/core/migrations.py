@@ -770,6 +770,39 @@ CREATE INDEX person_link_same_as ON person_link (same_as_id) WHERE active = 1;
     conn.executescript(install_guards_sql(conn, "person_link"))
 
 
+def _v8_report_tables(conn: driver.Connection) -> None:
+    """Reports (issue #11): ``consultation_topic``, one row per topic of each consultation,
+    kept by triggers on every write (local and applied alike), so reports count by topic
+    and by axis of the capacity plan with a join instead of reading JSON row by row. It
+    is derived, local and never synchronised (each installation's triggers keep its own)."""
+    conn.executescript(
+        """
+CREATE TABLE consultation_topic (
+    consultation_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    UNIQUE (consultation_id, topic)
+);
+CREATE INDEX consultation_topic_topic ON consultation_topic (topic);
+INSERT OR IGNORE INTO consultation_topic (consultation_id, topic)
+    SELECT c.id, j.value FROM consultation c, json_each(c.topics) j
+    WHERE json_valid(c.topics) AND j.type = 'text';
+CREATE TRIGGER consultation_topic_insert AFTER INSERT ON consultation
+BEGIN
+    INSERT OR IGNORE INTO consultation_topic (consultation_id, topic)
+        SELECT NEW.id, j.value FROM json_each(CASE WHEN json_valid(NEW.topics)
+            THEN NEW.topics ELSE '[]' END) j WHERE j.type = 'text';
+END;
+CREATE TRIGGER consultation_topic_update AFTER UPDATE OF topics ON consultation
+BEGIN
+    DELETE FROM consultation_topic WHERE consultation_id = NEW.id;
+    INSERT OR IGNORE INTO consultation_topic (consultation_id, topic)
+        SELECT NEW.id, j.value FROM json_each(CASE WHEN json_valid(NEW.topics)
+            THEN NEW.topics ELSE '[]' END) j WHERE j.type = 'text';
+END;
+"""
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: entities, change log, guards", _v1_initial),
     Migration(2, "person search: full-text names, phones", _v2_person_search),
@@ -783,6 +816,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                  " referral stations", _v6_accounts_and_rights),
     Migration(7, "USB sync: registered installations, file history, conflicts, quarantine,"
                  " person links", _v7_sync),
+    Migration(8, "reports: consultation topics as rows, kept by triggers", _v8_report_tables),
 )
 
 

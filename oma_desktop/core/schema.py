@@ -54,6 +54,7 @@ ENTITY_TABLES: tuple[str, ...] = (
 # settings and the sync's own records (migration 7).
 LOCAL_TABLES: tuple[str, ...] = (
     "meta", "sync_peer", "sync_file", "sync_conflict", "sync_quarantine",
+    "consultation_topic",  # derived from consultation.topics by triggers (migration 8)
 )
 
 # Records that are written once and never changed (not even tombstoned): an audit entry,
