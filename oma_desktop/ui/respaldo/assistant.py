@@ -18,13 +18,10 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QProgressBar,
-    QTableView,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -42,7 +39,7 @@ from oma_desktop.services.backup import (
 )
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.permissions import Permission, allowed
-from oma_desktop.ui.respaldo.model import BackupListModel
+from oma_desktop.ui.respaldo.model import backup_table
 from oma_desktop.ui.tasks import Progress, TaskHandle, run_task
 
 log = logging.getLogger(__name__)
@@ -73,18 +70,7 @@ class ChoosePage(QWizardPage):
         self.damage.setVisible(bool(damage))
         intro = _label(_("These are the saved backups, newest first. Usually the newest "
                          "verified one is the right choice."))
-        self.model = BackupListModel()
-        self.table = QTableView()
-        self.table.setObjectName("backup_table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAccessibleName(_("Backups"))
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.model, self.table = backup_table("backup_table")
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selected())
         self.status = _label()
         self.status.setObjectName("list_status")

@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from oma_desktop.i18n import _, format_datetime, format_number
 from oma_desktop.services.backup import BackupInfo
@@ -78,3 +79,21 @@ class BackupListModel(QAbstractTableModel):
 
     def backup_at(self, row: int) -> BackupInfo | None:
         return self.backups[row] if 0 <= row < len(self.backups) else None
+
+
+def backup_table(object_name: str) -> tuple[BackupListModel, QTableView]:
+    """The list of backups as both the assistant and the panel show it: a read-only table,
+    one backup per row, selected whole."""
+    model = BackupListModel()
+    table = QTableView()
+    table.setObjectName(object_name)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()
+    table.setAccessibleName(_("Backups"))
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return model, table

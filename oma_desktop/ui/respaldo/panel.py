@@ -14,16 +14,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -38,7 +35,7 @@ from oma_desktop.services.permissions import Permission, denied
 from oma_desktop.services.session import Session
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.respaldo.assistant import RestoreAssistant
-from oma_desktop.ui.respaldo.model import BackupListModel
+from oma_desktop.ui.respaldo.model import backup_table
 from oma_desktop.ui.tasks import Progress, TaskHandle, default_error_handler, run_job
 
 log = logging.getLogger(__name__)
@@ -76,18 +73,7 @@ class BackupsPanel(QWidget):
         folder_row.addWidget(self.folder_label, 1)
         folder_row.addWidget(self.folder_button)
 
-        self.model = BackupListModel()
-        self.table = QTableView()
-        self.table.setObjectName("backup_list")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAccessibleName(_("Backups"))
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.model, self.table = backup_table("backup_list")
 
         self.message = QLabel()
         self.message.setObjectName("backup_message")
