@@ -78,6 +78,25 @@ class AccountsModel(RowsTableModel):
         return None
 
 
+def _submit_row(dialog: QDialog, text: str) -> tuple[QLabel, QPushButton, QHBoxLayout]:
+    """A form dialog's last row: its red message, the default button ``text`` (calling the
+    dialog's ``submit``) and «Cancelar»."""
+    message = QLabel()
+    message.setWordWrap(True)
+    message.setStyleSheet("color: #b71c1c;")
+    button = QPushButton(text)
+    button.setDefault(True)
+    button.clicked.connect(dialog.submit)  # type: ignore[attr-defined]
+    cancel = QPushButton(_("Cancel"))
+    cancel.setAutoDefault(False)
+    cancel.clicked.connect(dialog.reject)
+    row = QHBoxLayout()
+    row.addWidget(message, 1)
+    row.addWidget(button)
+    row.addWidget(cancel)
+    return message, button, row
+
+
 def _yes_no(value: bool) -> str:
     return _("Yes") if value else _("No")
 
@@ -126,19 +145,7 @@ class NewAccountDialog(QDialog):
             "Give the first password to the person in private: they will have to change it"
             " when they log in for the first time."))
         rules.setWordWrap(True)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b71c1c;")
-        self.create_button = QPushButton(_("Create the account"))
-        self.create_button.setDefault(True)
-        self.create_button.clicked.connect(self.submit)
-        cancel = QPushButton(_("Cancel"))
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.message, 1)
-        buttons.addWidget(self.create_button)
-        buttons.addWidget(cancel)
+        self.message, self.create_button, buttons = _submit_row(self, _("Create the account"))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(rules)
@@ -202,19 +209,7 @@ class ResetPasswordDialog(QDialog):
         form.addRow(_("&Repeat it"), self.errors.with_label("repeat", self.repeat))
         rules = QLabel(password_rules_text())
         rules.setWordWrap(True)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b71c1c;")
-        self.reset_button = QPushButton(_("Reset the password"))
-        self.reset_button.setDefault(True)
-        self.reset_button.clicked.connect(self.submit)
-        cancel = QPushButton(_("Cancel"))
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.message, 1)
-        buttons.addWidget(self.reset_button)
-        buttons.addWidget(cancel)
+        self.message, self.reset_button, buttons = _submit_row(self, _("Reset the password"))
         layout = QVBoxLayout(self)
         layout.addWidget(who)
         layout.addWidget(explain)
