@@ -132,3 +132,13 @@ def disability_sql(table: str) -> str:
     any_given = " OR ".join(f"{d} IS NOT NULL" for d in domains)
     return (f"(CASE WHEN {any_severe} THEN '{WITH_DISABILITY}'"
             f" WHEN {any_given} THEN '{WITHOUT_DISABILITY}' ELSE '{NOT_ASKED}' END)")
+
+
+def age_band_of_age_sql(age_column: str) -> str:
+    """SQL giving :func:`age_band` of a stated age in whole years (an anonymous walk-in's
+    ``anon_age``)."""
+    cases = " ".join(
+        f"WHEN {age_column} BETWEEN {low} AND {high} THEN '{code}'" if high is not None
+        else f"WHEN {age_column} >= {low} THEN '{code}'"
+        for code, _label, low, high in AGE_BANDS)
+    return f"(CASE WHEN {age_column} IS NULL THEN '{UNKNOWN}' {cases} ELSE '{UNKNOWN}' END)"

@@ -803,6 +803,74 @@ END;
     )
 
 
+def _v9_events_and_organisations(conn: driver.Connection) -> None:
+    """Events and migrant organisations (issue #11, point 6): events a casa or headquarters
+    holds (migratones, talentos vecinales, forums, fairs, trainings of municipal staff) with
+    their attendance counts, the persons attended who took part (optional), and a registry
+    of migrant organisations. Synchronised entities like the others."""
+    conn.executescript(
+        """
+CREATE TABLE event (
+    id TEXT PRIMARY KEY,
+    casa_id TEXT REFERENCES casa (id),
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    started_on TEXT NOT NULL,
+    ended_on TEXT,
+    place TEXT NOT NULL DEFAULT '',
+    district_ubigeo TEXT,
+    organisers TEXT NOT NULL DEFAULT '',
+    topics TEXT NOT NULL DEFAULT '[]',
+    attendance_total INTEGER NOT NULL DEFAULT 0,
+    attendance_women INTEGER NOT NULL DEFAULT 0,
+    attendance_men INTEGER NOT NULL DEFAULT 0,
+    attendance_minors INTEGER NOT NULL DEFAULT 0,
+    attendance_migrants INTEGER NOT NULL DEFAULT 0,
+    hours REAL NOT NULL DEFAULT 0,
+    staff_by_gerencia TEXT NOT NULL DEFAULT '{}',
+    organisation_ids TEXT NOT NULL DEFAULT '[]',
+    notes TEXT NOT NULL DEFAULT '',
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+CREATE INDEX event_when ON event (started_on);
+
+CREATE TABLE event_attendee (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL REFERENCES event (id),
+    person_id TEXT NOT NULL REFERENCES person (id),
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+CREATE INDEX event_attendee_event ON event_attendee (event_id);
+CREATE INDEX event_attendee_person ON event_attendee (person_id);
+
+CREATE TABLE organisation (
+    id TEXT PRIMARY KEY,
+    casa_id TEXT REFERENCES casa (id),
+    name TEXT NOT NULL,
+    acronym TEXT NOT NULL DEFAULT '',
+    kind TEXT NOT NULL DEFAULT 'asociacion',
+    members INTEGER,
+    contact_name TEXT NOT NULL DEFAULT '',
+    contact_phone TEXT NOT NULL DEFAULT '',
+    contact_email TEXT NOT NULL DEFAULT '',
+    district_ubigeo TEXT,
+    recognition_status TEXT NOT NULL DEFAULT 'no_reconocida',
+    recognition_reference TEXT NOT NULL DEFAULT '',
+    participatory_budget INTEGER NOT NULL DEFAULT 0,
+    budget_years TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    active INTEGER NOT NULL DEFAULT 1,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_op_id TEXT
+);
+"""
+    )
+    for table in ("event", "event_attendee", "organisation"):
+        conn.executescript(install_guards_sql(conn, table))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: entities, change log, guards", _v1_initial),
     Migration(2, "person search: full-text names, phones", _v2_person_search),
@@ -817,6 +885,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "USB sync: registered installations, file history, conflicts, quarantine,"
                  " person links", _v7_sync),
     Migration(8, "reports: consultation topics as rows, kept by triggers", _v8_report_tables),
+    Migration(9, "events and migrant organisations", _v9_events_and_organisations),
 )
 
 

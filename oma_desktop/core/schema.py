@@ -48,6 +48,9 @@ ENTITY_TABLES: tuple[str, ...] = (
     "rights_request",
     "consent_record",
     "person_link",
+    "event",
+    "event_attendee",
+    "organisation",
 )
 
 # Local bookkeeping of one installation, never synchronised, so without change-log guards:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,6 +194,20 @@ class Store:
     def scalar(self, sql: str, params: Iterable[Any] | Mapping[str, Any] = ()) -> Any:
         row = self.conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
         return None if row is None else row[0]
+
+    def fill_temp_table(self, name: str, columns: Sequence[str],
+                        rows: Iterable[Sequence[Any]]) -> None:
+        """(Re)create the connection's own ``temp.{name}`` holding ``rows`` (text columns, the
+        first the primary key): lookup tables a report joins with. Never written to the file."""
+        if not name.isidentifier() or not all(c.isidentifier() for c in columns):
+            raise ValueError("temp table and column names must be identifiers")
+        cols = ", ".join(f"{c} TEXT" + (" PRIMARY KEY" if i == 0 else "")
+                         for i, c in enumerate(columns))
+        self.conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        self.conn.execute(f"CREATE TEMP TABLE {name} ({cols})")
+        marks = ", ".join("?" for _c in columns)
+        self.conn.executemany(f"INSERT INTO temp.{name} VALUES ({marks})",
+                              [tuple(r) for r in rows])
 
     def get(self, entity: str, entity_id: str) -> Row | None:
         self._check_entity(entity)

@@ -108,6 +108,7 @@ class Permission(Enum):
     RESTORE = N_("restore a backup")
     VIEW_REPORTS = N_("see the reports")
     SYNC = N_("synchronise with headquarters")
+    MANAGE_EVENTS = N_("register events and migrant organisations")
 
     @property
     def action(self) -> str:
@@ -141,6 +142,7 @@ BACKUP                       -          X           X         -        X
 RESTORE                      -          -           X         -        X
 VIEW_REPORTS                 -          X           X         X        X
 SYNC                         -          X           X         -        X
+MANAGE_EVENTS                -          X           X         -        X
 """
 
 

@@ -528,7 +528,8 @@ def _record(kind: str, **values: Any) -> bytes:
 
 
 # what headquarters sends back to every casa: reference data
-REFERENCE_ENTITIES = ("service", "route_handout", "casa", "app_user", "person_link")
+REFERENCE_ENTITIES = ("service", "route_handout", "casa", "app_user", "person_link",
+                      "organisation")
 # what stays at headquarters: its own audit log, incidents and rights requests
 HQ_PRIVATE_ENTITIES = ("audit_entry", "security_incident", "rights_request", "installation")
 
