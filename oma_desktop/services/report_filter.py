@@ -118,8 +118,13 @@ def install_zone_table(store: Any, zones: dict[str, str] | None = None) -> None:
     store.fill_temp_table("report_zone", ("ubigeo", "zone"), sorted(mapping.items()))
 
 
+OUTSIDE = "fuera"  # a district of residence outside Lima and Callao
+
+
 def zone_sql(district_column: str) -> str:
-    """SQL giving the zone of ``district_column`` (``sin_dato`` without one); needs
+    """SQL giving the zone of ``district_column``: a zone of ``lima_zones.csv``, ``fuera``
+    for a district outside Lima and Callao, ``sin_dato`` without a district; needs
     :func:`install_zone_table` first."""
-    return (f"COALESCE((SELECT zone FROM temp.report_zone WHERE ubigeo = {district_column}),"
-            f" '{UNKNOWN}')")
+    return (f"(CASE WHEN {district_column} IS NULL OR {district_column} = '' THEN '{UNKNOWN}'"
+            f" ELSE COALESCE((SELECT zone FROM temp.report_zone"
+            f" WHERE ubigeo = {district_column}), '{OUTSIDE}') END)")
