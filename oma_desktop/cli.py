@@ -25,6 +25,7 @@ Heavy modules (Qt, reportlab) are imported only by the command that needs them.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import sys
@@ -153,6 +154,40 @@ def _sync_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     net.add_argument("--persons", type=int, default=50, help=_("persons per casa"))
     net.add_argument("--rounds", type=int, default=3, help=_("rounds of files exchanged"))
     net.add_argument("--seed", type=int, default=1, help=_("random seed"))
+    rep = sub.add_parser("report", help=_("write a report for a period to PDF, Excel or CSV"))
+    rep.add_argument("--from", dest="date_from", required=True, type=_date_arg,
+                     help=_("first day, e.g. 2026-10-01 or 01/10/2026"))
+    rep.add_argument("--to", dest="date_to", required=True, type=_date_arg,
+                     help=_("last day (included)"))
+    rep.add_argument("--casa", dest="report_casa", default=None,
+                     help=_("only this casa (CV1-CV6); consolidated without it"))
+    rep.add_argument("--kind", default="general", choices=("general", "laboral", "programas", "5w"),
+                     help=_("general report, labour diagnostic, social programmes diagnostic or "
+                            "R4V 5W export"))
+    rep.add_argument("--format", dest="out_format", default=None, choices=("pdf", "xlsx", "csv"),
+                     help=_("file format (default: from the name of --out)"))
+    rep.add_argument("--out", type=Path, required=True, help=_("file to write"))
+    rep.add_argument("--partners", action="store_true",
+                     help=_("version for partners: cells under 5 people suppressed"))
+    for option, dest, text in (
+            ("--topic", "topic", _("only consultations on this topic (its code)")),
+            ("--sex", "sex", _("only persons of this sex (F, M, X or sin_dato)")),
+            ("--age-band", "age_band", _("only this age band (0-5, 6-11, 12-17, 18-59, 60+)")),
+            ("--nationality", "nationality", _("only this nationality (ISO code, e.g. VE)")),
+            ("--migratory", "migratory_status", _("only this migratory situation (its code)")),
+            ("--zone", "zone", _("only persons living in this zone, e.g. «Lima Norte»"))):
+        rep.add_argument(option, dest=dest, default=None, help=text)
+
+
+def _date_arg(text: str) -> dt.date:
+    """A date typed as 2026-10-01 or 01/10/2026."""
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    raise argparse.ArgumentTypeError(
+        _("«{text}» is not a date: write it as 2026-10-01 or 01/10/2026").format(text=text))
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
@@ -391,6 +426,32 @@ def cmd_slip(args: argparse.Namespace) -> int:
     finally:
         ctx.close()
     print(_("Slip written to {path}").format(path=out))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the report ``--kind`` of ``--from``..``--to`` (one casa or consolidated)."""
+    from oma_desktop.core.errors import OmaError
+    from oma_desktop.services.report_filter import ReportFilter
+    from oma_desktop.services.reports import build_report, write_report
+
+    fmt = args.out_format or args.out.suffix.lower().lstrip(".")
+    if fmt not in ("pdf", "xlsx", "csv"):
+        raise OmaError(_("Say the format with --format pdf, xlsx or csv, or end the file name "
+                         "with .pdf, .xlsx or .csv."))
+    if args.date_to < args.date_from:
+        raise OmaError(_("The period ends before it starts: check --from and --to."))
+    flt = ReportFilter(args.date_from, args.date_to, casa_id=args.report_casa,
+                       topic=args.topic, nationality=args.nationality, sex=args.sex,
+                       age_band=args.age_band, migratory_status=args.migratory_status,
+                       zone=args.zone)
+    ctx = _open(args)
+    try:
+        doc = build_report(ctx.session, args.kind, flt)
+        out = write_report(ctx.session, doc, args.out, fmt, partners=args.partners)
+    finally:
+        ctx.close()
+    print(_("Report written to {path}").format(path=out))
     return 0
 
 
@@ -673,6 +734,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_slip(args)
         if args.command == "backup":
             return cmd_backup(args)
+        if args.command == "report":
+            return cmd_report(args)
         if args.command == "restore":
             return cmd_restore(args)
         if args.command in _SYNC_COMMANDS:

@@ -113,16 +113,24 @@ def anonymous_profile(consultation: Mapping[str, Any]) -> Profile:
 
 
 def age_band_sql(birth_column: str, on_param: str = ":on") -> str:
-    """SQL giving :func:`age_band` of ``birth_column`` (ISO text) on the date ``on_param``."""
-    age = (f"(CAST(strftime('%Y', {on_param}) AS INTEGER)"
-           f" - CAST(strftime('%Y', {birth_column}) AS INTEGER)"
-           f" - (strftime('%m-%d', {on_param}) < strftime('%m-%d', {birth_column})))")
-    cases = " ".join(
-        f"WHEN {age} BETWEEN {low} AND {high} THEN '{code}'" if high is not None
-        else f"WHEN {age} >= {low} THEN '{code}'"
-        for code, _label, low, high in AGE_BANDS)
+    """SQL giving :func:`age_band` of ``birth_column`` (ISO text) on the date ``on_param``.
+
+    Compares the birth date with the date N years before ``on`` as text instead of computing
+    ages: a person is at least N on ``on`` exactly when born on or before
+    ``(year - N)-MM-DD`` of ``on``, and the text comparison holds even where that day does
+    not exist (``2022-02-29``). Far cheaper per row than strftime arithmetic."""
+    born = f"substr({birth_column}, 1, 10)"
+
+    def cut(years: int) -> str:
+        return f"(printf('%04d', substr({on_param}, 1, 4) - {years}) || substr({on_param}, 5, 6))"
+
+    bands = sorted(AGE_BANDS, key=lambda band: band[2], reverse=True)
+    cases = " ".join(f"WHEN {born} <= {cut(low)} THEN '{code}'"
+                     for code, _label, low, _high in bands if low > 0)
+    youngest = bands[-1][0]
     return (f"(CASE WHEN {birth_column} IS NULL OR {birth_column} = '' THEN '{UNKNOWN}'"
-            f" {cases} ELSE '{UNKNOWN}' END)")
+            f" WHEN {born} > substr({on_param}, 1, 10) THEN '{UNKNOWN}'"
+            f" {cases} ELSE '{youngest}' END)")
 
 
 def disability_sql(table: str) -> str:

@@ -27,6 +27,7 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from oma_desktop.core.disaggregation import (
@@ -39,6 +40,7 @@ from oma_desktop.core.disaggregation import (
     age_band_sql,
     disability_sql,
 )
+from oma_desktop.core.errors import OmaError
 from oma_desktop.core.geo import ZONES
 from oma_desktop.core.vocab import MIGRATORY_STATUS, SEX
 from oma_desktop.i18n import N_, _, country_name, format_date
@@ -562,9 +564,28 @@ KIND_TITLES: dict[str, str] = {
 }
 
 
+def check_filter(session: Session, flt: ReportFilter) -> None:
+    """Refuse, in Spanish and saying what to use, a casa, topic, age band or zone that does
+    not exist (a typo at the command line would otherwise give an empty report)."""
+    casas = [str(r["id"]) for r in session.store.rows("SELECT id FROM casa ORDER BY id")]
+    checks = (
+        (flt.casa_id, casas, _("There is no casa {value}: use one of {choices}.")),
+        (flt.topic, [t.code for t in session.catalogs.topics],
+         _("There is no topic {value}: use one of {choices}.")),
+        (flt.age_band, [code for code, *_rest in AGE_BANDS] + [UNKNOWN],
+         _("There is no age band {value}: use one of {choices}.")),
+        (flt.zone, [*ZONES, OUTSIDE, UNKNOWN],
+         _("There is no zone {value}: use one of {choices}.")),
+    )
+    for value, choices, message in checks:
+        if value is not None and value not in choices:
+            raise OmaError(message.format(value=value, choices=", ".join(choices)))
+
+
 def build_report(session: Session, kind: str, flt: ReportFilter) -> ReportDocument:
     """The report ``kind`` (general, laboral, programas, 5w) for ``flt``."""
     session.require(Permission.VIEW_REPORTS)
+    check_filter(session, flt)
     if kind == "general":
         return general_document(session, flt)
     if kind == "laboral":
@@ -580,3 +601,33 @@ def build_report(session: Session, kind: str, flt: ReportFilter) -> ReportDocume
 
         return five_w_document(session, flt)
     raise ValueError(f"unknown report kind {kind!r}")
+
+
+def write_report(session: Session, doc: ReportDocument, path: Path | str, fmt: str, *,
+                 partners: bool = False) -> Path:
+    """Write ``doc`` to ``path`` as ``fmt`` (pdf, xlsx, csv), whole or not at all, and
+    record the export in the audit log (the file is removed if that fails). ``partners``:
+    the version for partners, with every cell under 5 people suppressed."""
+    session.require(Permission.EXPORT_PERSONAL if doc.personal else Permission.EXPORT_AGGREGATE)
+    from oma_desktop.services import audit
+    from oma_desktop.services.report_export import partner_view, write_csv, write_xlsx
+
+    out = Path(path)
+    if partners:
+        doc = partner_view(doc)
+    if fmt == "pdf":
+        from oma_desktop.printing.report_pdf import render_report_pdf
+
+        render_report_pdf(doc, out)
+    elif fmt == "xlsx":
+        write_xlsx(doc, out)
+    elif fmt == "csv":
+        write_csv(doc, out)
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    detail = _("{title}, {start} to {end}").format(
+        title=doc.title, start=format_date(doc.period_from), end=format_date(doc.period_to))
+    if partners:
+        detail += " · " + _("for partners")
+    audit.record_file(session, "export", out, detail=detail)
+    return out

@@ -1007,6 +1007,71 @@ def slip_ms(bench: Bench) -> float:
     return _median_ms(lambda path, code: write_slips([sample_slip(code)], path))
 
 
+REPORT_RUNS = 5
+
+
+@functools.cache
+def _busiest_month(bench: Bench) -> tuple[int, int, int]:
+    """(year, month, consultations) of the demo's month with the most consultations."""
+    conn = bare_connect(bench.database, bench.key, read_only=True)
+    try:
+        month, n = conn.execute(
+            "SELECT substr(occurred_at, 1, 7) AS m, count(*) FROM consultation"
+            " WHERE deleted = 0 GROUP BY m ORDER BY 2 DESC, 1 LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    return int(month[:4]), int(month[5:7]), int(n)
+
+
+def _bare_month_group_by_s(bench: Bench) -> float:
+    """Bare sqlcipher3: one GROUP BY (sex) over the busiest month's consultations joined to
+    their persons, on a fresh connection (median of REPORT_RUNS)."""
+    year, month, _n = _busiest_month(bench)
+    start_day = f"{year:04d}-{month:02d}-01"
+    end_day = f"{year + (month == 12):04d}-{month % 12 + 1:02d}-01"
+    times = []
+    for _run in range(REPORT_RUNS):
+        start = time.perf_counter()
+        conn = bare_connect(bench.database, bench.key, read_only=True)
+        try:
+            conn.execute(
+                "SELECT p.sex, count(*) FROM consultation c JOIN person p ON p.id = c.person_id"
+                " WHERE c.occurred_at >= ? AND c.occurred_at < ? GROUP BY p.sex",
+                [start_day, end_day]).fetchall()
+        finally:
+            conn.close()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+@figure("monthly_report_s", "s", floor=_bare_month_group_by_s)
+def monthly_report_s(bench: Bench) -> float:
+    """The consolidated general report of the demo's busiest month, every table and every
+    disaggregation (``services.reports.build_report``), through an open context (median of
+    REPORT_RUNS after one warm-up)."""
+    from oma_desktop import i18n
+    from oma_desktop.services.context import open_context
+    from oma_desktop.services.report_filter import ReportFilter
+    from oma_desktop.services.reports import build_report
+
+    i18n.setup("es")
+    year, month, n = _busiest_month(bench)
+    flt = ReportFilter.month(year, month)
+    ctx = open_context(bench.data_dir, credentials=bench.credentials)
+    try:
+        build_report(ctx.session, "general", flt)
+        times = []
+        for _run in range(REPORT_RUNS):
+            start = time.perf_counter()
+            doc = build_report(ctx.session, "general", flt)
+            times.append(time.perf_counter() - start)
+    finally:
+        ctx.close()
+    tables = sum(1 for _t in doc.tables())
+    log(f"monthly report: {year}-{month:02d}, {n} consultations, {tables} tables")
+    return statistics.median(times)
+
+
 # --- running ------------------------------------------------------------------------------
 
 
