@@ -230,6 +230,14 @@ def _backup(s: Session, w: World) -> object:
     return make_backup(s, Reason.MANUAL, folder=w.tmp / f"copias-{next(w.counter)}")
 
 
+def _event(s: Session, w: World) -> object:
+    from oma_desktop.services.events import FAIR, EventInput, create_event
+
+    return create_event(s, EventInput(kind=FAIR, title=f"Feria {next(w.counter)}",
+                                      started_on=TODAY, attendance_total=40,
+                                      attendance_women=25, attendance_men=15), TODAY)
+
+
 def _door(permission: Permission) -> Callable[[Session, World], object]:
     """No service has this door yet (restore, reports, sync land with their issues): the
     session's own check, which those services will call."""
@@ -263,6 +271,7 @@ ACTIONS: dict[Permission, Callable[[Session, World], object]] = {
     Permission.RESTORE: _door(Permission.RESTORE),
     Permission.VIEW_REPORTS: _door(Permission.VIEW_REPORTS),
     Permission.SYNC: _door(Permission.SYNC),
+    Permission.MANAGE_EVENTS: _event,
 }
 
 
