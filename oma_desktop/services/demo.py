@@ -48,6 +48,7 @@ from oma_desktop.i18n import _
 from oma_desktop.paths import resources_dir
 from oma_desktop.services.accounts import Credentials, demo_accounts
 from oma_desktop.services.context import open_context
+from oma_desktop.services.demo_community import write_demo_community
 from oma_desktop.services.demo_referrals import write_demo_referrals
 from oma_desktop.services.installation import SYSTEM_USER
 from oma_desktop.services.jobs import job_marker
@@ -158,6 +159,9 @@ class DemoStats:
     household_members: int = 0
     staff_users: int = 0
     referrals: int = 0
+    events: int = 0
+    event_attendees: int = 0
+    organisations: int = 0
 
 
 # --- bundled lists ---------------------------------------------------------------------
@@ -1048,6 +1052,23 @@ def _write_consultations(
             )
 
 
+def _write_community(store: Store, gen: _Generator, staff: list[_Staff], seed: int) -> None:
+    """Events and migrant organisations (``services.demo_community``), signed by a member of
+    each casa's staff; migratones on the campaign Saturdays of the consultations."""
+    signer: dict[str, str] = {}
+    for member in staff:
+        signer.setdefault(member.casa, member.id)
+    contacts = [f"{given} {surname}" for given, surname in zip(
+        gen.lists.given[("F", "VE")][::3][:12], gen.lists.surnames["VE"][::5][:12], strict=False)]
+    community = write_demo_community(
+        store, seed, gen.today, gen.casas, signer=signer.__getitem__,
+        installation_of=gen.installation_of, contacts=contacts,
+        campaign_days=[dt.date.fromordinal(gen.day_ord[i]) for i in gen.campaign_days])
+    gen.stats.events = community.events
+    gen.stats.event_attendees = community.attendees
+    gen.stats.organisations = community.organisations
+
+
 def build_demo(
     data_dir: Path,
     persons: int,
@@ -1119,6 +1140,7 @@ def build_demo(
                 gen.stats.referrals = write_demo_referrals(
                     store, rng, gen.today, {t.code: t.name_es for t in ctx.catalogs.topics},
                     installation_of=gen.installation_of)
+                _write_community(store, gen, staff, seed)
                 store.set_meta("demo_seed", str(seed))
                 store.conn.execute("PRAGMA analysis_limit = 1000")
                 store.conn.execute("ANALYZE")

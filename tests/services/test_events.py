@@ -413,3 +413,37 @@ def test_events_reach_headquarters_and_its_organisations_reach_every_casa(
         for s in (hq, *casas.values()):
             s.close()
 
+
+
+# --- the demo -----------------------------------------------------------------------------------
+
+
+def test_the_demo_has_valid_events_of_every_kind_and_organisations(tmp_path: Path) -> None:
+    from oma_desktop.services.context import open_context
+    from oma_desktop.services.demo import build_demo
+    from oma_desktop.services.organisations import list_organisations, validate_organisation
+
+    stats = build_demo(tmp_path / "demo", persons=150, seed=5, today=TODAY)
+    again = build_demo(tmp_path / "again", persons=150, seed=5, today=TODAY)
+    assert (stats.events, stats.event_attendees, stats.organisations) == (
+        again.events, again.event_attendees, again.organisations)
+    ctx = open_context(tmp_path / "demo")
+    try:
+        s = _as(ctx, "coordinacion")
+        rows = ev.list_events(s)
+        assert len(rows) == stats.events
+        assert {r.kind for r in rows} == set(ev.KIND_CODES)
+        assert {r.casa_id for r in rows} == {f"CV{i}" for i in range(1, 7)}
+        assert all(TODAY - dt.timedelta(days=730) <= r.started_on <= TODAY for r in rows)
+        assert sum(r.linked for r in rows) == stats.event_attendees > 0
+        for row in rows:
+            view = ev.get_event(s, row.id)
+            assert ev.validate_event(s, view.data, row.id, TODAY) == {}, row
+        orgs = list_organisations(s)
+        assert len(orgs) == stats.organisations >= 6
+        assert {o.recognition_status for o in orgs} == {"no_reconocida", "en_tramite",
+                                                        "reconocida"}
+        for org in orgs:
+            assert validate_organisation(s, org.as_input(), org.id, TODAY) == {}, org
+    finally:
+        ctx.close()
