@@ -1,0 +1,380 @@
+"""A report as a PDF: A4 portrait, the municipal letterhead (issue #11, points 1 and 3).
+
+Renders any report document (general, the two diagnostics, the 5W, the follow-up list):
+the letterhead of ``printing/letterhead.py`` with the casa when there is one, the scope,
+period, filters and date; each section with its introduction, its map (a choropleth of
+``printing/report_map.py``) and its tables — header rows repeated across pages, figures
+right-aligned, totals bold — each followed by its chart when it has a chart hint
+(``printing/report_charts.py``); the notes at the end; «Página X de Y» and the report's
+name at the foot of every page. A partner version is marked on the first page and on every
+page's foot; a document with names is marked as personal data.
+
+The printing layer does not import the services: the document is anything shaped like
+``services.report_model.ReportDocument`` (:class:`DocumentLike`). The file is written under
+a temporary name beside the destination and moved into place when complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from oma_desktop.core.catalogs import Catalogs
+from oma_desktop.i18n import _, babel_locale, format_date, format_datetime, format_number
+from oma_desktop.printing.letterhead import (
+    FONT,
+    FONT_BOLD,
+    bullets,
+    escape,
+    letterhead,
+    register_fonts,
+    simple_doc,
+    styles,
+)
+from oma_desktop.printing.report_charts import ColumnLike, TableLike, shorten, table_chart
+from oma_desktop.printing.report_map import district_map_drawing
+
+INK = "#1f3a5f"
+ALERT = "#b00020"
+SCALE = 1.2  # the letterhead's A5 sizes enlarged for A4, as the person file does
+
+
+@dataclass(frozen=True)
+class CasaHeader:
+    """The casa printed in the letterhead: its name, a contact line and its logo (PNG)."""
+
+    name: str
+    contact: str = ""
+    logo_png: bytes | None = None
+
+
+class SectionLike(Protocol):
+    @property
+    def title(self) -> str: ...
+    @property
+    def tables(self) -> Sequence[TableLike]: ...
+    @property
+    def intro(self) -> str: ...
+    @property
+    def district_map(self) -> Mapping[str, int] | None: ...
+    @property
+    def map_title(self) -> str: ...
+
+
+class DocumentLike(Protocol):
+    @property
+    def title(self) -> str: ...
+    @property
+    def period_from(self) -> dt.date: ...
+    @property
+    def period_to(self) -> dt.date: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def filters(self) -> Sequence[str]: ...
+    @property
+    def sections(self) -> Sequence[SectionLike]: ...
+    @property
+    def notes(self) -> Sequence[str]: ...
+    @property
+    def generated_at(self) -> dt.datetime: ...
+    @property
+    def personal(self) -> bool: ...
+    @property
+    def for_partners(self) -> bool: ...
+
+
+def cell_text(value: Any, kind: str) -> str:
+    """A table value as printed: Peruvian number formats, one decimal for percentages and
+    days, text (and «<5») as it is."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, int | float):
+        if kind in ("percent", "days"):
+            from babel.numbers import format_decimal
+
+            text = str(format_decimal(float(value), format="#,##0.0", locale=babel_locale()))
+            return f"{text} %" if kind == "percent" else text
+        return format_number(value)
+    if isinstance(value, dt.datetime):
+        return format_datetime(value)
+    if isinstance(value, dt.date):
+        return format_date(value)
+    return str(value)
+
+
+def render_report_pdf(doc: DocumentLike, path: Path, *, casa: CasaHeader | None = None,
+                      catalogs: Catalogs | None = None) -> Path:
+    """Write ``doc`` as a PDF at ``path``; ``casa`` heads it (None: the municipality and the
+    office only, as for a consolidated report). Whole or nothing: an error leaves no file."""
+    path = Path(path)
+    handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".pdf", dir=path.parent)
+    os.close(handle)
+    temp = Path(name)
+    try:
+        _build(doc, temp, casa, catalogs)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _numbered_canvas(doc: DocumentLike) -> type:
+    """A canvas that knows the page count when it finishes: «Página X de Y» at each foot."""
+    from reportlab.lib import colors
+    from reportlab.pdfgen.canvas import Canvas
+
+    foot = doc.title
+    if doc.for_partners:
+        foot += " — " + _("For partners: cells under 5 suppressed")
+    elif doc.personal:
+        foot += " — " + _("Personal data: internal use only")
+    running = " · ".join(p for p in (doc.title, doc.scope, _("{start} to {end}").format(
+        start=format_date(doc.period_from), end=format_date(doc.period_to))) if p)
+
+    class NumberedCanvas(Canvas):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self._decorate(total)
+                super().showPage()
+            super().save()
+
+        def _decorate(self, total: int) -> None:
+            width, height = self._pagesize
+            margin = 12 * 72 / 25.4
+            self.saveState()
+            self.setFont(FONT, 7)
+            self.setFillColor(colors.HexColor("#555555"))
+            number = self._pageNumber
+            self.drawRightString(width - margin, margin / 2, _("Page {number} of {total}").format(
+                number=number, total=total))
+            self.setFillColor(colors.HexColor(ALERT if doc.for_partners or doc.personal
+                                              else "#555555"))
+            self.drawString(margin, margin / 2, shorten(foot, 7, width - 2 * margin - 90))
+            if number > 1:
+                self.setFillColor(colors.HexColor("#555555"))
+                self.drawString(margin, height - margin / 2 - 2,
+                                shorten(running, 7, width - 2 * margin))
+                self.setStrokeColor(colors.HexColor("#c9ced6"))
+                self.setLineWidth(0.4)
+                self.line(margin, height - margin / 2 - 5, width - margin, height - margin / 2 - 5)
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+def _build(doc: DocumentLike, path: Path, casa: CasaHeader | None,
+           catalogs: Catalogs | None) -> None:
+    from reportlab.lib import colors
+    from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table, TableStyle
+
+    register_fonts()
+    pdf = simple_doc(path, "A4", doc.title)
+    width = pdf.width
+    st = styles(SCALE)
+    story: list[Any] = letterhead(doc.title, casa.name if casa else "",
+                                  casa.contact if casa else "", casa.logo_png if casa else None,
+                                  width, SCALE)
+    facts = [(_("Scope"), doc.scope),
+             (_("Period"), _("{start} to {end}").format(start=format_date(doc.period_from),
+                                                        end=format_date(doc.period_to))),
+             (_("Filters"), "; ".join(doc.filters) if doc.filters else _("None")),
+             (_("Generated on"), format_datetime(doc.generated_at))]
+    label_w = 28 * 72 / 25.4
+    meta = Table([[Paragraph(escape(label), st["bold"]), Paragraph(escape(value), st["body"])]
+                  for label, value in facts], colWidths=[label_w, width - label_w])
+    meta.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
+                              ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                              ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                              ("TOPPADDING", (0, 0), (-1, -1), 1),
+                              ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
+    story.append(meta)
+    banner = ""
+    if doc.for_partners:
+        banner = _("FOR PARTNERS — cells of fewer than 5 people are shown as «<5»; this version "
+                   "contains no names or document numbers.")
+    elif doc.personal:
+        banner = _("CONTAINS PERSONAL DATA — for internal use of the OMA only (Law No. 29733). "
+                   "Do not share it with partners.")
+    if banner:
+        box = Table([[Paragraph(escape(banner), st["bold"].clone(
+            "banner", textColor=colors.HexColor(ALERT)))]], colWidths=[width])
+        box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1, colors.HexColor(ALERT)),
+                                 ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fdecee")),
+                                 ("TOPPADDING", (0, 0), (-1, -1), 4),
+                                 ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
+        story += [Spacer(1, 6), box]
+    story.append(Spacer(1, 6))
+
+    heading = st["title"].clone("section-heading", fontSize=12.5 * SCALE,
+                                leading=15 * SCALE, spaceBefore=10, spaceAfter=4)
+    table_title = st["bold"].clone("table-title", fontSize=9.5 * SCALE,
+                                   leading=12 * SCALE, spaceBefore=8, spaceAfter=3,
+                                   textColor=colors.HexColor(INK))
+    small = st["small"].clone("table-note", fontSize=7.2 * SCALE, leading=9 * SCALE,
+                              spaceBefore=2)
+    if not doc.sections:
+        story.append(Paragraph(escape(_("No data for this period.")), st["body"]))
+    for s, section in enumerate(doc.sections, start=1):
+        head: list[Any] = [Paragraph(escape(f"{s}. {section.title}"), heading)]
+        if section.intro:
+            head.append(Paragraph(escape(section.intro), st["body"].clone(
+                "intro", spaceAfter=4)))
+        if section.district_map is not None:
+            if section.map_title:
+                head.append(Paragraph(escape(section.map_title), table_title))
+            head.append(district_map_drawing(section.district_map, width,
+                                             for_partners=doc.for_partners, catalogs=catalogs))
+            story.append(KeepTogether(head))
+            head = []
+        for t, table in enumerate(section.tables, start=1):
+            block: list[Any] = [*head, Paragraph(escape(f"{s}.{t} {table.title}"), table_title),
+                                _table(table, width, st)]
+            head = []
+            if table.note:
+                block.append(Paragraph(escape(table.note), small))
+            chart = table_chart(table, width)
+            figure: list[Any] = []
+            if chart is not None:
+                drawing, note = chart
+                figure = [Spacer(1, 6), drawing]
+                if note:
+                    figure.append(Paragraph(escape(note), small))
+            if len(table.rows) > 30:  # splits across pages: at least its first rows here
+                story += [CondPageBreak(160), *block, KeepTogether(figure)]
+            elif len(table.rows) <= 12 and figure:  # a short table stays with its chart
+                story.append(KeepTogether([*block, *figure]))
+            else:
+                story += [KeepTogether(block), KeepTogether(figure)]
+        story.extend(head)  # a section without tables keeps its heading
+    if doc.notes:
+        story.append(CondPageBreak(80))
+        story.append(Paragraph(escape(_("Notes")), heading))
+        story.append(bullets(list(doc.notes), st))
+    pdf.build(story, canvasmaker=_numbered_canvas(doc))
+
+
+def _column_widths(columns: Sequence[ColumnLike], cells: list[list[str]], width: float,
+                   size: float) -> list[float] | None:
+    """Widths giving each figure column room for its widest value and its header's longest
+    word, and the text columns the rest in proportion to their content; None when the
+    figures alone do not fit at ``size``."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    pad = 8.0
+    need: list[float] = []
+    need_words: list[float] = []
+    for i, column in enumerate(columns):
+        words = max((stringWidth(w, FONT_BOLD, size) for w in column.label.split()), default=0)
+        values = max((stringWidth(r[i], FONT_BOLD, size) for r in cells), default=0)
+        need.append(max(words, values) + pad)
+        need_words.append(words + pad)
+    figures = [i for i, c in enumerate(columns) if c.kind != "text"]
+    texts = [i for i, c in enumerate(columns) if c.kind == "text"]
+    if not texts:
+        fixed = sum(max(need[i], 34.0) for i in figures)
+        if fixed > width:
+            return None
+        return [max(n, 34.0) + (width - fixed) / len(columns) for n in need]
+    # a text column is at least as wide as its longest word (within reason)
+    text_min = [min(max(max((stringWidth(w, FONT, size) for r in cells for w in r[i].split()),
+                            default=0) + pad, need_words[i], 40.0), 90.0) for i in texts]
+    content = [max(max((stringWidth(r[i], FONT, size) for r in cells), default=0) + pad, m)
+               for i, m in zip(texts, text_min, strict=True)]
+    # figures in comfortable columns when the text leaves room, else as narrow as they go;
+    # the text columns share the rest in proportion to what they hold
+    for least in (58.0, 34.0, 0.0):
+        widths = [max(need[i], least) if i in figures else 0.0 for i in range(len(columns))]
+        rest = width - sum(widths)
+        if rest >= sum(text_min):
+            spare = rest - sum(text_min)
+            extra = [c - m for c, m in zip(content, text_min, strict=True)]
+            for i, m, e in zip(texts, text_min, extra, strict=True):
+                widths[i] = m + (spare * e / sum(extra) if sum(extra) else spare / len(texts))
+            return widths
+    return None
+
+
+def _table(table: TableLike, width: float, st: dict[str, Any]) -> Any:
+    from reportlab.lib import colors
+    from reportlab.platypus import LongTable, Paragraph, TableStyle
+
+    columns = list(table.columns)
+    if not table.rows:
+        return Paragraph(escape(_("No data for this period.")), st["body"])
+    total = list(table.total) if table.total is not None else None
+    if total and total[0] in ("", None) and columns[0].kind == "text":
+        total[0] = _("Total")
+    body = [[cell_text(v, c.kind) for v, c in zip(row, columns, strict=True)]
+            for row in table.rows]
+    footer = [cell_text(v, c.kind) for v, c in zip(total, columns, strict=True)] if total else None
+    cells = [*body, *([footer] if footer else [])]
+    size, widths = 8.0, None
+    for size in (8.5, 8.0, 7.5, 7.0, 6.5, 6.0, 5.5):
+        widths = _column_widths(columns, cells, width, size)
+        if widths is not None:
+            break
+    if widths is None:  # too many columns for the page at any size: equal widths, wrapped
+        widths = [width / len(columns)] * len(columns)
+    leading = size * 1.22
+    text = st["body"].clone("cell", fontSize=size, leading=leading)
+    bold = text.clone("cell-bold", fontName=FONT_BOLD)
+    head_left = st["bold"].clone("head", fontSize=size, leading=leading)
+    head_right = head_left.clone("head-right", alignment=2)
+    figure = text.clone("figure", alignment=2)
+    figure_bold = bold.clone("figure-bold", alignment=2)
+
+    def row_cells(values: list[str], strong: bool) -> list[Any]:
+        out: list[Any] = []
+        for value, column in zip(values, columns, strict=True):
+            if column.kind == "text":
+                out.append(Paragraph(escape(value), bold if strong else text))
+            else:
+                out.append(Paragraph(escape(value), figure_bold if strong else figure))
+        return out
+
+    data = [[Paragraph(escape(c.label), head_left if c.kind == "text" else head_right)
+             for c in columns]]
+    data += [row_cells(r, False) for r in body]
+    if footer:
+        data.append(row_cells(footer, True))
+    grid = LongTable(data, colWidths=widths, repeatRows=1)
+    style = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3e8ef")),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f6f7f9")]),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor("#5b6b80")),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#c9ced6")),
+        ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
+        ("VALIGN", (0, 1), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if footer:
+        style += [("LINEABOVE", (0, -1), (-1, -1), 0.9, colors.HexColor("#5b6b80")),
+                  ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#eef1f5"))]
+    grid.setStyle(TableStyle(style))
+    return grid
+
+
+__all__ = ["CasaHeader", "DocumentLike", "SectionLike", "cell_text", "render_report_pdf"]
