@@ -102,7 +102,9 @@ PAGES: tuple[PageSpec, ...] = (
           permission=Permission.VIEW_REPORTS),
     _spec("reports", N_("Reports"), Icon.SP_FileDialogContentsView, 6,
           N_("Produce monthly reports and statistics by axis, R4V sector, nationality and "
-             "district, to print or export.")),
+             "district, to print or export."),
+          factory=lazy("oma_desktop.ui.reportes.page:ReportsPage"),
+          permission=Permission.VIEW_REPORTS),
     _spec("sync", N_("Synchronisation"), Icon.SP_BrowserReload, 7,
           N_("Exchange data between this casa and headquarters with an encrypted USB "
              "memory stick."),

@@ -1,0 +1,1 @@
+"""Reportes: the general report, the two diagnostics and the R4V 5W, on screen and exported."""
