@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from oma_desktop.services.report_model import SUPPRESSED, Column, Table, count_rows
 from oma_desktop.ui.models.report_model import RAW_ROLE, ReportTableModel
-from oma_desktop.ui.reportes.charts import MAX_PIE_SLICES, build_chart, chart_data
+from oma_desktop.ui.reportes.charts import MAX_PIE_SLICES, axis_labels, build_chart, chart_data
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 ALIGN = Qt.ItemDataRole.TextAlignmentRole
@@ -117,3 +117,14 @@ def test_a_pie_keeps_the_largest_slices_and_groups_the_rest(qapp: QApplication) 
     assert [s.value() for s in slices[:-1]] == [float(100 - i) for i in range(MAX_PIE_SLICES - 1)]
     assert slices[-1].value() == sum(100 - i for i in range(MAX_PIE_SLICES - 1, 12))
     assert slices[-1].label().startswith("Otros")
+
+
+def test_axis_names_are_shortened_but_never_repeated() -> None:
+    names = ["Gestión de la migración en situaciones de crisis",
+             "Gestión de la migración en situaciones de emergencia",
+             "Orientación general", "Orientación general"]
+    assert axis_labels(names, shorten=True) == [
+        names[0], names[1], "Orientación general", "Orientación general (2)"]
+    assert axis_labels(["Regularización: carné de extranjería"], shorten=True) == [
+        "Regularización: carné de…"]
+    assert axis_labels(names[:1], shorten=False) == names[:1]

@@ -10,6 +10,7 @@ read whole.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,9 @@ MAX_PIE_SLICES = 8
 LONG_LABEL = 14
 MAX_COLUMNS = 8
 LABEL_COLOR = QColor("#202124")
+# category names longer than this are shortened with «…» beside horizontal bars (the table
+# beside the chart has them whole)
+AXIS_LABEL_CHARS = 26
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,32 @@ def _number(value: Any) -> float:
     if isinstance(value, int | float):
         return float(value)
     return 0.0
+
+
+def short_label(text: str, limit: int = AXIS_LABEL_CHARS) -> str:
+    """``text`` cut at a word to at most ``limit`` characters, with «…» when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" :,;-") + "…"
+
+
+def axis_labels(names: list[str], *, shorten: bool) -> list[str]:
+    """The names for a category axis, which takes each name once: shortened when asked
+    (whole where shortening would make two equal), a repeated name numbered."""
+    short = [short_label(n) if shorten else n for n in names]
+    counts = Counter(short)
+    out: list[str] = []
+    for name, label in zip(names, short, strict=True):
+        out.append(name if counts[label] > 1 else label)
+    seen: Counter[str] = Counter()
+    unique = []
+    for label in out:
+        seen[label] += 1
+        unique.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return unique
 
 
 def chart_data(table: Table) -> ChartData | None:
@@ -117,7 +147,7 @@ def _bars(chart: QChart, data: ChartData) -> None:
     series.setLabelsPosition(QAbstractBarSeries.LabelsPosition.LabelsOutsideEnd)
     chart.addSeries(series)
     categories = QBarCategoryAxis()
-    categories.append([data.categories[i] for i in order])
+    categories.append(axis_labels([data.categories[i] for i in order], shorten=horizontal))
     categories.setTruncateLabels(False)
     axis = QValueAxis()
     axis.setLabelFormat("%d")
