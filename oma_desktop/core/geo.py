@@ -3,22 +3,40 @@
 Qt-free. ``resources/geo/joseluisq_lima_callao_distritos_simple.geojson`` has no ubigeo
 property: each feature is joined to ``districts.csv`` by its ``distrito`` name (the column
 ``name_in_joseluisq_geojson_distrito``, which also carries the file's broken spelling of
-Mi Perú). ``resources/catalogs/lima_zones.csv`` gives each district its zone.
+Mi Perú).
+
+**Zones are configurable.** ``resources/catalogs/lima_zones.csv`` gives each district its
+zone (Lima Norte, Lima Centro, Lima Este, Lima Sur, Callao). An office that groups its
+districts differently puts its own ``lima_zones.csv`` in the **data folder** (beside
+``oma.sqlite3``; the same columns: ``ubigeo_inei``, ``zona``, optionally ``distrito``,
+``source`` and ``notes``); when that file exists it replaces the bundled one for the map,
+the reports and the filters of that installation. A district missing from it has no zone
+(«sin dato»). The file is read again when it changes.
+
+**Cercado de Lima sectors** (:data:`CERCADO`): no boundaries of the sectors exist in the
+bundled data, so they are never drawn; the person's free-text «Sector o zona» is counted
+as a list instead (``services.mapping.sector_counts``).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from functools import cache
 from pathlib import Path
 
-from oma_desktop.core.catalogs import Catalogs
+from oma_desktop.core.catalogs import CatalogError, Catalogs
+from oma_desktop.i18n import _
 from oma_desktop.paths import resources_dir
 
 GEOJSON_FILE = Path("geo") / "joseluisq_lima_callao_distritos_simple.geojson"
 ZONES_FILE = Path("catalogs") / "lima_zones.csv"
+# the name of the data folder's own zones file, which replaces the bundled one
+ZONES_OVERRIDE = "lima_zones.csv"
 ZONES = ("Lima Norte", "Lima Centro", "Lima Este", "Lima Sur", "Callao")
+CERCADO = "150101"  # Cercado de Lima: the district whose sectors are counted
+_UBIGEO = re.compile(r"\d{6}")
 
 Ring = tuple[tuple[float, float], ...]  # (longitude, latitude) points, first == last
 
@@ -50,12 +68,65 @@ def district_polygons(catalogs: Catalogs, path: Path | None = None) -> dict[str,
     return out
 
 
+def zones_file(data_dir: Path | None = None) -> Path:
+    """The zones file in force: ``data_dir/lima_zones.csv`` when it exists, else the
+    bundled ``resources/catalogs/lima_zones.csv``."""
+    if data_dir is not None:
+        own = Path(data_dir) / ZONES_OVERRIDE
+        if own.is_file():
+            return own
+    return resources_dir() / ZONES_FILE
+
+
 @cache
-def _zones(path: Path) -> dict[str, str]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return {row["ubigeo_inei"]: row["zona"] for row in csv.DictReader(f)}
+def _zones(path: Path, _version: tuple[int, int]) -> tuple[tuple[str, str], ...]:
+    """(ubigeo, zone) rows of ``path``, in file order; cached per file version."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            missing = {"ubigeo_inei", "zona"} - set(reader.fieldnames or ())
+            if missing:
+                raise CatalogError(_(
+                    "The zones file {file} lacks the column(s) {columns}. It needs the "
+                    "columns ubigeo_inei and zona, as in the file bundled with the "
+                    "program.").format(file=path, columns=", ".join(sorted(missing))))
+            rows: list[tuple[str, str]] = []
+            seen: set[str] = set()
+            for number, row in enumerate(reader, start=2):
+                ubigeo = (row["ubigeo_inei"] or "").strip()
+                zone = " ".join((row["zona"] or "").split())
+                if not ubigeo and not zone:
+                    continue
+                if not _UBIGEO.fullmatch(ubigeo) or not zone or ubigeo in seen:
+                    raise CatalogError(_(
+                        "Line {line} of the zones file {file} is not valid: each line needs "
+                        "a six-digit ubigeo, given once, and the name of its zone. Correct "
+                        "the line or delete the file to use the bundled zones.").format(
+                            line=number, file=path))
+                seen.add(ubigeo)
+                rows.append((ubigeo, zone))
+    except UnicodeDecodeError as exc:
+        raise CatalogError(_(
+            "The zones file {file} is not UTF-8 text. Save it from Excel as «CSV UTF-8» "
+            "or delete it to use the bundled zones.").format(file=path)) from exc
+    return tuple(rows)
 
 
-def district_zones(path: Path | None = None) -> dict[str, str]:
-    """The zone (one of :data:`ZONES`) of each district ubigeo."""
-    return dict(_zones(path or resources_dir() / ZONES_FILE))
+def _zone_rows(path: Path | None, data_dir: Path | None) -> tuple[tuple[str, str], ...]:
+    chosen = path or zones_file(data_dir)
+    stat = chosen.stat()
+    return _zones(chosen, (stat.st_mtime_ns, stat.st_size))
+
+
+def district_zones(path: Path | None = None, *, data_dir: Path | None = None,
+                   ) -> dict[str, str]:
+    """The zone of each district ubigeo, from ``path``, or else from the zones file in
+    force for the data folder ``data_dir`` (see :func:`zones_file`)."""
+    return dict(_zone_rows(path, data_dir))
+
+
+def zone_names(path: Path | None = None, *, data_dir: Path | None = None) -> tuple[str, ...]:
+    """The zones of the file in force: those of :data:`ZONES` it uses, in that order, then
+    any other zone in the order the file first names it."""
+    used = list(dict.fromkeys(zone for _ubigeo, zone in _zone_rows(path, data_dir)))
+    return tuple([z for z in ZONES if z in used] + [z for z in used if z not in ZONES])

@@ -1,18 +1,27 @@
-"""Mapa: the districts of Lima and Callao shaded by persons or consultations in a period.
+"""Mapa: where the persons attended live — the districts of Lima and Callao shaded by persons
+or attentions for the filters — and «Mapeo y seguimiento», the same persons by name with
+their follow-up state (issue #11, points 1 and 2).
 
-Offline: the boundaries come from the bundled GeoJSON (``oma_desktop.core.geo``), the
-counts from ``oma_desktop.services.mapping``. The mouse wheel and the + and - keys zoom,
-dragging pans, hovering a district shows its count, a click selects it (its name and count
-appear at the side). Only roles that may see the reports reach this page.
+Offline: the boundaries come from the bundled GeoJSON (``oma_desktop.core.geo``), the counts
+from ``oma_desktop.services.mapping``, counted off the GUI thread whenever the filters
+change. The filter bar (period, casa, topic, nationality, sex, age band, migratory
+situation, zone) serves both tabs. On the map: «Nivel» shades each district by its own
+count or by its zone's total; the mouse wheel and the + and - keys zoom, dragging pans, 0
+shows the whole map; hovering a district shows its name, zone, count and share, a click
+selects it (its details appear at the side, and for Cercado de Lima the count by sector,
+which has no drawn boundaries). «Exportar PNG» saves the map with its title, period,
+filters and legend. Only roles that may see the reports reach this page; the persons' tab
+is there for roles that may also see persons.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QDate, QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -26,8 +35,8 @@ from PySide6.QtGui import (
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QFrame,
     QGraphicsPathItem,
@@ -35,74 +44,85 @@ from PySide6.QtWidgets import (
     QGraphicsSceneHoverEvent,
     QGraphicsView,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
+    QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from oma_desktop.core.geo import ZONES, Ring, district_polygons, district_zones
-from oma_desktop.i18n import _, date_pattern, ngettext
+from oma_desktop.core.errors import OmaError
+from oma_desktop.core.geo import CERCADO
+from oma_desktop.i18n import N_, _
 from oma_desktop.services.context import AppContext
-from oma_desktop.services.mapping import Measure, district_counts
+from oma_desktop.services.mapping import (
+    Level,
+    MapCounts,
+    Measure,
+    filter_descriptions,
+    map_counts,
+    zone_order,
+    zones_of,
+)
+from oma_desktop.services.permissions import Permission
+from oma_desktop.services.session import Session
+from oma_desktop.ui.changes import subscribe
+from oma_desktop.ui.mapa.followup_tab import FollowupTab
+from oma_desktop.ui.mapa.picture import MapPicture, paths_of, save_picture, scope_text
+from oma_desktop.ui.mapa.shading import (
+    CLASS_COLORS,
+    MEASURE_LABELS,
+    NO_DATA_COLOR,
+    OUTLINE_COLOR,
+    SEA_COLOR,
+    SELECTED_COLOR,
+    ZONE_OUTLINE_COLOR,
+    Shading,
+    count_text,
+    shade,
+    share_text,
+    unplaced_text,
+)
+from oma_desktop.ui.models.table_model import Index, RowsTableModel
+from oma_desktop.ui.tasks import Progress, TaskHandle, default_error_handler, run_job
+from oma_desktop.ui.widgets.filter_bar import FilterBar
 
-LAT0 = -12.05  # the projection's reference latitude (central Lima)
-SCALE = 1000.0  # scene units per degree, so pens and zoom work with whole numbers
-NO_DATA_COLOR = QColor("#ffffff")
-CLASS_COLORS = tuple(QColor(c) for c in ("#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"))
-HOVER_COLOR = QColor("#2b6cb0")
 ZOOM_STEP = 1.25
+SIDE_WIDTH = 290
+
+__all__ = ["CLASS_COLORS", "NO_DATA_COLOR", "DistrictItem", "MapPage"]
 
 
-def project(lon: float, lat: float) -> QPointF:
-    """Plate carrée scaled at Lima's latitude: x = lon·cos(lat0), y = -lat."""
-    return QPointF(lon * math.cos(math.radians(LAT0)) * SCALE, -lat * SCALE)
-
-
-def ring_path(rings: tuple[Ring, ...]) -> QPainterPath:
-    path = QPainterPath()
-    for ring in rings:
-        path.moveTo(project(*ring[0]))
-        for lon, lat in ring[1:]:
-            path.lineTo(project(lon, lat))
-        path.closeSubpath()
-    return path
-
-
-def class_bounds(maximum: int) -> tuple[int, ...]:
-    """Upper bounds of up to five classes of equal width over 1..maximum."""
-    if maximum <= 0:
-        return ()
-    return tuple(sorted({math.ceil(maximum * k / 5) for k in range(1, 6)}))
-
-
-def class_color(count: int, bounds: tuple[int, ...]) -> QColor:
-    if count <= 0 or not bounds:
-        return NO_DATA_COLOR
-    offset = len(CLASS_COLORS) - len(bounds)  # few classes: the darkest stay for the top
-    for index, upper in enumerate(bounds):
-        if count <= upper:
-            return CLASS_COLORS[offset + index]
-    return CLASS_COLORS[-1]
-
-
-def count_text(count: int, measure: Measure) -> str:
-    if measure == "persons":
-        return ngettext("{n} person", "{n} persons", count).format(n=count)
-    return ngettext("{n} attention", "{n} attentions", count).format(n=count)
+def ask_png_path(parent: QWidget, suggested: Path) -> Path | None:
+    """Where to save the picture (a file dialog; tests replace this function)."""
+    chosen, _filter = QFileDialog.getSaveFileName(
+        parent, _("Export map"), str(suggested), _("PNG images (*.png)"))
+    if not chosen:
+        return None
+    path = Path(chosen)
+    return path if path.suffix.lower() == ".png" else path.with_name(path.name + ".png")
 
 
 class DistrictItem(QGraphicsPathItem):
     """One district; tells the page when the mouse enters it."""
 
-    def __init__(self, ubigeo: str, name: str, path: QPainterPath, page: MapPage) -> None:
+    def __init__(self, ubigeo: str, name: str, zone: str, path: QPainterPath,
+                 page: MapPage) -> None:
         super().__init__(path)
         self.ubigeo = ubigeo
         self.name = name
-        self.count = 0
+        self.zone = zone
+        self.count = 0  # the district's own count
+        self.value = 0  # what it is shaded by: its count, or its zone's total
         self._page = page
         self.setAcceptHoverEvents(True)
-        pen = QPen(QColor("#555555"), 1.0)
+        self.set_outline(OUTLINE_COLOR, 1.0)
+
+    def set_outline(self, color: QColor, width: float) -> None:
+        pen = QPen(color, width)
         pen.setCosmetic(True)
         self.setPen(pen)
 
@@ -128,9 +148,10 @@ class MapView(QGraphicsView):
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.setBackgroundBrush(QBrush(QColor("#dbe9f6")))  # the sea
+        self.setBackgroundBrush(QBrush(SEA_COLOR))
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName(_("Map of Lima and Callao"))
         self.zoom_level = 1.0
 
     def zoom(self, factor: float) -> None:
@@ -178,173 +199,381 @@ class MapView(QGraphicsView):
         self._pressed_at = None
 
 
+class SectorModel(RowsTableModel):
+    """Cercado de Lima by sector: (sector as typed, count)."""
+
+    headers = (N_("Sector"), N_("Persons"))
+
+    def set_measure(self, measure: Measure) -> None:
+        """The second column's heading follows what the map counts."""
+        self.headers = (N_("Sector"), N_("Persons") if measure == "persons"
+                        else N_("Attentions"))
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 1)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self.row_object(index.row()) if index.isValid() else None
+        if row is None:
+            return None
+        label, count = row
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (label or _("No sector recorded")) if index.column() == 0 else str(count)
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 1:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
 class MapPage(QWidget):
-    def __init__(self, ctx: AppContext) -> None:
+    """``person_requested(person_id)`` asks the window to open a person; ``refreshed`` is
+    emitted when the map shows newly read counts."""
+
+    person_requested = Signal(str)
+    refreshed = Signal()
+
+    def __init__(self, ctx: AppContext, today: Callable[[], dt.date] = dt.date.today) -> None:
         super().__init__()
         self.ctx = ctx
         self.measure: Measure = "persons"
+        self.level: Level = "district"
+        self.data: MapCounts | None = None
         self.counts: dict[str, int] = {}
+        self.shading: Shading | None = None
         self.selected: DistrictItem | None = None
+        self.handle: TaskHandle[MapCounts] | None = None
+        self._request = 0
+        self._zone_order = zone_order(ctx.session)
 
-        self.from_edit = self._date_edit(_("Start of the period"))
-        self.to_edit = self._date_edit(_("End of the period"))
-        today = dt.date.today()
-        self.to_edit.setDate(QDate(today.year, today.month, today.day))
-        start = self.to_edit.date().addMonths(-12).addDays(1)
-        self.from_edit.setDate(start)
+        self.filter_bar = FilterBar(ctx.session, preset="last_12_months", today=today)
+        self.filter_bar.changed.connect(self.filters_changed)
+
+        # the map tab
         self.measure_combo = QComboBox()
         self.measure_combo.setAccessibleName(_("Show"))
         self.measure_combo.addItem(_("Persons attended"), "persons")
         self.measure_combo.addItem(_("Attentions"), "consultations")
+        self.level_combo = QComboBox()
+        self.level_combo.setAccessibleName(_("Level"))
+        self.level_combo.addItem(_("Districts"), "district")
+        self.level_combo.addItem(_("Zones"), "zone")
+        self.level_combo.setToolTip(_("Districts: each district by its own count. Zones: each "
+                                      "district by its zone's total (Lima Norte, Centro, Este, "
+                                      "Sur, Callao)."))
+        self.status_label = QLabel()
+        self.status_label.setObjectName("mapStatus")
         self.export_button = QPushButton(_("Export PNG…"))
-        self.export_button.clicked.connect(self._choose_png)
-
-        filters = QHBoxLayout()
-        for text, widget in ((_("Period from:"), self.from_edit), (_("until:"), self.to_edit),
-                             (_("Show:"), self.measure_combo)):
+        self.export_button.setToolTip(_("Save the map as a picture, with its title, period, "
+                                        "filters and legend."))
+        self.export_button.setAutoDefault(False)
+        self.export_button.clicked.connect(lambda: self.export_png())
+        tools = QHBoxLayout()
+        for text, widget in ((_("&Show:"), self.measure_combo), (_("&Level:"), self.level_combo)):
             label = QLabel(text)
             label.setBuddy(widget)
-            filters.addWidget(label)
-            filters.addWidget(widget)
-        filters.addStretch(1)
-        filters.addWidget(self.export_button)
+            tools.addWidget(label)
+            tools.addWidget(widget)
+            tools.addSpacing(8)
+        tools.addWidget(self.status_label, 1)
+        tools.addWidget(self.export_button)
 
         self.scene = QGraphicsScene(self)
         self.items: dict[str, DistrictItem] = {}
-        for ubigeo, rings in sorted(district_polygons(ctx.catalogs).items()):
-            item = DistrictItem(ubigeo, ctx.catalogs.district(ubigeo).name, ring_path(rings), self)
+        zone_of = self._zone_of()
+        for ubigeo, path in sorted(paths_of(ctx.catalogs).items()):
+            item = DistrictItem(ubigeo, ctx.catalogs.district(ubigeo).name,
+                                zone_of.get(ubigeo, ""), path, self)
             self.scene.addItem(item)
             self.items[ubigeo] = item
         self.view = MapView(self.scene, self)
 
-        self.hover_label = QLabel()
         self.selected_label = QLabel(_("Click a district to see its figures."))
         self.selected_label.setWordWrap(True)
         self.selected_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.persons_button = QPushButton(_("See the persons of this district"))
+        self.persons_button.setAutoDefault(False)
+        self.persons_button.clicked.connect(self._show_persons_of_selected)
+        self.persons_button.setVisible(False)
+        self.sector_title = QLabel(_(
+            "Cercado de Lima by sector, as the persons stated it (the sectors have no "
+            "boundaries on the map):"))
+        self.sector_title.setWordWrap(True)
+        self.sector_model = SectorModel(self)
+        self.sector_table = QTableView()
+        self.sector_table.setModel(self.sector_model)
+        self.sector_table.setAccessibleName(_("Cercado de Lima by sector"))
+        self.sector_table.verticalHeader().setVisible(False)
+        self.sector_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.sector_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.sector_table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.Stretch)
+        self.sector_table.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.ResizeToContents)
+        self.sector_table.setWordWrap(False)
+        self.sector_table.verticalHeader().setDefaultSectionSize(
+            self.sector_table.fontMetrics().height() + 6)
+        self.sector_table.setFixedHeight(190)
+        self.hover_label = QLabel()
+        self.hover_label.setWordWrap(True)
+        self.hover_label.setMinimumHeight(34)
         self.legend_title = QLabel()
+        self.legend_title.setWordWrap(True)
         self.legend_rows: list[QLabel] = []
         legend = QVBoxLayout()
+        legend.setSpacing(2)
         legend.addWidget(self.legend_title)
-        for _row in range(len(CLASS_COLORS) + 1):
+        for _row in range(max(len(CLASS_COLORS) + 1, 8)):
             label = QLabel()
             self.legend_rows.append(label)
             legend.addWidget(label)
         self.zones_label = QLabel()
         self.zones_label.setWordWrap(True)
+        self.unplaced_label = QLabel()
+        self.unplaced_label.setWordWrap(True)
         help_label = QLabel(_("Wheel or + and - keys: zoom; drag: move; 0: whole map."))
         help_label.setWordWrap(True)
 
         side = QVBoxLayout()
         side.addWidget(self.selected_label)
+        side.addWidget(self.persons_button)
+        side.addWidget(self.sector_title)
+        side.addWidget(self.sector_table)
         side.addWidget(self.hover_label)
-        side.addSpacing(12)
+        side.addSpacing(6)
         side.addLayout(legend)
-        side.addSpacing(12)
+        side.addSpacing(6)
         side.addWidget(self.zones_label)
+        side.addWidget(self.unplaced_label)
         side.addStretch(1)
         side.addWidget(help_label)
         side_frame = QFrame()
         side_frame.setLayout(side)
-        side_frame.setFixedWidth(260)
+        self.side_scroll = QScrollArea()
+        self.side_scroll.setWidget(side_frame)
+        self.side_scroll.setWidgetResizable(True)
+        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side_scroll.setFixedWidth(SIDE_WIDTH)
+        self._show_sectors(False)
 
         body = QHBoxLayout()
         body.addWidget(self.view, 1)
-        body.addWidget(side_frame)
-        layout = QVBoxLayout(self)
-        layout.addLayout(filters)
-        layout.addLayout(body, 1)
+        body.addWidget(self.side_scroll)
+        map_tab = QWidget()
+        map_layout = QVBoxLayout(map_tab)
+        map_layout.setContentsMargins(4, 6, 4, 4)
+        map_layout.addLayout(tools)
+        map_layout.addLayout(body, 1)
+        self.map_tab = map_tab
 
-        self.from_edit.dateChanged.connect(self.refresh)
-        self.to_edit.dateChanged.connect(self.refresh)
-        self.measure_combo.currentIndexChanged.connect(self.refresh)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(map_tab, _("Map"))
+        self.followup: FollowupTab | None = None
+        if ctx.session.can(Permission.VIEW_PERSONS):
+            self.followup = FollowupTab(ctx, self.filter_bar.report_filter, today)
+            self.followup.person_requested.connect(self.person_requested)
+            self.tabs.addTab(self.followup, _("Mapping and follow-up"))
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.tabs, 1)
+
+        self.measure_combo.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.level_combo.currentIndexChanged.connect(lambda _i: self._level_changed())
+        subscribe(self, ctx.session, {"person", "consultation"}, self._records_changed)
+
+    def _records_changed(self, _changed: frozenset[str]) -> None:
         self.refresh()
 
-    def _date_edit(self, name: str) -> QDateEdit:
-        edit = QDateEdit()
-        edit.setCalendarPopup(True)
-        edit.setDisplayFormat(date_pattern())
-        edit.setAccessibleName(name)
-        return edit
+    def _zone_of(self) -> dict[str, str]:
+        return zones_of(self.ctx.session)
 
-    def period(self) -> tuple[dt.date, dt.date]:
-        start: dt.date = self.from_edit.date().toPython()  # type: ignore[assignment]
-        end: dt.date = self.to_edit.date().toPython()  # type: ignore[assignment]
-        return start, end
+    # --- counting ------------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Read the counts for the period and measure again and shade the districts."""
+    def filters_changed(self) -> None:
+        self.refresh()
+        if self.followup is not None:
+            self.followup.filters_changed()
+
+    def refresh(self) -> TaskHandle[MapCounts]:
+        """Count again off the GUI thread for the filters and measure; ``refreshed`` is
+        emitted once the map shows the result (a newer request supersedes an older one)."""
         self.measure = self.measure_combo.currentData()
-        start, end = self.period()
-        self.counts = district_counts(self.ctx.session, start, end, self.measure)
-        bounds = class_bounds(max(self.counts.values(), default=0))
-        for ubigeo, item in self.items.items():
-            item.count = self.counts.get(ubigeo, 0)
-            item.setBrush(QBrush(class_color(item.count, bounds)))
-            item.setToolTip(self.district_text(item))
-        self._fill_legend(bounds)
-        zones = district_zones()
-        by_zone = dict.fromkeys(ZONES, 0)
-        for ubigeo, n in self.counts.items():
-            by_zone[zones.get(ubigeo, ZONES[0])] += n
-        self.zones_label.setText("\n".join(
-            [_("By zone:")] + [f"{zone}: {by_zone[zone]}" for zone in ZONES]))
-        self.select_district(self.selected)
+        flt, measure = self.filter_bar.report_filter(), self.measure
+        self._request += 1
+        request = self._request
+        self.status_label.setText(_("Counting…"))
 
-    def _fill_legend(self, bounds: tuple[int, ...]) -> None:
-        self.legend_title.setText(
-            _("Persons attended") if self.measure == "persons" else _("Attentions"))
-        offset = len(CLASS_COLORS) - len(bounds)
-        rows: list[tuple[QColor, str]] = [(NO_DATA_COLOR, _("No data in the period"))]
-        lower = 1
-        for index, upper in enumerate(bounds):
-            text = str(upper) if lower == upper else f"{lower}–{upper}"
-            rows.append((CLASS_COLORS[offset + index], text))
-            lower = upper + 1
-        for label, row in zip(self.legend_rows, rows + [None] * len(self.legend_rows),
-                              strict=False):
+        def job(session: Session, _progress: Progress) -> MapCounts:
+            return map_counts(session, flt, measure)
+
+        def done(counts: MapCounts) -> None:
+            if request == self._request:
+                self.show_counts(counts)
+
+        def failed(exc: BaseException) -> None:
+            if request == self._request:
+                self.status_label.setText("")
+            default_error_handler(self, exc)
+
+        self.handle = run_job(self, self.ctx, job, done, on_error=failed)
+        return self.handle
+
+    def show_counts(self, counts: MapCounts) -> None:
+        """Shade the map with ``counts`` (the GUI thread)."""
+        self.data = counts
+        self.counts = dict(counts.districts)
+        self._zone_order = tuple(z for z in counts.zones if z in self._zone_order) or \
+            self._zone_order
+        for ubigeo, item in self.items.items():
+            item.zone = counts.zone_of.get(ubigeo, "")
+        self._shade()
+        self.sector_model.set_measure(counts.measure)
+        self.sector_model.set_rows([(s.label, s.count) for s in counts.sectors])
+        self.status_label.setText(_("On the map: {count}").format(
+            count=count_text(counts.total, counts.measure)))
+        self.unplaced_label.setText(unplaced_text(counts))
+        self.select_district(self.selected)
+        self.refreshed.emit()
+
+    def _level_changed(self) -> None:
+        self.level = self.level_combo.currentData()
+        if self.data is not None:
+            self._shade()
+            self.select_district(self.selected)
+
+    def _shade(self) -> None:
+        assert self.data is not None
+        self.shading = shade(self.data, self.level, sorted(self.items), self._zone_order)
+        outline = ZONE_OUTLINE_COLOR if self.level == "zone" else OUTLINE_COLOR
+        for ubigeo, item in self.items.items():
+            item.count = self.data.districts.get(ubigeo, 0)
+            item.value = self.shading.values[ubigeo]
+            item.setBrush(QBrush(self.shading.colors[ubigeo]))
+            if item is not self.selected:
+                item.set_outline(outline, 1.0)
+            item.setToolTip(self.district_text(item))
+        self._fill_legend(self.shading)
+        self.hover_label.setText("")
+
+    def _fill_legend(self, shading: Shading) -> None:
+        self.legend_title.setText(f"<b>{shading.title}</b>")
+        for label, row in zip(self.legend_rows,
+                              [*shading.legend, *[None] * len(self.legend_rows)], strict=False):
             label.setVisible(row is not None)
             if row is not None:
-                color, text = row
-                label.setText(f'<span style="background-color:{color.name()}">'
-                              f"&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;</span>&nbsp;{text}")
+                label.setText(f'<span style="background-color:{row.color.name()};">'
+                              f"&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;</span>&nbsp;{row.text}")
+        if self.level == "district" and self.data is not None:
+            self.zones_label.setText("\n".join(
+                [_("By zone:")] + [f"{zone}: {self.data.zones.get(zone, 0)}"
+                                   for zone in self._zone_order]))
+            self.zones_label.setVisible(True)
+        else:
+            self.zones_label.setVisible(False)
+
+    # --- hover and click -------------------------------------------------------------------
 
     def district_text(self, item: DistrictItem) -> str:
-        return f"{item.name}: {count_text(item.count, self.measure)}"
+        """One line: «San Juan de Lurigancho (Lima Este): 3 personas · 12.5 %»; at the zone
+        level the zone's figures come first."""
+        data = self.data
+        share = share_text(data.share(item.value)) if data else ""
+        zone = item.zone or _("no zone")
+        if self.level == "zone":
+            return _("{zone}: {count} · {share} (district {district})").format(
+                zone=zone, count=count_text(item.value, self.measure), share=share,
+                district=item.name)
+        return _("{district} ({zone}): {count} · {share}").format(
+            district=item.name, zone=zone, count=count_text(item.count, self.measure),
+            share=share)
 
     def district_hovered(self, item: DistrictItem | None) -> None:
         self.hover_label.setText("" if item is None else self.district_text(item))
 
+    def details_text(self, item: DistrictItem) -> str:
+        data = self.data
+        if data is None:
+            return f"<b>{item.name}</b>"
+        zone = item.zone or _("no zone")
+        own = _("{count} · {share} of the map's total").format(
+            count=count_text(item.count, self.measure), share=share_text(data.share(item.count)))
+        if self.level == "zone":
+            zone_total = _("{count} · {share} of the map's total").format(
+                count=count_text(item.value, self.measure),
+                share=share_text(data.share(item.value)))
+            return (f"<b>{zone}</b><br>{zone_total}<br><br>"
+                    + _("District {district}: {figures}").format(district=item.name,
+                                                                  figures=own))
+        return f"<b>{item.name}</b><br>" + _("Zone: {zone}").format(zone=zone) + f"<br>{own}"
+
     def select_district(self, item: DistrictItem | None) -> None:
+        outline = ZONE_OUTLINE_COLOR if self.level == "zone" else OUTLINE_COLOR
         if self.selected is not None:
-            pen = self.selected.pen()
-            pen.setColor(QColor("#555555"))
-            pen.setWidthF(1.0)
-            self.selected.setPen(pen)
+            self.selected.set_outline(outline, 1.0)
             self.selected.setZValue(0)
         self.selected = item
         if item is None:
             self.selected_label.setText(_("Click a district to see its figures."))
+            self.persons_button.setVisible(False)
+            self._show_sectors(False)
             return
-        pen = item.pen()
-        pen.setColor(HOVER_COLOR)
-        pen.setWidthF(3.0)
-        item.setPen(pen)
+        item.set_outline(SELECTED_COLOR, 3.0)
         item.setZValue(1)
-        self.selected_label.setText(f"<b>{item.name}</b><br>{count_text(item.count, self.measure)}")
+        self.selected_label.setText(self.details_text(item))
+        self.persons_button.setVisible(self.followup is not None)
+        self._show_sectors(item.ubigeo == CERCADO and self.data is not None)
+
+    def _show_sectors(self, on: bool) -> None:
+        self.sector_title.setVisible(on)
+        self.sector_table.setVisible(on)
+
+    def _show_persons_of_selected(self) -> None:
+        if self.selected is not None:
+            self.show_persons(self.selected.ubigeo)
+
+    def show_persons(self, ubigeo: str | None) -> None:
+        """The «Mapeo y seguimiento» tab with the persons of ``ubigeo``."""
+        if self.followup is None:
+            return
+        self.followup.set_district(ubigeo)
+        self.tabs.setCurrentWidget(self.followup)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self.refresh()  # consultations may have been recorded since
-        self.view.fit()
+        if self.tabs.currentWidget() is self.map_tab:
+            self.refresh()  # consultations may have been recorded since
+            self.view.fit()
 
-    def save_png(self, path: Path) -> bool:
-        """Save the map as it is shown, with its side panel and legend."""
-        return self.grab().save(str(path), "PNG")
+    # --- the picture ---------------------------------------------------------------------------
 
-    def _choose_png(self) -> None:
-        chosen, _filter = QFileDialog.getSaveFileName(
-            self, _("Export map"), str(Path.home() / _("map.png")), _("PNG images (*.png)"))
-        if chosen:
-            if not chosen.lower().endswith(".png"):
-                chosen += ".png"
-            self.save_png(Path(chosen))
+    def picture(self) -> MapPicture:
+        """What «Exportar PNG» saves: the counts shown, at the level shown."""
+        if self.data is None:
+            raise OmaError(_("The map is still being counted. Try again in a moment."))
+        session = self.ctx.session
+        return MapPicture(counts=self.data, level=self.level,
+                          paths={u: i.path() for u, i in self.items.items()},
+                          zone_order=self._zone_order,
+                          scope=scope_text(session, self.data.filter),
+                          filters=filter_descriptions(session, self.data.filter))
+
+    def save_png(self, path: Path, size: tuple[int, int] = (1366, 768)) -> bool:
+        """Save the map picture (title, period, filters, legend) as PNG."""
+        return save_picture(self.picture(), path, size)
+
+    def export_png(self, path: Path | None = None) -> Path | None:
+        if path is None:
+            measure = _(MEASURE_LABELS[self.measure]).lower().replace(" ", "-")
+            path = ask_png_path(self, self.ctx.paths.exports / f"{_('map')}-{measure}.png")
+            if path is None:
+                return None
+        try:
+            saved = self.save_png(path)
+        except OmaError as exc:
+            default_error_handler(self, exc)
+            return None
+        if not saved:
+            default_error_handler(self, OmaError(_(
+                "Could not save {file}: the folder cannot be written. Choose another "
+                "folder.").format(file=path.name)))
+            return None
+        self.status_label.setText(_("Saved in {file}.").format(file=path))
+        return path
