@@ -195,6 +195,17 @@ class Store:
         row = self.conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
         return None if row is None else row[0]
 
+    @contextmanager
+    def page_cache(self, kib: int) -> Iterator[None]:
+        """Let the connection's page cache grow to ``kib`` KiB while the block runs (a
+        report reading a large part of the file), then shrink it back, freeing the pages."""
+        before = int(self.conn.execute("PRAGMA cache_size").fetchone()[0])
+        self.conn.execute(f"PRAGMA cache_size = {-abs(int(kib))}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA cache_size = {before}")
+
     def fill_temp_table(self, name: str, columns: Sequence[str],
                         rows: Iterable[Sequence[Any]]) -> None:
         """(Re)create the connection's own ``temp.{name}`` holding ``rows`` (text columns, the
