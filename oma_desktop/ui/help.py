@@ -34,8 +34,8 @@ PAGE_SECTIONS = {
     "follow_up": "seguimiento",
     "duplicates": "posibles-duplicados",
     "referrals": "derivaciones",
-    "map": "secciones-en-construcción",
-    "reports": "secciones-en-construcción",
+    "map": "mapa",
+    "reports": "reportes",
     "sync": "sincronización-con-la-sede-central",
     "admin": "administración",
 }
