@@ -272,7 +272,8 @@ def _rows(session: Session, cells: dict[tuple[str, str, str], _Cell]) -> list[di
 
 
 def five_w_document(session: Session, flt: ReportFilter) -> ReportDocument:
-    """The 5W export as a document: the rows, new beneficiaries by sector, the method."""
+    """The 5W export as a document: one table (so the CSV is R4V's plain table, headers
+    first) and the method in the notes."""
     rows = five_w_rows(session, flt)
     doc = new_document(session, "5w", _("R4V 5W export"), flt)
     names = columns()
@@ -281,23 +282,7 @@ def five_w_document(session: Session, flt: ReportFilter) -> ReportDocument:
                   [[row[n] for n in names] for row in rows],
                   note=_("Monthly totals may repeat people from other months: do not add "
                          "them up across months."))
-    by_sector: dict[str, Counter[str]] = {}
-    for row in rows:
-        counts = by_sector.setdefault(row["Indicator.Sector"], Counter())
-        counts["new"] += row[NEW]
-        counts["migrants"] += row["Refugees.and.Migrants.IN.DESTINATION"]
-        counts["host"] += row["Host.Communities.Beneficiaries"]
-    sector_table = Table(
-        "new_by_sector", _("New beneficiaries by sector"),
-        [Column("category", _("Sector"), "text"), Column("new", _("New beneficiaries")),
-         Column("migrants", _("Refugees and migrants")),
-         Column("host", _("Host communities"))],
-        [[sector, c["new"], c["migrants"], c["host"]] for sector, c in by_sector.items()],
-        [_("Total"), *(sum(c[k] for c in by_sector.values())
-                       for k in ("new", "migrants", "host"))],
-        note=_("A person attended in several sectors counts once in each."),
-        chart="hbar", chart_columns=("new",))
-    doc.sections.append(Section(_("R4V 5W report"), [table, sector_table], intro=_(
+    doc.sections.append(Section(_("R4V 5W report"), [table], intro=_(
         "One row per month, R4V sector and district of residence. Headers as in R4V's 2026 "
         "5W export; Admin2 (province) and District are added after Country.Admin1 for the "
         "municipality's use: add the districts' rows of a month and sector up to load them "
