@@ -172,33 +172,34 @@ def five_w_rows(session: Session, flt: ReportFilter) -> list[dict[str, Any]]:
         return cells.setdefault((str(r["month"]), str(r["sector"]), str(r["district"])),
                                 _Cell())
 
-    for r in store.rows(f"WITH {hit} SELECT month, sector, district, topic,"
-                        " count(DISTINCT id) AS n FROM hit GROUP BY 1, 2, 3, 4", params):
-        cell(r).topics.add(str(r["topic"]))
-    for r in store.rows(f"WITH {hit} SELECT month, sector, district, count(DISTINCT id) AS n"
-                        " FROM hit GROUP BY 1, 2, 3", params):
+    for r in store.rows(f"WITH {hit} SELECT month, sector, district, count(DISTINCT id) AS n,"
+                        " group_concat(DISTINCT topic) AS topics FROM hit GROUP BY 1, 2, 3",
+                        params):
         cell(r).output = int(r["n"])
+        cell(r).topics.update(str(r["topics"] or "").split(","))
 
-    # registered persons: once per month, sector and district; new in their first month
-    on = "min(date(x.month || '-01', '+1 month', '-1 day'), :on)"
-    under = f"({age_band_sql('p.birth_date', on)} IN ('0-5', '6-11', '12-17'))"
-    new = "(f.month = x.month)"
+    # registered persons: once per month, sector and district; new in their first month.
+    # ``one`` is materialised so each person's age is worked out once, not in every sum.
+    under = ("(" + age_band_sql("p.birth_date", "x.on_day")
+             + " IN ('0-5', '6-11', '12-17'))")
     for r in store.rows(
-            f"WITH {hit}, seen(month, sector, person_id) AS (SELECT DISTINCT month, sector,"
-            " person_id FROM hit WHERE person_id IS NOT NULL),"
+            f"WITH {hit}, seen(month, sector, person_id, on_day) AS (SELECT DISTINCT month,"
+            " sector, person_id, min(date(month || '-01', '+1 month', '-1 day'), :on)"
+            " FROM hit WHERE person_id IS NOT NULL),"
             " first(person_id, sector, month) AS (SELECT c.person_id, s.sector,"
             " substr(min(c.occurred_at), 1, 7) FROM consultation c"
             " JOIN consultation_topic t ON t.consultation_id = c.id"
             " JOIN temp.r4v_topic s ON s.topic = t.topic"
             f" WHERE {history} AND c.person_id IN (SELECT person_id FROM seen)"
-            " GROUP BY c.person_id, s.sector)"
-            " SELECT x.month, x.sector, COALESCE(p.district_ubigeo, '') AS district,"
-            f" count(*) AS total, sum({new}) AS new,"
-            f" sum({new} AND p.nationality = '{PERUVIAN}') AS host,"
-            f" {_agd_sql('p.sex', under, new)}"
+            " GROUP BY c.person_id, s.sector),"
+            " one(month, sector, district, new, host, sex, under) AS MATERIALIZED ("
+            " SELECT x.month, x.sector, COALESCE(p.district_ubigeo, ''), f.month = x.month,"
+            f" COALESCE(p.nationality = '{PERUVIAN}', 0), p.sex, {under}"
             " FROM seen x JOIN person p ON p.id = x.person_id"
-            " JOIN first f ON f.person_id = x.person_id AND f.sector = x.sector"
-            " GROUP BY 1, 2, 3", params):
+            " JOIN first f ON f.person_id = x.person_id AND f.sector = x.sector)"
+            " SELECT month, sector, district, count(*) AS total, sum(new) AS new,"
+            f" sum(new AND host) AS host, {_agd_sql('sex', 'under', 'new')}"
+            " FROM one GROUP BY 1, 2, 3", params):
         _count(cell(r), r)
     # anonymous walk-ins: each consultation one new person, in the «Sin dato» district
     under = "(c.anon_age IS NOT NULL AND c.anon_age < 18)"
