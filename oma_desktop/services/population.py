@@ -120,9 +120,11 @@ def _state(next_follow_up: dt.date | None, open_referrals: int, today: dt.date) 
 
 
 def followup_rows(session: Session, flt: ReportFilter, *, district: str | None = None,
-                  today: dt.date | None = None) -> list[FollowupRow]:
-    """The persons of ``flt`` (see the module's docstring), of one district if given, in
-    the order of the zones, then district, then the most urgent state, then name."""
+                  today: dt.date | None = None, pending_only: bool = False,
+                  ) -> list[FollowupRow]:
+    """The persons of ``flt`` (see the module's docstring), of one district if given (and
+    only those with something pending if ``pending_only``), in the order of the zones, then
+    district, then the most urgent state, then name."""
     session.require(Permission.VIEW_PERSONS)
     today = today or dt.date.today()
     zone_of = zones_of(session)
@@ -194,6 +196,8 @@ def followup_rows(session: Session, flt: ReportFilter, *, district: str | None =
             vulnerability=reserved_text() if hidden else _vulnerability(r),
             state=_state(next_follow_up, open_referrals, today),
         ))
+    if pending_only:
+        out = [row for row in out if row.state != STATE_NONE]
     order = {zone: i for i, zone in enumerate(zone_order(session))}
     out.sort(key=lambda row: (row.zone == "", order.get(row.zone, len(order)), row.zone,
                               row.district == "", fold(row.district), state_rank(row.state),
@@ -263,18 +267,22 @@ def persons_table(rows: Sequence[FollowupRow]) -> Table:
 
 
 def followup_document(session: Session, flt: ReportFilter, *, district: str | None = None,
-                      today: dt.date | None = None, summary: bool = True) -> ReportDocument:
+                      today: dt.date | None = None, summary: bool = True,
+                      pending_only: bool = False) -> ReportDocument:
     """The list as a :class:`ReportDocument` (``kind="seguimiento"``, ``personal=True``) for
     the xlsx and CSV exports: a summary by zone and district (unless ``summary`` is False:
     the CSV is one table), then the persons."""
     session.require(Permission.VIEW_PERSONS)
     session.require(Permission.EXPORT_PERSONAL)
     today = today or dt.date.today()
-    rows = followup_rows(session, flt, district=district, today=today)
+    rows = followup_rows(session, flt, district=district, today=today,
+                         pending_only=pending_only)
     filters = filter_descriptions(session, flt)
     if district is not None:
         names = {d.ubigeo: d.name for d in session.catalogs.districts}
         filters.append(_("District: {name}").format(name=names.get(district, district)))
+    if pending_only:
+        filters.append(_("Only persons with something pending"))
     notes = [
         _("Persons with an attention in the period, or registered in it, by district and "
           "zone of residence. Follow-up state as of {date}.").format(date=format_date(today)),
@@ -294,7 +302,8 @@ def followup_document(session: Session, flt: ReportFilter, *, district: str | No
 
 
 def export_followup(session: Session, flt: ReportFilter, path: Path, *,
-                    district: str | None = None, today: dt.date | None = None) -> Path:
+                    district: str | None = None, today: dt.date | None = None,
+                    pending_only: bool = False) -> Path:
     """Write the list to ``path`` (.xlsx: the summary and the persons; .csv: the persons'
     table alone, one row per person) through the report export door
     (``services.reports.write_report``), which refuses (in Spanish) a role that may not export
@@ -305,7 +314,7 @@ def export_followup(session: Session, flt: ReportFilter, path: Path, *,
     if suffix not in EXPORT_FORMATS:
         raise OmaError(_("Choose a file ending in .xlsx or .csv."))
     document = followup_document(session, flt, district=district, today=today,
-                                 summary=suffix == "xlsx")
+                                 summary=suffix == "xlsx", pending_only=pending_only)
     from oma_desktop.services.reports import write_report  # the door of every report export
 
     return write_report(session, document, Path(path), suffix)

@@ -109,6 +109,8 @@ def test_the_list_shows_each_persons_follow_up_state(ctx: AppContext,
     # ordered by zone (Norte, Centro, Este...), persons without a district last
     assert [r.name.split()[0] for r in followup_rows(ctx.session, PERIOD, today=TODAY)] == [
         "Cora", "Ana", "Dina", "Bea", "Fina"]
+    pending = followup_rows(ctx.session, PERIOD, today=TODAY, pending_only=True)
+    assert [r.person_id for r in pending] == [people["cora"], people["ana"], people["bea"]]
     only_lima = followup_rows(ctx.session, PERIOD, district=LIMA, today=TODAY)
     assert {r.person_id for r in only_lima} == {people["ana"], people["dina"]}
     zone = followup_rows(ctx.session, ReportFilter(START, TODAY, zone="Lima Este"), today=TODAY)

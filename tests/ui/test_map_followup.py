@@ -101,6 +101,11 @@ def test_the_list_has_the_persons_of_the_filters(qtbot: QtBot, ctx: AppContext,
     assert tab.summary_label.text() == (
         "6 personas · 1 con seguimiento vencido · 1 con seguimiento programado")
 
+    qtbot.mouseClick(tab.pending_check, Qt.MouseButton.LeftButton)
+    assert sorted(_names(tab)) == ["Ana Rojas", "Carla Rojas"]  # follow-ups overdue, due
+    qtbot.mouseClick(tab.pending_check, Qt.MouseButton.LeftButton)
+    assert len(_names(tab)) == len(PEOPLE)
+
     with qtbot.waitSignal(tab.loaded, timeout=20000):
         tab.district_combo.setCurrentIndex(tab.district_combo.findData(SJL))
     assert sorted(_names(tab)) == ["Carla Rojas", "Elsa Rojas"]
@@ -173,6 +178,15 @@ def test_the_export_writes_what_the_list_shows(qtbot: QtBot, ctx: AppContext,
     rows = [row for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
     header = next(i for i, row in enumerate(rows) if row and row[0] == "Persona")
     assert sorted(r[0] for r in rows[header + 1:] if r and r[0]) == sorted(_names(tab))
+
+    tab.pending_check.setChecked(True)  # the file holds what the list shows
+    with qtbot.waitSignal(tab.exported, timeout=20000):
+        qtbot.mouseClick(tab.export_button, Qt.MouseButton.LeftButton)
+    rows = [row for ws in load_workbook(out).worksheets
+            for row in ws.iter_rows(values_only=True)]
+    header = next(i for i, row in enumerate(rows) if row and row[0] == "Persona")
+    assert sorted(r[0] for r in rows[header + 1:] if r and r[0]) == sorted(_names(tab)) == [
+        "Ana Rojas", "Carla Rojas"]
 
 
 def test_a_role_that_may_not_export_is_refused_in_spanish(

@@ -20,6 +20,7 @@ from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFontMetrics, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -35,6 +36,7 @@ from oma_desktop.services.context import AppContext
 from oma_desktop.services.mapping import zone_order, zones_of
 from oma_desktop.services.permissions import Permission
 from oma_desktop.services.population import (
+    STATE_NONE,
     STATE_OVERDUE,
     STATE_REFERRAL,
     STATE_SCHEDULED,
@@ -148,6 +150,26 @@ class FollowupModel(RowsTableModel):
         return FollowupModel.text(row, column).casefold()
 
 
+class FollowupProxy(QSortFilterProxyModel):
+    """Sorts by :data:`SORT_ROLE`; ``pending_only`` hides the persons with nothing pending."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pending_only = False
+        self.setSortRole(SORT_ROLE)
+
+    def set_pending_only(self, on: bool) -> None:
+        self.beginFilterChange()
+        self.pending_only = on
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        if not self.pending_only:
+            return True
+        index = self.sourceModel().index(source_row, 0, source_parent)
+        return bool(index.data(STATE_ROLE) != STATE_NONE)
+
+
 class PersonTable(QTableView):
     """Enter opens the person of the current row."""
 
@@ -197,6 +219,7 @@ class FollowupTab(QWidget):
         district_label.setBuddy(self.district_combo)
         self.summary_label = QLabel()
         self.summary_label.setObjectName("followupSummary")
+        self.summary_label.setWordWrap(True)
         self.export_button = QPushButton(_("Export… ({key})").format(key="Ctrl+E"))
         self.export_button.setObjectName("exportFollowup")
         self.export_button.setToolTip(_("Save this list as an Excel or CSV file (Ctrl+E)."))
@@ -206,17 +229,22 @@ class FollowupTab(QWidget):
         # a role that may not export personal data does not see it (the service refuses too)
         self.export_button.setVisible(ctx.session.can(Permission.EXPORT_PERSONAL))
 
+        self.pending_check = QCheckBox(_("&Only with something pending"))
+        self.pending_check.setToolTip(_("Only the persons with a follow-up overdue or "
+                                        "scheduled, or a referral awaiting its outcome."))
+
         top = QHBoxLayout()
         top.addWidget(district_label)
         top.addWidget(self.district_combo)
         top.addSpacing(12)
-        top.addWidget(self.summary_label, 1)
+        top.addWidget(self.pending_check)
+        top.addStretch(1)
         top.addWidget(self.export_button)
 
         self.model = FollowupModel(self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = FollowupProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(SORT_ROLE)
+        self.pending_check.toggled.connect(self.proxy.set_pending_only)
         self.table = PersonTable()
         self.table.setObjectName("followupTable")
         self.table.setAccessibleName(_("Persons and their follow-up"))
@@ -253,6 +281,7 @@ class FollowupTab(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.summary_label)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.hint_label)
         subscribe(self, ctx.session, {"person", "consultation", "referral", "follow_up_call"},
@@ -355,9 +384,11 @@ class FollowupTab(QWidget):
                 return None
         target, flt, district, today = path, self._filter_source(), self.district(), \
             self._today()
+        pending_only = self.pending_check.isChecked()
 
         def job(session: Session, _progress: Progress) -> Path:
-            return export_followup(session, flt, target, district=district, today=today)
+            return export_followup(session, flt, target, district=district, today=today,
+                                   pending_only=pending_only)
 
         def done(written: Path) -> None:
             self.export_handle = None

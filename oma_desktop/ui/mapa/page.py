@@ -309,10 +309,9 @@ class MapPage(QWidget):
         self.sector_table.setWordWrap(False)
         self.sector_table.verticalHeader().setDefaultSectionSize(
             self.sector_table.fontMetrics().height() + 6)
-        self.sector_table.setFixedHeight(190)
-        self.hover_label = QLabel()
-        self.hover_label.setWordWrap(True)
-        self.hover_label.setMinimumHeight(34)
+        self.sector_table.setFixedHeight(160)
+        self.hover_label = QLabel(self.help_text())  # under the map: what the mouse is over
+        self.hover_label.setObjectName("mapHover")
         self.legend_title = QLabel()
         self.legend_title.setWordWrap(True)
         self.legend_rows: list[QLabel] = []
@@ -327,22 +326,18 @@ class MapPage(QWidget):
         self.zones_label.setWordWrap(True)
         self.unplaced_label = QLabel()
         self.unplaced_label.setWordWrap(True)
-        help_label = QLabel(_("Wheel or + and - keys: zoom; drag: move; 0: whole map."))
-        help_label.setWordWrap(True)
 
         side = QVBoxLayout()
         side.addWidget(self.selected_label)
         side.addWidget(self.persons_button)
         side.addWidget(self.sector_title)
         side.addWidget(self.sector_table)
-        side.addWidget(self.hover_label)
         side.addSpacing(6)
         side.addLayout(legend)
         side.addSpacing(6)
         side.addWidget(self.zones_label)
         side.addWidget(self.unplaced_label)
         side.addStretch(1)
-        side.addWidget(help_label)
         side_frame = QFrame()
         side_frame.setLayout(side)
         self.side_scroll = QScrollArea()
@@ -353,8 +348,11 @@ class MapPage(QWidget):
         self.side_scroll.setFixedWidth(SIDE_WIDTH)
         self._show_sectors(False)
 
+        map_column = QVBoxLayout()
+        map_column.addWidget(self.view, 1)
+        map_column.addWidget(self.hover_label)
         body = QHBoxLayout()
-        body.addWidget(self.view, 1)
+        body.addLayout(map_column, 1)
         body.addWidget(self.side_scroll)
         map_tab = QWidget()
         map_layout = QVBoxLayout(map_tab)
@@ -451,7 +449,7 @@ class MapPage(QWidget):
                 item.set_outline(outline, 1.0)
             item.setToolTip(self.district_text(item))
         self._fill_legend(self.shading)
-        self.hover_label.setText("")
+        self.hover_label.setText(self.help_text())
 
     def _fill_legend(self, shading: Shading) -> None:
         self.legend_title.setText(f"<b>{shading.title}</b>")
@@ -486,7 +484,13 @@ class MapPage(QWidget):
             share=share)
 
     def district_hovered(self, item: DistrictItem | None) -> None:
-        self.hover_label.setText("" if item is None else self.district_text(item))
+        self.hover_label.setText(self.help_text() if item is None else self.district_text(item))
+
+    @staticmethod
+    def help_text() -> str:
+        """Under the map while the mouse is over no district."""
+        return _("Wheel or + and -: zoom · drag: move · 0: whole map · click a district: "
+                 "its details")
 
     def details_text(self, item: DistrictItem) -> str:
         data = self.data
