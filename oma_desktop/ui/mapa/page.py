@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from oma_desktop.core.disaggregation import UNKNOWN
 from oma_desktop.core.errors import OmaError
 from oma_desktop.core.geo import CERCADO
 from oma_desktop.i18n import N_, _
@@ -418,8 +419,8 @@ class MapPage(QWidget):
         """Shade the map with ``counts`` (the GUI thread)."""
         self.data = counts
         self.counts = dict(counts.districts)
-        self._zone_order = tuple(z for z in counts.zones if z in self._zone_order) or \
-            self._zone_order
+        # the zones of the file in force when counted ("sin dato": districts it leaves out)
+        self._zone_order = tuple(z for z in counts.zones if z != UNKNOWN)
         for ubigeo, item in self.items.items():
             item.zone = counts.zone_of.get(ubigeo, "")
         self._shade()
