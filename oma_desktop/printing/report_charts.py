@@ -123,6 +123,17 @@ def table_chart(table: TableLike, width: float) -> tuple[Any, str] | None:
     return draw(data, width), _caption(data)
 
 
+def new_drawing(width: float, height: float) -> Any:
+    """A Drawing whose renderer starts in the embedded font (reportlab's default would add
+    an unembedded Helvetica to the PDF)."""
+    from reportlab.graphics.shapes import Drawing
+
+    drawing = Drawing(width, height)
+    drawing.initialFontName = FONT
+    drawing.initialFontSize = 8
+    return drawing
+
+
 def _color(index: int) -> Any:
     from reportlab.lib import colors
 
@@ -176,15 +187,13 @@ def _style_bars(chart: Any, data: ChartData, size: float) -> None:
 
 def _vbar(data: ChartData, width: float) -> Any:
     from reportlab.graphics.charts.barcharts import VerticalBarChart
-    from reportlab.graphics.shapes import Drawing
-
     size = 7.0
     series = len(data.values)
     legend_h = 14.0 * ((series + 3) // 4) if series > 1 else 0.0
     many = len(data.labels) > 6
     label_room = 58.0 if many else 26.0
     height = 150.0 + label_room + legend_h
-    drawing = Drawing(width, height)
+    drawing = new_drawing(width, height)
     chart = VerticalBarChart()
     chart.x, chart.y = 36.0, label_room + legend_h
     chart.width, chart.height = width - 46.0, 140.0
@@ -213,7 +222,6 @@ def _vbar(data: ChartData, width: float) -> Any:
 
 def _hbar(data: ChartData, width: float) -> Any:
     from reportlab.graphics.charts.barcharts import HorizontalBarChart
-    from reportlab.graphics.shapes import Drawing
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     size = 7.0
@@ -223,7 +231,7 @@ def _hbar(data: ChartData, width: float) -> Any:
     plot_h = per_bar * len(data.labels) + 6
     height = plot_h + 22 + legend_h
     label_w = min(width * 0.42, max(stringWidth(t, FONT, size) for t in data.labels) + 8)
-    drawing = Drawing(width, height)
+    drawing = new_drawing(width, height)
     chart = HorizontalBarChart()
     chart.x, chart.y = label_w, 16 + legend_h
     chart.width, chart.height = width - label_w - 34, plot_h
@@ -246,7 +254,7 @@ def _hbar(data: ChartData, width: float) -> Any:
 
 def _pie(data: ChartData, width: float) -> Any:
     from reportlab.graphics.charts.piecharts import Pie
-    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.graphics.shapes import String
     from reportlab.lib import colors
 
     size = 7.5
@@ -259,7 +267,7 @@ def _pie(data: ChartData, width: float) -> Any:
     whole = sum(v for _label, v in pairs)
     diameter = 120.0
     height = max(diameter + 20, 14.0 * len(pairs) + 20)
-    drawing = Drawing(width, height)
+    drawing = new_drawing(width, height)
     pie = Pie()
     pie.x, pie.y = 20.0, (height - diameter) / 2
     pie.width = pie.height = diameter
@@ -291,4 +299,4 @@ def _pie(data: ChartData, width: float) -> Any:
     return drawing
 
 
-__all__ = ["ChartData", "ColumnLike", "TableLike", "shorten", "table_chart"]
+__all__ = ["ChartData", "ColumnLike", "TableLike", "new_drawing", "shorten", "table_chart"]

@@ -20,7 +20,7 @@ from oma_desktop.core.catalogs import Catalogs, load_catalogs
 from oma_desktop.core.geo import ZONES, Ring, district_polygons, district_zones
 from oma_desktop.i18n import _, format_number
 from oma_desktop.printing.letterhead import FONT, FONT_BOLD
-from oma_desktop.printing.report_charts import shorten
+from oma_desktop.printing.report_charts import new_drawing, shorten
 
 LAT0 = -12.05  # the projection's reference latitude (central Lima), as on the map page
 NO_DATA = "#ffffff"
@@ -69,7 +69,7 @@ def district_map_drawing(counts: Mapping[str, int], width: float, *, for_partner
                          catalogs: Catalogs | None = None, max_height: float = 470.0) -> Any:
     """A Drawing ``width`` points wide: the choropleth of ``counts`` ({ubigeo: count}) on
     the left, its legend on the right."""
-    from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, Rect, String
+    from reportlab.graphics.shapes import Circle, Line, Polygon, Rect, String
     from reportlab.lib import colors
 
     catalogs = catalogs or load_catalogs()
@@ -85,7 +85,7 @@ def district_map_drawing(counts: Mapping[str, int], width: float, *, for_partner
     map_w, map_h = (max_x - min_x) * scale, (max_y - min_y) * scale
     pad = 6.0
     height = map_h + 2 * pad
-    drawing = Drawing(width, height)
+    drawing = new_drawing(width, height)
 
     def xy(lon: float, lat: float) -> tuple[float, float]:
         return pad + (lon * k - min_x) * scale, pad + (lat - min_y) * scale

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +32,7 @@ from oma_desktop.printing.letterhead import (
     bullets,
     escape,
     letterhead,
+    logo_reader,
     register_fonts,
     simple_doc,
     styles,
@@ -42,6 +43,7 @@ from oma_desktop.printing.report_map import district_map_drawing
 INK = "#1f3a5f"
 ALERT = "#b00020"
 SCALE = 1.2  # the letterhead's A5 sizes enlarged for A4, as the person file does
+LOGO_BOX = 12 * 72 / 25.4  # above the letterhead's rule however few its lines
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,7 @@ def render_report_pdf(doc: DocumentLike, path: Path, *, casa: CasaHeader | None 
     """Write ``doc`` as a PDF at ``path``; ``casa`` heads it (None: the municipality and the
     office only, as for a consolidated report). Whole or nothing: an error leaves no file."""
     path = Path(path)
-    handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".pdf", dir=path.parent)
-    os.close(handle)
-    temp = Path(name)
+    temp = temp_beside(path)
     try:
         _build(doc, temp, casa, catalogs)
         os.replace(temp, path)
@@ -127,10 +127,28 @@ def render_report_pdf(doc: DocumentLike, path: Path, *, casa: CasaHeader | None 
     return path
 
 
-def _numbered_canvas(doc: DocumentLike) -> type:
-    """A canvas that knows the page count when it finishes: «Página X de Y» at each foot."""
+def temp_beside(path: Path) -> Path:
+    """A new empty file beside ``path`` with a hidden, unique name, created like any file of
+    the user (``tempfile.mkstemp`` would leave a finished report readable by its owner
+    only); raises OSError when the folder cannot be written."""
+    for _attempt in range(100):
+        temp = path.with_name(f".{path.stem}-{secrets.token_hex(4)}{path.suffix}")
+        try:
+            with temp.open("xb"):
+                return temp
+        except FileExistsError:
+            continue
+    raise FileExistsError(path)
+
+
+def _numbered_canvas(doc: DocumentLike, logo_png: bytes | None = None) -> type:
+    """A canvas that knows the page count when it finishes: «Página X de Y» at each foot,
+    the report's name at each head after the first, the casa's logo at the first page's top
+    right (as the slip places it)."""
     from reportlab.lib import colors
     from reportlab.pdfgen.canvas import Canvas
+
+    logo = logo_reader(logo_png)
 
     foot = doc.title
     if doc.for_partners:
@@ -169,6 +187,11 @@ def _numbered_canvas(doc: DocumentLike) -> type:
             self.setFillColor(colors.HexColor(ALERT if doc.for_partners or doc.personal
                                               else "#555555"))
             self.drawString(margin, margin / 2, shorten(foot, 7, width - 2 * margin - 90))
+            if number == 1 and logo is not None:
+                w, h = logo.getSize()
+                ratio = min(LOGO_BOX / w, LOGO_BOX / h)
+                self.drawImage(logo, width - margin - w * ratio, height - margin - h * ratio,
+                               w * ratio, h * ratio, mask="auto")
             if number > 1:
                 self.setFillColor(colors.HexColor("#555555"))
                 self.drawString(margin, height - margin / 2 - 2,
@@ -190,9 +213,9 @@ def _build(doc: DocumentLike, path: Path, casa: CasaHeader | None,
     pdf = simple_doc(path, "A4", doc.title)
     width = pdf.width
     st = styles(SCALE)
+    # the logo is drawn by the canvas, at the top right of the first page
     story: list[Any] = letterhead(doc.title, casa.name if casa else "",
-                                  casa.contact if casa else "", casa.logo_png if casa else None,
-                                  width, SCALE)
+                                  casa.contact if casa else "", None, width, SCALE)
     facts = [(_("Scope"), doc.scope),
              (_("Period"), _("{start} to {end}").format(start=format_date(doc.period_from),
                                                         end=format_date(doc.period_to))),
@@ -247,7 +270,7 @@ def _build(doc: DocumentLike, path: Path, casa: CasaHeader | None,
             head = []
         for t, table in enumerate(section.tables, start=1):
             block: list[Any] = [*head, Paragraph(escape(f"{s}.{t} {table.title}"), table_title),
-                                _table(table, width, st)]
+                                *_table(table, width, st)]
             head = []
             if table.note:
                 block.append(Paragraph(escape(table.note), small))
@@ -269,11 +292,11 @@ def _build(doc: DocumentLike, path: Path, casa: CasaHeader | None,
         story.append(CondPageBreak(80))
         story.append(Paragraph(escape(_("Notes")), heading))
         story.append(bullets(list(doc.notes), st))
-    pdf.build(story, canvasmaker=_numbered_canvas(doc))
+    pdf.build(story, canvasmaker=_numbered_canvas(doc, casa.logo_png if casa else None))
 
 
 def _column_widths(columns: Sequence[ColumnLike], cells: list[list[str]], width: float,
-                   size: float) -> list[float] | None:
+                   size: float, *, roomy: bool = True) -> list[float] | None:
     """Widths giving each figure column room for its widest value and its header's longest
     word, and the text columns the rest in proportion to their content; None when the
     figures alone do not fit at ``size``."""
@@ -285,7 +308,9 @@ def _column_widths(columns: Sequence[ColumnLike], cells: list[list[str]], width:
     for i, column in enumerate(columns):
         words = max((stringWidth(w, FONT_BOLD, size) for w in column.label.split()), default=0)
         values = max((stringWidth(r[i], FONT_BOLD, size) for r in cells), default=0)
-        need.append(max(words, values) + pad)
+        header = stringWidth(column.label, FONT_BOLD, size)
+        # a figure's header wraps on three lines at most when the page allows
+        need.append(max(words, values, min(header / 3, 110.0)) + pad)
         need_words.append(words + pad)
     figures = [i for i, c in enumerate(columns) if c.kind != "text"]
     texts = [i for i, c in enumerate(columns) if c.kind == "text"]
@@ -300,11 +325,13 @@ def _column_widths(columns: Sequence[ColumnLike], cells: list[list[str]], width:
     content = [max(max((stringWidth(r[i], FONT, size) for r in cells), default=0) + pad, m)
                for i, m in zip(texts, text_min, strict=True)]
     # figures in comfortable columns when the text leaves room, else as narrow as they go;
-    # the text columns share the rest in proportion to what they hold
+    # the text columns share the rest in proportion to what they hold; when ``roomy`` they
+    # first get what they hold, up to a quarter of the page
+    wanted = max(sum(text_min), min(sum(content), width * 0.25))
     for least in (58.0, 34.0, 0.0):
         widths = [max(need[i], least) if i in figures else 0.0 for i in range(len(columns))]
         rest = width - sum(widths)
-        if rest >= sum(text_min):
+        if rest >= (wanted if least or roomy else sum(text_min)):
             spare = rest - sum(text_min)
             extra = [c - m for c, m in zip(content, text_min, strict=True)]
             for i, m, e in zip(texts, text_min, extra, strict=True):
@@ -313,27 +340,97 @@ def _column_widths(columns: Sequence[ColumnLike], cells: list[list[str]], width:
     return None
 
 
-def _table(table: TableLike, width: float, st: dict[str, Any]) -> Any:
-    from reportlab.lib import colors
-    from reportlab.platypus import LongTable, Paragraph, TableStyle
+def _fit(columns: Sequence[ColumnLike], cells: list[list[str]],
+         width: float) -> tuple[float, list[float]] | None:
+    """The largest font size at which the text columns keep their room, else the largest at
+    which the figures fit at all, with the column widths; None when nothing fits."""
+    for size, roomy in [*((s, True) for s in (8.5, 8.0, 7.5, 7.0)),
+                        *((s, False) for s in (8.5, 8.0, 7.5, 7.0, 6.5, 6.0))]:
+        widths = _column_widths(columns, cells, width, size, roomy=roomy)
+        if widths is not None:
+            return size, widths
+    return None
+
+
+def _table(table: TableLike, width: float, st: dict[str, Any]) -> list[Any]:
+    """The table as flowables: a grid whose header row repeats on every page. A table with
+    more columns than a page can hold (the 5W) first leaves out the columns empty in every
+    row and states once those with the same value in every row; if it still does not fit,
+    each row is printed as one line of «column: value» (empty fields and zeros left out)."""
+    from reportlab.platypus import Paragraph
 
     columns = list(table.columns)
     if not table.rows:
-        return Paragraph(escape(_("No data for this period.")), st["body"])
+        return [Paragraph(escape(_("No data for this period.")), st["body"])]
     total = list(table.total) if table.total is not None else None
     if total and total[0] in ("", None) and columns[0].kind == "text":
         total[0] = _("Total")
     body = [[cell_text(v, c.kind) for v, c in zip(row, columns, strict=True)]
             for row in table.rows]
     footer = [cell_text(v, c.kind) for v, c in zip(total, columns, strict=True)] if total else None
-    cells = [*body, *([footer] if footer else [])]
-    size, widths = 8.0, None
-    for size in (8.5, 8.0, 7.5, 7.0, 6.5, 6.0, 5.5):
-        widths = _column_widths(columns, cells, width, size)
-        if widths is not None:
-            break
-    if widths is None:  # too many columns for the page at any size: equal widths, wrapped
-        widths = [width / len(columns)] * len(columns)
+    fit = _fit(columns, [*body, *([footer] if footer else [])], width)
+    if fit is not None:
+        return [_grid(columns, body, footer, fit, st)]
+    keep, same = [], []
+    for i, column in enumerate(columns):
+        values = {r[i] for r in body}
+        if values == {""}:
+            continue
+        if len(values) == 1 and len(body) > 1 and (footer is None or column.kind == "text"):
+            same.append((column.label, body[0][i]))
+            continue
+        keep.append(i)
+    out: list[Any] = []
+    small = st["small"].clone("same", fontSize=7 * SCALE, leading=8.8 * SCALE, spaceAfter=3)
+    if same:
+        out.append(Paragraph(escape(_("In every row:")) + " " + "; ".join(
+            f"<b>{escape(label)}</b>: {escape(value)}" for label, value in same), small))
+    columns = [columns[i] for i in keep]
+    body = [[r[i] for i in keep] for r in body]
+    footer = [footer[i] for i in keep] if footer else None
+    fit = _fit(columns, [*body, *([footer] if footer else [])], width)
+    if fit is not None:
+        return [*out, _grid(columns, body, footer, fit, st)]
+    out.append(Paragraph(escape(_("Too many columns for the page: each row is one line, "
+                                  "without its empty fields and zeros. The Excel and CSV "
+                                  "versions have the whole table.")), small))
+    return [*out, _records(columns, body, footer, width, st)]
+
+
+def _records(columns: Sequence[ColumnLike], body: list[list[str]], footer: list[str] | None,
+             width: float, st: dict[str, Any]) -> Any:
+    from reportlab.lib import colors
+    from reportlab.platypus import LongTable, Paragraph, TableStyle
+
+    size = 7.0
+    line = st["body"].clone("record", fontSize=size, leading=size * 1.25)
+
+    def record(values: list[str]) -> Any:
+        parts = [f"<b>{escape(c.label)}</b>: {escape(v)}" for c, v in zip(columns, values,
+                                                                           strict=True)
+                 if v and not (c.kind != "text" and v in ("0", "0.0", "0.0 %"))]
+        return [Paragraph(" · ".join(parts), line)]
+
+    data = [record(r) for r in body]
+    if footer:
+        data.append(record(footer))
+    grid = LongTable(data, colWidths=[width])
+    grid.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("ROWBACKGROUNDS", (0, 0), (-1, -1), [colors.white, colors.HexColor("#f6f7f9")]),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#c9ced6")),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+    ]))
+    return grid
+
+
+def _grid(columns: Sequence[ColumnLike], body: list[list[str]], footer: list[str] | None,
+          fit: tuple[float, list[float]], st: dict[str, Any]) -> Any:
+    from reportlab.lib import colors
+    from reportlab.platypus import LongTable, Paragraph, TableStyle
+
+    size, widths = fit
     leading = size * 1.22
     text = st["body"].clone("cell", fontSize=size, leading=leading)
     bold = text.clone("cell-bold", fontName=FONT_BOLD)

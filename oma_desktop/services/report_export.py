@@ -48,7 +48,6 @@ import csv
 import datetime as dt
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,13 +233,12 @@ def _total_row(table: Table) -> list[Any] | None:
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
     """Run ``write`` on a temporary file beside ``path`` and move it into place; nothing is
     left behind on failure; an unwritable destination is reported in Spanish."""
+    from oma_desktop.printing.report_pdf import temp_beside
+
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix,
-                                        dir=path.parent)
+        temp = temp_beside(path)
     except OSError as exc:
         raise file_error(path, exc) from exc
-    os.close(handle)
-    temp = Path(name)
     try:
         write(temp)
         os.replace(temp, path)

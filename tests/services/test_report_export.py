@@ -337,6 +337,7 @@ def test_csv_of_one_table_is_that_table(tmp_path: Path) -> None:
     rows = _read_csv(write_csv(doc, tmp_path / "5w.csv"))
     assert rows[0] == ["Categoría", "Personas", "%"]
     assert rows[1:-1] == [[_csv_text(v) for v in r] for r in table.rows]
+    assert table.total is not None
     assert rows[-1] == ["Total", str(table.total[1]), "100.0"]
     assert ["'" + RISKY, "7", str(table.value(RISKY, "percent"))] in rows
 
