@@ -515,6 +515,14 @@ def list_events(
     return out
 
 
+def event_years(session: Session) -> list[int]:
+    """The years in which events started, newest first (the list's year filter)."""
+    require_read(session)
+    return [int(r["y"]) for r in session.store.rows(
+        "SELECT DISTINCT substr(started_on, 1, 4) AS y FROM event WHERE deleted = 0"
+        " ORDER BY y DESC")]
+
+
 def _person_name(r: dict[str, Any]) -> str:
     return " ".join(str(r[k]) for k in ("given_names", "paternal_surname", "maternal_surname")
                     if r[k])
@@ -669,6 +677,6 @@ __all__ = [
     "FAIR", "FORUM", "KINDS", "KIND_CODES", "MIGRATON", "OTHER", "STAFF_TRAINING", "TALENTS",
     "WORKSHOP", "Attendee", "EventInput", "EventRow", "EventView", "Gerencia",
     "add_attendee", "canonical_gerencia", "create_event", "delete_event", "event_attendees",
-    "events_section", "gerencia_names", "gerencias", "get_event", "kind_label", "list_events",
-    "remove_attendee", "require_read", "update_event", "validate_event",
+    "event_years", "events_section", "gerencia_names", "gerencias", "get_event", "kind_label",
+    "list_events", "remove_attendee", "require_read", "update_event", "validate_event",
 ]

@@ -105,6 +105,11 @@ PAGES: tuple[PageSpec, ...] = (
              "district, to print or export."),
           factory=lazy("oma_desktop.ui.reportes.page:ReportsPage"),
           permission=Permission.VIEW_REPORTS),
+    _spec("community", N_("Community"), Icon.SP_DirLinkIcon, 0,
+          N_("Events (migratones, talentos vecinales, forums, fairs, trainings of municipal "
+             "staff) and the registry of migrant organisations."),
+          factory=lazy("oma_desktop.ui.comunidad.page:CommunityPage"),
+          permission=Permission.VIEW_REPORTS),
     _spec("sync", N_("Synchronisation"), Icon.SP_BrowserReload, 7,
           N_("Exchange data between this casa and headquarters with an encrypted USB "
              "memory stick."),

@@ -88,7 +88,7 @@ def test_create_update_delete_and_the_same_name_twice(coordinator: AppContext) -
     assert (row.contact_phone, row.contact_email, row.budget_years) == (
         "987654321", "contacto@union.org", "2025, 2026")
     assert (row.recognition_label, row.kind_label, row.shown_name, row.casa_id) == (
-        "En trámite de reconocimiento", "Asociación",
+        "En trámite", "Asociación",
         "Asociación Unión Venezolana de Lima Norte (AUVLN)", "CV1")
     assert _errors(s, _org(name="asociacion union venezolana de  LIMA NORTE")) == {
         "name": "Ya está registrada una organización llamada «Asociación Unión Venezolana de "
