@@ -26,7 +26,7 @@ from oma_desktop.ui.comunidad.event_dialog import EventDialog
 from oma_desktop.ui.comunidad.models import EventsModel, OrganisationsModel
 from oma_desktop.ui.comunidad.organisation_dialog import OrganisationDialog
 from oma_desktop.ui.comunidad.page import CommunityPage
-from oma_desktop.ui.comunidad.person_picker import PersonPickerDialog
+from oma_desktop.ui.comunidad.person_picker import AttendeePickerDialog
 from oma_desktop.ui.pages import PAGES
 
 pytestmark = pytest.mark.qt_log_ignore("^This plugin does not support propagateSizeHints")
@@ -191,7 +191,7 @@ def test_persons_are_picked_through_the_person_search(qtbot: QtBot, coord: AppCo
     keys(qtbot, dialog.title_edit, "Talentos vecinales: música")
     keys(qtbot, dialog.started_edit, "20/10/2026")
     picker = dialog.pick_person()
-    assert isinstance(picker, PersonPickerDialog)
+    assert isinstance(picker, AttendeePickerDialog)
     picker.panel.set_text("yusmary colmenares")
     assert picker.panel.current_person_id() == yusmary
     qtbot.keyClick(picker.panel.table, Qt.Key.Key_Return)

@@ -384,9 +384,9 @@ class EventDialog(QDialog):
     # --- persons ------------------------------------------------------------------------
 
     def pick_person(self) -> QDialog | None:
-        from oma_desktop.ui.comunidad.person_picker import PersonPickerDialog
+        from oma_desktop.ui.comunidad.person_picker import AttendeePickerDialog
 
-        dialog = PersonPickerDialog(self.ctx, self)
+        dialog = AttendeePickerDialog(self.ctx, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.person_picked.connect(self.add_person)
         dialog.open()

@@ -24,7 +24,7 @@ from oma_desktop.services.search import hit_for_person
 from oma_desktop.ui.widgets.person_search import PersonSearchPanel
 
 
-class PersonPickerDialog(QDialog):
+class AttendeePickerDialog(QDialog):
     """``person_picked(person_id, name)`` for each person added."""
 
     person_picked = Signal(str, str)
