@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from oma_desktop.core.disaggregation import AGE_BANDS, UNKNOWN, UNKNOWN_LABEL
-from oma_desktop.core.geo import ZONES, district_zones
+from oma_desktop.core.geo import zone_names
 from oma_desktop.core.vocab import MIGRATORY_STATUS, SEX, topic_groups
 from oma_desktop.i18n import _, country_name, current_language
 from oma_desktop.services.casas import casa_choices
@@ -78,7 +79,6 @@ def filter_choices(session: Session) -> FilterChoices:
         TopicGroup(_(heading), tuple((code, labels[code]) for code in members))
         for heading, members in topic_groups([t.code for t in catalogs.topics]))
     unknown = (UNKNOWN, _(UNKNOWN_LABEL))
-    known_zones = set(district_zones().values())
     return FilterChoices(
         casas=tuple(casas),
         default_casa=own,
@@ -87,5 +87,5 @@ def filter_choices(session: Session) -> FilterChoices:
         sexes=(*((code, _(text)) for code, text in SEX), unknown),
         age_bands=(*((code, _(text)) for code, text, _low, _high in AGE_BANDS), unknown),
         migratory_statuses=(*((code, _(text)) for code, text in MIGRATORY_STATUS), unknown),
-        zones=tuple((zone, zone) for zone in ZONES if zone in known_zones),
+        zones=tuple((zone, zone) for zone in zone_names(data_dir=Path(session.store.path).parent)),
     )

@@ -110,11 +110,15 @@ class ReportFilter:
 
 def install_zone_table(store: Any, zones: dict[str, str] | None = None) -> None:
     """(Re)fill the connection's ``temp.report_zone`` (ubigeo, zone), which the zone filter
-    and every breakdown by zone join with. ``zones`` defaults to ``core.geo.district_zones()``;
-    districts outside Lima and Callao have no row (their zone is «sin dato»)."""
+    and every breakdown by zone join with. ``zones`` defaults to the zones file in force for
+    the store's data folder (an office's own ``lima_zones.csv`` beside the database, else the
+    bundled one); districts outside it have no row."""
+    from pathlib import Path
+
     from oma_desktop.core.geo import district_zones
 
-    mapping = district_zones() if zones is None else zones
+    mapping = (district_zones(data_dir=Path(store.path).parent) if zones is None
+               else zones)
     store.fill_temp_table("report_zone", ("ubigeo", "zone"), sorted(mapping.items()))
 
 

@@ -41,7 +41,7 @@ from oma_desktop.core.disaggregation import (
     disability_sql,
 )
 from oma_desktop.core.errors import OmaError
-from oma_desktop.core.geo import ZONES
+from oma_desktop.core.geo import zone_names
 from oma_desktop.core.vocab import MIGRATORY_STATUS, SEX
 from oma_desktop.i18n import N_, _, country_name, format_date
 from oma_desktop.services.permissions import Permission
@@ -308,7 +308,7 @@ def dimension_labels(session: Session, dimension: str,
     elif dimension == "disability":
         labels = [(code, _(label)) for code, label in DISABILITY]
     elif dimension == "zone":
-        labels = [(zone, zone) for zone in ZONES]
+        labels = [(zone, zone) for zone in zones_in_force(session)]
         labels.append((OUTSIDE, _("Outside Lima and Callao")))
     elif dimension == "nationality":
         codes = sorted({c for c in present if c != UNKNOWN},
@@ -321,6 +321,11 @@ def dimension_labels(session: Session, dimension: str,
     if dimension != "disability" or UNKNOWN in set(present):  # disability: «not asked»
         labels.append((UNKNOWN, _(UNKNOWN_LABEL)))
     return labels
+
+
+def zones_in_force(session: Session) -> tuple[str, ...]:
+    """The zones of the zones file in force for the session's data folder, in order."""
+    return zone_names(data_dir=Path(session.store.path).parent)
 
 
 def _percent(n: int, whole: int) -> float:
@@ -574,7 +579,7 @@ def check_filter(session: Session, flt: ReportFilter) -> None:
          _("There is no topic {value}: use one of {choices}.")),
         (flt.age_band, [code for code, *_rest in AGE_BANDS] + [UNKNOWN],
          _("There is no age band {value}: use one of {choices}.")),
-        (flt.zone, [*ZONES, OUTSIDE, UNKNOWN],
+        (flt.zone, [*zones_in_force(session), OUTSIDE, UNKNOWN],
          _("There is no zone {value}: use one of {choices}.")),
     )
     for value, choices, message in checks:

@@ -209,3 +209,25 @@ def test_build_report_is_the_one_door(ctx: AppContext) -> None:
     assert doc.sections[2].district_map  # the map of persons attended by district
     with pytest.raises(ValueError):
         build_report(ctx.session, "nada", flt)
+
+
+def test_an_office_zones_file_reaches_the_report_and_its_filter(ctx: AppContext) -> None:
+    """A lima_zones.csv beside the database replaces the bundled zones in every table by
+    zone and in the zone filter."""
+    own = ctx.session.store.path.parent / "lima_zones.csv"
+    zones = _zones()
+    own.write_text("ubigeo_inei,zona\n" + "".join(
+        f"{u},{'Cercado' if u == '150101' else z}\n" for u, z in zones.items()),
+        encoding="utf-8")
+    try:
+        flt = ReportFilter(dt.date(2026, 1, 1), TODAY)
+        by_zone = _row_counts(general_document(ctx.session, flt).table("registered_by_zone"))
+        cercado = [p for p in ctx.session.store.rows("SELECT * FROM person WHERE deleted = 0")
+                   if _in(flt, p["created_at"]) and p["district_ubigeo"] == "150101"]
+        assert by_zone["Cercado"] == len(cercado) > 0
+        filtered = general_document(ctx.session, ReportFilter(
+            dt.date(2026, 1, 1), TODAY, zone="Cercado"))
+        assert _row_counts(filtered.table("registered_by_district")) == {
+            "Cercado de Lima": len(cercado)}
+    finally:
+        own.unlink()
