@@ -66,15 +66,18 @@ def _shown(count: int, for_partners: bool) -> str:
 
 
 def district_map_drawing(counts: Mapping[str, int], width: float, *, for_partners: bool = False,
-                         catalogs: Catalogs | None = None, max_height: float = 470.0) -> Any:
+                         catalogs: Catalogs | None = None,
+                         zones: Mapping[str, str] | None = None,
+                         max_height: float = 470.0) -> Any:
     """A Drawing ``width`` points wide: the choropleth of ``counts`` ({ubigeo: count}) on
-    the left, its legend on the right."""
+    the left, its legend on the right. ``zones`` ({ubigeo: zone}, default the bundled
+    file) outlines and names the zones: pass the zones file in force for the data folder."""
     from reportlab.graphics.shapes import Circle, Line, Polygon, Rect, String
     from reportlab.lib import colors
 
     catalogs = catalogs or load_catalogs()
     polygons = district_polygons(catalogs)
-    zones = district_zones()
+    zones = district_zones() if zones is None else zones
     k = math.cos(math.radians(LAT0))
     points = [(lon * k, lat) for rings in polygons.values() for ring in rings
               for lon, lat in ring]
@@ -109,7 +112,8 @@ def district_map_drawing(counts: Mapping[str, int], width: float, *, for_partner
     top = sorted((u for u, n in on_map.items() if n > 0), key=lambda u: (-on_map[u], u))[:TOP]
     markers = [xy(catalogs.district(u).longitude, catalogs.district(u).latitude) for u in top]
     taken = [(x - 6, y - 6, x + 6, y + 6) for x, y in markers]
-    for zone in ZONES:
+    named = set(zones.values())
+    for zone in [*(z for z in ZONES if z in named), *sorted(named - set(ZONES))]:
         members = [u for u in polygons if zones.get(u) == zone]
         if not members:
             continue

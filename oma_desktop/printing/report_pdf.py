@@ -113,13 +113,16 @@ def cell_text(value: Any, kind: str) -> str:
 
 
 def render_report_pdf(doc: DocumentLike, path: Path, *, casa: CasaHeader | None = None,
-                      catalogs: Catalogs | None = None) -> Path:
+                      catalogs: Catalogs | None = None,
+                      zones: Mapping[str, str] | None = None) -> Path:
     """Write ``doc`` as a PDF at ``path``; ``casa`` heads it (None: the municipality and the
-    office only, as for a consolidated report). Whole or nothing: an error leaves no file."""
+    office only, as for a consolidated report); ``zones`` ({ubigeo: zone}) are those drawn
+    on the maps (default: the bundled zones file). Whole or nothing: an error leaves no
+    file."""
     path = Path(path)
     temp = temp_beside(path)
     try:
-        _build(doc, temp, casa, catalogs)
+        _build(doc, temp, casa, catalogs, zones)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -205,7 +208,7 @@ def _numbered_canvas(doc: DocumentLike, logo_png: bytes | None = None) -> type:
 
 
 def _build(doc: DocumentLike, path: Path, casa: CasaHeader | None,
-           catalogs: Catalogs | None) -> None:
+           catalogs: Catalogs | None, zones: Mapping[str, str] | None) -> None:
     from reportlab.lib import colors
     from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
@@ -265,7 +268,8 @@ def _build(doc: DocumentLike, path: Path, casa: CasaHeader | None,
             if section.map_title:
                 head.append(Paragraph(escape(section.map_title), table_title))
             head.append(district_map_drawing(section.district_map, width,
-                                             for_partners=doc.for_partners, catalogs=catalogs))
+                                             for_partners=doc.for_partners, catalogs=catalogs,
+                                             zones=zones))
             story.append(KeepTogether(head))
             head = []
         for t, table in enumerate(section.tables, start=1):

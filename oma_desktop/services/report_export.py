@@ -48,7 +48,7 @@ import csv
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -521,15 +521,25 @@ def _long_csv(writer: Any, doc: ReportDocument) -> None:
 # --- the PDF, with the casa's letterhead -------------------------------------------------------
 
 
-def write_pdf(doc: ReportDocument, path: Path, *, casa: CasaHeader | None = None) -> Path:
+def write_pdf(doc: ReportDocument, path: Path, *, casa: CasaHeader | None = None,
+              zones: Mapping[str, str] | None = None) -> Path:
     """``printing.report_pdf.render_report_pdf`` with a file that cannot be written reported
     in Spanish (the printing layer raises the bare OSError)."""
     from oma_desktop.printing.report_pdf import render_report_pdf
 
     try:
-        return render_report_pdf(doc, Path(path), casa=casa)
+        return render_report_pdf(doc, Path(path), casa=casa, zones=zones)
     except OSError as exc:
         raise file_error(Path(path), exc) from exc
+
+
+def write_report_pdf(session: Session, doc: ReportDocument, path: Path, *,
+                     casa_id: str | None = None) -> Path:
+    """:func:`write_pdf` headed by the casa ``casa_id`` (None: consolidated), its maps with
+    the zones file in force for the session's data folder."""
+    from oma_desktop.services.mapping import zones_of
+
+    return write_pdf(doc, path, casa=casa_header(session, casa_id), zones=zones_of(session))
 
 
 def casa_header(session: Session, casa_id: str | None) -> CasaHeader | None:
@@ -550,4 +560,4 @@ def casa_header(session: Session, casa_id: str | None) -> CasaHeader | None:
 
 __all__ = ["COMPLEMENT", "CSV_DELIMITER", "NotForPartnersError", "casa_header", "escape_cell",
            "numbered_tables", "partner_view", "period_text", "sheet_name", "write_csv",
-           "write_pdf", "write_xlsx"]
+           "write_pdf", "write_report_pdf", "write_xlsx"]

@@ -34,7 +34,8 @@ from oma_desktop.printing.report_map import (
 from oma_desktop.printing.report_pdf import CasaHeader, cell_text, render_report_pdf
 from oma_desktop.services.context import open_context
 from oma_desktop.services.demo import build_demo
-from oma_desktop.services.report_export import partner_view
+from oma_desktop.paths import resources_dir
+from oma_desktop.services.report_export import partner_view, write_report_pdf
 from oma_desktop.services.report_filter import ReportFilter
 from oma_desktop.services.report_model import Column, ReportDocument, Section, Table, count_rows
 from oma_desktop.services.reports import build_report
@@ -314,6 +315,18 @@ def test_the_map_shades_each_district_by_its_class() -> None:
     assert drawing.width == 520 and drawing.height <= 490
 
 
+def test_the_map_names_the_zones_it_is_given() -> None:
+    from reportlab.graphics.shapes import String
+
+    cat = _catalogs()
+    zones = {d.ubigeo: ("Callao" if d.province == "Callao" else "Lima Metropolitana")
+             for d in cat.districts}
+    drawing = district_map_drawing(district_counts(), 520, catalogs=cat, zones=zones)
+    texts = {s.text for s in drawing.contents if isinstance(s, String)}
+    assert {"CALLAO", "LIMA METROPOLITANA"} <= texts
+    assert "LIMA NORTE" not in texts
+
+
 def test_map_classes_never_tell_partners_less_than_five() -> None:
     assert class_bounds(0) == ()
     assert class_bounds(10) == (2, 4, 6, 8, 10)
@@ -417,14 +430,26 @@ def test_the_general_report_as_pdf(demo: Path, tmp_path: Path) -> None:
         referrals = [r for r in ctx.session.store.rows(
             "SELECT * FROM referral WHERE deleted = 0 AND casa_id = 'CV2'")
             if start.isoformat() <= r["issued_at"][:10] <= end.isoformat()]
+        # the casa's letterhead, and the zones of an office's own lima_zones.csv on the map
+        bundled = (resources_dir() / "catalogs" / "lima_zones.csv").read_text(encoding="utf-8")
+        own = demo / "lima_zones.csv"
+        own.write_text(bundled.replace(",Lima Sur,", ",Sur Lejano,"), encoding="utf-8")
+        try:
+            pdf = write_report_pdf(ctx.session, doc, tmp_path / "general.pdf", casa_id="CV2")
+        finally:
+            own.unlink()
+        casa = str(ctx.session.store.one("SELECT name FROM casa WHERE id = 'CV2'")["name"])
     finally:
         ctx.close()
     attended = {r["person_id"] for r in rows if r["person_id"]}
     walk_ins = sum(1 for r in rows if not r["person_id"])
     assert rows and referrals
+    assert ",Lima Sur," in bundled
 
-    pdf = render_report_pdf(doc, tmp_path / "general.pdf")
     pages = _pages(pdf)
+    assert squash(casa) in squash(pages[0].split("Ámbito")[0])  # in the letterhead
+    assert "SUR LEJANO" in pages[[i for i, t in enumerate(pages) if "Leyenda" in t][0]]
+    assert "LIMA SUR" not in "".join(pages)
     flat = squash("\n".join(pages))
     # figures counted here from the demo's rows
     assert squash(f"Atenciones{format_number(len(rows))}") in flat
