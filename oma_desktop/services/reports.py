@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -492,16 +492,12 @@ def general_document(session: Session, flt: ReportFilter) -> ReportDocument:
           "do at all in any domain."),
         _("Zones of Lima as in lima_zones.csv (INEI's grouping of districts)."),
     ]
-    for hook in EXTRA_SECTIONS:
-        section = hook(session, flt)
-        if section is not None:
-            doc.sections.append(section)
+    from oma_desktop.services.events import events_section
+    from oma_desktop.services.organisations import organisations_section
+
+    doc.sections.append(events_section(session, flt))
+    doc.sections.append(organisations_section(session, flt))
     return doc
-
-
-# Sections other modules add to the general report (events, organisations): each takes the
-# session and the filter and returns a Section (or None when it has nothing to say).
-EXTRA_SECTIONS: list[Callable[[Session, ReportFilter], Section | None]] = []
 
 
 def _referral_section(session: Session, report: GeneralReport) -> Section:
