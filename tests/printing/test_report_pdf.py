@@ -23,6 +23,7 @@ from pypdf import PdfReader
 from oma_desktop.core.catalogs import load_catalogs
 from oma_desktop.core.geo import district_polygons
 from oma_desktop.i18n import format_number
+from oma_desktop.paths import resources_dir
 from oma_desktop.printing import report_pdf
 from oma_desktop.printing.report_charts import table_chart
 from oma_desktop.printing.report_map import (
@@ -34,7 +35,6 @@ from oma_desktop.printing.report_map import (
 from oma_desktop.printing.report_pdf import CasaHeader, cell_text, render_report_pdf
 from oma_desktop.services.context import open_context
 from oma_desktop.services.demo import build_demo
-from oma_desktop.paths import resources_dir
 from oma_desktop.services.report_export import partner_view, write_report_pdf
 from oma_desktop.services.report_filter import ReportFilter
 from oma_desktop.services.report_model import Column, ReportDocument, Section, Table, count_rows
@@ -448,7 +448,7 @@ def test_the_general_report_as_pdf(demo: Path, tmp_path: Path) -> None:
 
     pages = _pages(pdf)
     assert squash(casa) in squash(pages[0].split("Ámbito")[0])  # in the letterhead
-    assert "SUR LEJANO" in pages[[i for i, t in enumerate(pages) if "Leyenda" in t][0]]
+    assert "SUR LEJANO" in pages[next(i for i, t in enumerate(pages) if "Leyenda" in t)]
     assert "LIMA SUR" not in "".join(pages)
     flat = squash("\n".join(pages))
     # figures counted here from the demo's rows
