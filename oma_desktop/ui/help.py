@@ -36,11 +36,15 @@ PAGE_SECTIONS = {
     "referrals": "derivaciones",
     "map": "mapa",
     "reports": "reportes",
+    "community": "comunidad",
     "sync": "sincronización-con-la-sede-central",
     "admin": "administración",
 }
 # dialog class name -> section (by name: the help needs no import of every screen)
 DIALOG_SECTIONS = {
+    "EventDialog": "eventos",
+    "AttendeePickerDialog": "eventos",
+    "OrganisationDialog": "organizaciones-de-personas-migrantes",
     "PersonDialog": "ficha-de-la-persona",
     "ConsultationDialog": "registrar-una-atención",
     "DuplicatesDialog": "personas-parecidas-al-registrar",
