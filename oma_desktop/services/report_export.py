@@ -28,7 +28,8 @@ separator, which is what Excel splits an opened CSV on (the «;» of Spain goes 
 decimal comma); decimals are written with a point. A document with one table (the 5W, the
 follow-up list) is that table: a header row, its rows and the totals row. A document with
 several tables is written in *long format*, one figure per line — report, scope, period,
-filters, section, table, table key, row, column, kind and value — which an analyst at
+filters, section, table, table key, row number (blank on the totals row), row, column,
+kind and value — which an analyst at
 headquarters can filter and pivot, and append from several casas or months without
 rearranging anything. The notes are in the Excel and PDF versions.
 
@@ -461,10 +462,12 @@ def _add_chart(ws: Any, table: Table, header: int, last_body: int) -> None:
 # --- CSV ---------------------------------------------------------------------------------------
 
 
-def write_csv(doc: ReportDocument, path: Path, delimiter: str = CSV_DELIMITER) -> Path:
+def write_csv(doc: ReportDocument, path: Path, delimiter: str = CSV_DELIMITER, *,
+              table: str | None = None) -> Path:
     """Write ``doc`` as CSV at ``path``: one table as itself, several in long format (see the
-    module's description)."""
-    tables = list(doc.tables())
+    module's description); ``table`` (a table key) writes only that table, as itself — the
+    5W's own table in the columns R4V loads."""
+    tables = [doc.table(table)] if table is not None else list(doc.tables())
 
     def write(temp: Path) -> None:
         with temp.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -498,7 +501,8 @@ def _plain_csv(writer: Any, table: Table) -> None:
 
 def long_header() -> list[str]:
     return [_("Report"), _("Scope"), _("Period start"), _("Period end"), _("Filters"), _("Section"),
-            _("Table"), _("Table key"), _("Row"), _("Column"), _("Kind"), _("Value")]
+            _("Table"), _("Table key"), _("Row number"), _("Row"), _("Column"), _("Kind"),
+            _("Value")]
 
 
 def _long_csv(writer: Any, doc: ReportDocument) -> None:
@@ -509,12 +513,15 @@ def _long_csv(writer: Any, doc: ReportDocument) -> None:
         label_at = next((i for i, c in enumerate(table.columns) if c.kind == "text"), None)
         total = _total_row(table)
         where = [_text(section_title), _text(f"{number} {table.title}"), _text(table.key)]
-        for row in [*table.rows, *([total] if total else [])]:
+        lines: list[tuple[int | str, list[Any]]] = [
+            (n, list(row)) for n, row in enumerate(table.rows, start=1)]
+        lines += [("", total)] if total else []
+        for n, row in lines:
             label = "" if label_at is None else row[label_at]
             for i, column in enumerate(table.columns):
                 if i == label_at:
                     continue
-                writer.writerow([*head, *where, _csv_value(label), _text(column.label),
+                writer.writerow([*head, *where, n, _csv_value(label), _text(column.label),
                                  _text(_(KIND_LABELS[column.kind])), _csv_value(row[i])])
 
 

@@ -459,6 +459,9 @@ def test_the_general_report_as_pdf(demo: Path, tmp_path: Path) -> None:
     for table in doc.tables():
         if len(table.columns) > 6:
             continue
+        if not table.rows:  # an empty table says so instead of a grid of zeros
+            assert squash("No hay datos para este periodo.") in flat
+            continue
         for row in [*table.rows, *([table.total] if table.total else [])]:
             line = "".join(cell_text(v, c.kind) for v, c in zip(row, table.columns, strict=True))
             assert squash(line) in flat, (table.key, row)

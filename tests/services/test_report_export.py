@@ -342,30 +342,40 @@ def test_csv_of_one_table_is_that_table(tmp_path: Path) -> None:
     assert ["'" + RISKY, "7", str(table.value(RISKY, "percent"))] in rows
 
 
+def test_csv_of_one_table_of_several(tmp_path: Path) -> None:
+    doc = hand_doc()
+    rows = _read_csv(write_csv(doc, tmp_path / "edad.csv", table="by_age_band"))
+    table = doc.table("by_age_band")
+    assert rows[0] == ["Categoría", "Personas", "%"]
+    assert rows[1:-1] == [[_csv_text(v) for v in r] for r in table.rows]
+    assert rows[-1][0] == "Total"
+
+
 def test_csv_of_several_tables_is_one_figure_per_line(tmp_path: Path) -> None:
     doc = partner_view(hand_doc())
     rows = _read_csv(write_csv(doc, tmp_path / "reporte.csv"))
     assert rows[0] == long_header() == [
         "Informe", "Ámbito", "Inicio del periodo", "Fin del periodo", "Filtros", "Sección",
-        "Cuadro", "Clave del cuadro", "Fila", "Columna", "Tipo", "Valor"]
+        "Cuadro", "Clave del cuadro", "N.° de fila", "Fila", "Columna", "Tipo", "Valor"]
     lines = rows[1:]
     assert {tuple(r[:5]) for r in lines} == {(
         "Reporte general de atención", "Casa Vecinal 3", "2026-11-01", "2026-11-30",
         f"Nacionalidad: Venezuela; Tema: {RISKY}")}
-    got = {(r[7], r[8], r[9]): (r[10], r[11]) for r in lines}
+    got = {(r[7], r[8], r[10]): (r[9], r[11], r[12]) for r in lines}
     expected = 0
     for _number, _section, table in numbered_tables(doc):
-        total = [table.total] if table.total is not None else []
-        for row in [*table.rows, *total]:
+        total = [("", table.total)] if table.total is not None else []
+        for n, row in [*((str(n), r) for n, r in enumerate(table.rows, start=1)), *total]:
             label = row[0] or "Total"
             for column, value in zip(table.columns[1:], row[1:], strict=True):
-                kind, shown = got[(table.key, _csv_text(label), column.label)]
+                shown_label, kind, shown = got[(table.key, n, column.label)]
+                assert shown_label == _csv_text(label)
                 assert shown == _csv_text(value), (table.key, label, column.key)
                 assert kind == {"count": "conteo", "percent": "porcentaje",
                                 "days": "días"}[column.kind]
                 expected += 1
     assert len(lines) == expected
-    assert got[("by_age_band", "6 a 11", "Personas")] == ("conteo", "<5")
+    assert got[("by_age_band", "2", "Personas")] == ("6 a 11", "conteo", "<5")
 
 
 # --- the real general report ----------------------------------------------------------------
@@ -412,12 +422,14 @@ def test_the_general_report_in_excel_and_csv(demo: Path, tmp_path: Path) -> None
             len(attended) + walk_ins, key
 
     lines = _read_csv(write_csv(doc, tmp_path / "general.csv"))[1:]
-    got = {(r[7], r[8], r[9]): r[11] for r in lines}
-    assert got[("summary", "Atenciones", "Número")] == str(consultations)
+    got = {(r[7], r[8], r[10]): (r[9], r[12]) for r in lines}
+    assert ("Atenciones", str(consultations)) in [
+        v for k, v in got.items() if k[0] == "summary" and k[2] == "Número"]
     for _number, _section, table in numbered_tables(doc):
-        for row in table.rows:
+        for n, row in enumerate(table.rows, start=1):
             for column, value in zip(table.columns[1:], row[1:], strict=True):
-                assert got[(table.key, _csv_text(row[0]), column.label)] == _csv_text(value)
+                assert got[(table.key, str(n), column.label)] == (_csv_text(row[0]),
+                                                                   _csv_text(value))
 
     # the partner version: no figure of 1..4 in any count column, totals unchanged
     partner = partner_view(doc)
