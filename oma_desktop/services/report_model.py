@@ -102,6 +102,7 @@ class ReportDocument:
         microsecond=0))
     personal: bool = False
     for_partners: bool = False  # small cells suppressed (see partner_view)
+    casa_id: str | None = None  # the casa reported on (its letterhead heads the PDF)
 
     def tables(self) -> Iterator[Table]:
         for section in self.sections:

@@ -395,7 +395,8 @@ def new_document(session: Session, kind: ReportKind, title: str,
                  flt: ReportFilter) -> ReportDocument:
     """An empty document of ``kind`` with the scope, period and filters of ``flt``."""
     return ReportDocument(kind, title, flt.date_from, flt.date_to,
-                          scope_text(session, flt.casa_id), filter_texts(session, flt))
+                          scope_text(session, flt.casa_id), filter_texts(session, flt),
+                          casa_id=flt.casa_id)
 
 
 def general_document(session: Session, flt: ReportFilter) -> ReportDocument:
@@ -621,15 +622,18 @@ def write_report(session: Session, doc: ReportDocument, path: Path | str, fmt: s
     the version for partners, with every cell under 5 people suppressed."""
     session.require(Permission.EXPORT_PERSONAL if doc.personal else Permission.EXPORT_AGGREGATE)
     from oma_desktop.services import audit
-    from oma_desktop.services.report_export import partner_view, write_csv, write_xlsx
+    from oma_desktop.services.report_export import (
+        partner_view,
+        write_csv,
+        write_report_pdf,
+        write_xlsx,
+    )
 
     out = Path(path)
     if partners:
         doc = partner_view(doc)
     if fmt == "pdf":
-        from oma_desktop.printing.report_pdf import render_report_pdf
-
-        render_report_pdf(doc, out)
+        write_report_pdf(session, doc, out, casa_id=doc.casa_id)
     elif fmt == "xlsx":
         write_xlsx(doc, out)
     elif fmt == "csv":
