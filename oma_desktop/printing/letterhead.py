@@ -179,7 +179,7 @@ def letterhead(title: str, casa_name: str, casa_contact: str, logo_png: bytes | 
         w, h = logo.getSize()
         box = 48 * scale
         ratio = min(box / w, box / h)
-        image = Image(logo, w * ratio, h * ratio)
+        image = Image(io.BytesIO(logo_png or b""), w * ratio, h * ratio)  # platypus wants a file
         head: Any = Table([[image, text]], colWidths=[box + 8, width - box - 8])
         head.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
                                   ("VALIGN", (0, 0), (-1, -1), "TOP"),

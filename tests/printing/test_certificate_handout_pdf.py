@@ -10,6 +10,7 @@ from oma_desktop.printing.certificate import CertificateData, write_certificate
 from oma_desktop.printing.handout import HandoutData, write_handout
 from oma_desktop.printing.letterhead import Place
 from tests.printing.conftest import pdf_text, squash
+from tests.printing.samples import sample_handout
 
 MM = 72 / 25.4
 SIS = Place("Centro de Salud Conde de la Vega Baja", "Jr. Conde de la Vega Baja 650",
@@ -80,3 +81,21 @@ def test_long_certificate_stays_inside_the_margins(tmp_path: Path) -> None:
         for box in ((0, 0, width, band), (0, height - band, width, height),
                     (0, 0, band, height), (width - band, 0, width, height)):
             assert sum(image.crop(box).histogram()[:200]) == 0, f"ink in the margin {box}"
+
+
+def test_a_casa_logo_heads_the_certificate_and_the_handout(tmp_path: Path) -> None:
+    """The letterhead's logo (it once raised TypeError for every casa with a logo)."""
+    import io
+    from dataclasses import replace
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 30), (20, 90, 160)).save(buffer, format="PNG")
+    logo = buffer.getvalue()
+    certificate = write_certificate(replace(
+        CertificateData(person_name="Ana Pérez", issued_on="02/12/2026"), logo_png=logo),
+        tmp_path / "c.pdf")
+    handout = write_handout(replace(sample_handout(), logo_png=logo), tmp_path / "h.pdf")
+    for pdf in (certificate, handout):
+        assert "/XObject" in PdfReader(str(pdf)).pages[0]["/Resources"]
