@@ -273,7 +273,7 @@ def translating(path: Path | str) -> Iterator[None]:
     """
     try:
         yield
-    except (Error, OSError) as exc:
+    except (Error, OSError, UnicodeDecodeError) as exc:
         translated = translate_error(exc, path)
         if translated is None:
             raise
@@ -307,7 +307,9 @@ def translate_error(exc: BaseException, path: Path | str) -> OmaError | None:
     path = Path(path)
     if isinstance(exc, OSError) and not isinstance(exc, Error):
         return _translate_os_error(exc, path)
-    code = error_code(exc)
+    # SQLite's message about a damaged schema can quote the damaged bytes, which the
+    # binding then fails to decode: the file is damaged all the same
+    code = _CORRUPT if isinstance(exc, UnicodeDecodeError) else error_code(exc)
     if code is None:
         return None
     if code == _CONSTRAINT_FOREIGNKEY:

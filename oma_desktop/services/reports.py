@@ -405,7 +405,7 @@ def general_document(session: Session, flt: ReportFilter) -> ReportDocument:
     doc = new_document(session, "general", _("General report of attention"), flt)
     persons, consultations = _("Persons"), _("Consultations")
 
-    summary = Table("summary", _("Summary"), [Column("category", _("Figure"), "text"),
+    summary = Table("summary", _("Figures of the period"), [Column("category", _("Figure"), "text"),
                                                Column("count", _("Number"))])
     issued = report.referrals_issued
     attended = sum(line.by_status[ATTENDED] for line in report.referrals)

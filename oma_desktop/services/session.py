@@ -39,6 +39,11 @@ class Session:
         """The casa this installation belongs to."""
         return self.store.casa_id
 
+    @property
+    def at_hq(self) -> bool:
+        """Whether this installation is headquarters (it sees and chooses every casa)."""
+        return self.store.mode == "hq"
+
     def can(self, permission: Permission) -> bool:
         """Whether the acting user's role has ``permission`` (``services.permissions``);
         screens use it to hide what the services would refuse anyway."""

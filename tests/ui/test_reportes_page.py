@@ -245,8 +245,9 @@ def test_export_buttons_write_pdf_excel_and_csv_and_remember_the_folder(
     assert found == +expected
 
     with written["csv"].open(encoding="utf-8-sig", newline="") as handle:
-        lines = list(csv.reader(handle))
-    by_topic = {(r[8], r[9]): r[11] for r in lines[1:] if r[7] == "by_topic"}
+        lines = list(csv.DictReader(handle))  # long format: one figure per line
+    by_topic = {(r["Fila"], r["Columna"]): r["Valor"] for r in lines
+                if r["Clave del cuadro"] == "by_topic"}
     assert {labels[row]: int(v) for (row, column), v in by_topic.items()
             if column == "Atenciones" and row in labels} == +expected
 
@@ -265,10 +266,11 @@ def test_the_partner_version_suppresses_small_counts(
     _export(qtbot, page, "csv")
     assert page.last_export is not None
     with page.last_export.open(encoding="utf-8-sig", newline="") as handle:
-        lines = list(csv.reader(handle))
+        lines = list(csv.DictReader(handle))
     labels = {t.label(): t.code for t in desk.catalogs.topics}
-    shown = {labels[r[8]]: r[11] for r in lines[1:]
-             if r[7] == "by_topic" and r[9] == "Atenciones" and r[8] in labels}
+    shown = {labels[r["Fila"]]: r["Valor"] for r in lines
+             if r["Clave del cuadro"] == "by_topic" and r["Columna"] == "Atenciones"
+             and r["Fila"] in labels}
     assert {code for code, v in shown.items() if v == "<5"} >= small
     # the screen keeps the real figures
     _choose_table(qtbot, page, "by_topic")

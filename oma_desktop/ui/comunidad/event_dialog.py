@@ -128,7 +128,7 @@ class EventDialog(QDialog):
         self.organisers_edit.setAccessibleName(_("Organised by"))
         self.organisers_edit.setPlaceholderText(_("e.g. Casa Vecinal 1 with ACNUR"))
         self.casa_combo: CodeCombo | None = None
-        if session.store.mode == "hq":
+        if session.at_hq:
             self.casa_combo = CodeCombo(casa_choices(session))
             self.casa_combo.set_value(session.casa_id)
             self.casa_combo.setAccessibleName(_("Casa"))

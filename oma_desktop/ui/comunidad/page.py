@@ -149,7 +149,7 @@ class EventsTab(_Tab):
                                      empty_label=_("All kinds"))
         self.kind_filter.setAccessibleName(_("Kind of event"))
         self.casa_filter: CodeCombo | None = None
-        if session.store.mode == "hq":
+        if session.at_hq:
             self.casa_filter = CodeCombo(casa_choices(session), empty_label=_("All casas"))
             self.casa_filter.setAccessibleName(_("Casa"))
         self.search_edit = QLineEdit()
