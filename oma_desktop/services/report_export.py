@@ -276,7 +276,17 @@ _NUMBER_FORMATS = {"count": "#,##0", "percent": '0.0"%"', "days": "0.0", "number
 
 def write_xlsx(doc: ReportDocument, path: Path) -> Path:
     """Write ``doc`` as an Excel workbook at ``path`` (see the module's description)."""
-    return _atomic(Path(path), lambda temp: _build_workbook(doc).save(temp))
+    return _atomic(Path(path), lambda temp: temp.write_bytes(_workbook_bytes(doc)))
+
+
+def _workbook_bytes(doc: ReportDocument) -> bytes:
+    """The workbook built in memory: a full disk then fails in our own write, not inside
+    openpyxl's zip file (which would leave it to the garbage collector to report)."""
+    import io
+
+    buffer = io.BytesIO()
+    _build_workbook(doc).save(buffer)
+    return buffer.getvalue()
 
 
 def _build_workbook(doc: ReportDocument) -> Any:
