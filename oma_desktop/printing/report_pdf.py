@@ -130,10 +130,15 @@ def render_report_pdf(doc: DocumentLike, path: Path, *, casa: CasaHeader | None 
     return path
 
 
+STALE_TEMP_SECONDS = 3600
+
+
 def temp_beside(path: Path) -> Path:
     """A new empty file beside ``path`` with a hidden, unique name, created like any file of
     the user (``tempfile.mkstemp`` would leave a finished report readable by its owner
-    only); raises OSError when the folder cannot be written."""
+    only); raises OSError when the folder cannot be written. Temporary files of ``path``
+    left by a program killed while writing (more than an hour old) are removed first."""
+    _sweep_stale(path)
     for _attempt in range(100):
         temp = path.with_name(f".{path.stem}-{secrets.token_hex(4)}{path.suffix}")
         try:
@@ -142,6 +147,20 @@ def temp_beside(path: Path) -> Path:
         except FileExistsError:
             continue
     raise FileExistsError(path)
+
+
+def _sweep_stale(path: Path) -> None:
+    import re
+    import time
+
+    pattern = re.compile(rf"\.{re.escape(path.stem)}-[0-9a-f]{{8}}{re.escape(path.suffix)}")
+    limit = time.time() - STALE_TEMP_SECONDS
+    try:
+        for old in path.parent.glob(f".{path.stem}-*{path.suffix}"):
+            if pattern.fullmatch(old.name) and old.stat().st_mtime < limit:
+                old.unlink(missing_ok=True)
+    except OSError:  # an unreadable folder: the write that follows reports it
+        pass
 
 
 def _numbered_canvas(doc: DocumentLike, logo_png: bytes | None = None) -> type:

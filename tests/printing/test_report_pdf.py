@@ -475,3 +475,19 @@ def test_the_general_report_as_pdf(demo: Path, tmp_path: Path) -> None:
     partner = render_report_pdf(partner_view(doc), tmp_path / "socios.pdf")
     assert all("Para socios" in text for text in _pages(partner))
     _check_margins(partner, tmp_path)
+
+
+def test_temporary_files_left_by_a_killed_writer_are_swept_after_an_hour(tmp_path: Path) -> None:
+    """A program killed while writing leaves its hidden temporary file; the next report
+    written to the same name removes those older than an hour, and no other file."""
+    target = tmp_path / "reporte.pdf"
+    old = tmp_path / ".reporte-0a1b2c3d.pdf"
+    recent = tmp_path / ".reporte-99aa88bb.pdf"
+    other = tmp_path / ".otro-0a1b2c3d.pdf"
+    for path in (old, recent, other):
+        path.write_bytes(b"")
+    hours_ago = dt.datetime.now().timestamp() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    os.utime(other, (hours_ago, hours_ago))
+    temp = report_pdf.temp_beside(target)
+    assert not old.exists() and recent.exists() and other.exists() and temp.exists()
