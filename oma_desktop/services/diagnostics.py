@@ -71,7 +71,9 @@ from oma_desktop.services.reports import (
     count_table,
     dimension_labels,
     new_document,
+    percent,
     person_profile_sql,
+    referral_table,
 )
 from oma_desktop.services.session import Session
 
@@ -239,9 +241,7 @@ class Figures:
         """Every referral of ``area`` together."""
         line = ReferralLine("", area)
         for one in self.referrals.get(area, {}).values():
-            line.issued += one.issued
-            line.by_status.update(one.by_status)
-            line.days.extend(one.days)
+            line.add(one)
         return line
 
 
@@ -377,30 +377,6 @@ def _add(figures: Figures, area: str, values: dict[str, str], n: int,
 # --- tables -------------------------------------------------------------------------------
 
 
-def _percent(n: int, whole: int) -> float:
-    return round(100.0 * n / whole, 1) if whole else 0.0
-
-
-def _referral_columns(*extra: Column) -> list[Column]:
-    return [
-        *extra,
-        Column("issued", _("Issued")),
-        Column(ATTENDED, _("Attended")),
-        Column(NOT_ATTENDED, _("Not attended")),
-        Column(REJECTED, _("Rejected")),
-        Column(CANCELLED, _("Cancelled")),
-        Column("pending", _("Awaiting outcome")),
-        Column("share_attended", _("Attended (%)"), "percent"),
-        Column("median_days", _("Median days to outcome"), "days"),
-    ]
-
-
-def _referral_cells(line: ReferralLine) -> list[Any]:
-    return [line.issued, line.by_status[ATTENDED], line.by_status[NOT_ATTENDED],
-            line.by_status[REJECTED], line.by_status[CANCELLED], line.pending,
-            line.share_attended, line.median_days]
-
-
 _REFERRAL_NOTE = N_("Attended (%): among the referrals with an outcome (attended, not "
                     "attended or rejected). Days from the issue of the slip to the outcome "
                     "recorded; the outcome as recorded today.")
@@ -482,7 +458,7 @@ def labour_document(session: Session, flt: ReportFilter) -> ReportDocument:
     for code, label in topics:
         n = figures.topic_consultations[code]
         by_topic.rows.append([label, n, figures.topic_persons[code],
-                              _percent(n, labour_consultations)])
+                              percent(n, labour_consultations)])
     by_topic.total = [_("Total"), labour_consultations, figures.area_consulting[LABOUR],
                       100.0 if labour_consultations else 0.0]
     doc.sections.append(Section(_("Needs by topic"), [by_topic]))
@@ -506,14 +482,13 @@ def labour_document(session: Session, flt: ReportFilter) -> ReportDocument:
         district_map=dict(figures.districts.get(LABOUR, Counter())),
         map_title=_("Persons attended in the labour domain by district of residence")))
 
-    rows = [[one.name, *_referral_cells(one)]
-            for one in _sorted_lines(figures.referrals.get(LABOUR, {}).values())]
-    by_destination = Table(
+    by_destination = referral_table(
         "referrals_by_destination", _("Referrals to employment services by destination and "
                                       "outcome"),
-        _referral_columns(Column("category", _("Destination"), "text")), rows,
-        [_("Total"), *_referral_cells(line)], note=_(_REFERRAL_NOTE), chart="hbar",
-        chart_columns=("issued", ATTENDED))
+        [Column("category", _("Destination"), "text")],
+        [([one.name], one)
+         for one in _sorted_lines(figures.referrals.get(LABOUR, {}).values())],
+        total=line, note=_(_REFERRAL_NOTE), chart="hbar")
     doc.sections.append(Section(
         _("Referrals to employment services"),
         [by_destination, _outcome_table("referrals_by_outcome", line)],
@@ -574,9 +549,7 @@ def programmes_document(session: Session, flt: ReportFilter) -> ReportDocument:
     everything = ReferralLine("", ALL_AREAS)
     for code, label in areas:
         line = figures.area_line(code)
-        everything.issued += line.issued
-        everything.by_status.update(line.by_status)
-        everything.days.extend(line.days)
+        everything.add(line)
         by_area.rows.append([label, figures.area_consultations[code],
                              figures.persons_total[code], figures.foreign_total[code],
                              line.issued, line.by_status[ATTENDED], line.share_attended,
@@ -599,17 +572,15 @@ def programmes_document(session: Session, flt: ReportFilter) -> ReportDocument:
         "Areas and their topics and services as in social_programmes.csv. Sport and "
         "recreation count the directory services whose sector names them.")))
 
-    by_area_referrals = Table(
+    by_area_referrals = referral_table(
         "referrals_by_area", _("Referrals by programme area and outcome"),
-        _referral_columns(Column("category", _("Area"), "text")),
-        [[label, *_referral_cells(figures.area_line(code))] for code, label in areas],
-        [_("Total"), *_referral_cells(everything)], note=_(_REFERRAL_NOTE), chart="bar",
-        chart_columns=("issued", ATTENDED))
-    by_destination = Table(
+        [Column("category", _("Area"), "text")],
+        [([label], figures.area_line(code)) for code, label in areas],
+        total=everything, note=_(_REFERRAL_NOTE), chart="bar")
+    by_destination = referral_table(
         "referrals_by_destination", _("Referrals by destination and outcome"),
-        _referral_columns(Column("category", _("Destination"), "text"),
-                          Column("area", _("Area"), "text")),
-        [[one.name, label, *_referral_cells(one)] for code, label in areas
+        [Column("category", _("Destination"), "text"), Column("area", _("Area"), "text")],
+        [([one.name, label], one) for code, label in areas
          for one in _sorted_lines(figures.referrals.get(code, {}).values())])
     services = "; ".join(
         f"{label}: {_service_names(found, code, True)}" for code, label in areas)

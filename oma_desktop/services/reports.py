@@ -103,6 +103,18 @@ class ReferralLine:
     def median_days(self) -> float | None:
         return round(statistics.median(self.days), 1) if self.days else None
 
+    def add(self, other: ReferralLine) -> None:
+        """Count ``other``'s referrals in this line too (a total over destinations)."""
+        self.issued += other.issued
+        self.by_status.update(other.by_status)
+        self.days.extend(other.days)
+
+    def cells(self) -> list[Any]:
+        """The figures under :func:`referral_columns`, in their order."""
+        return [self.issued, self.by_status[ATTENDED], self.by_status[NOT_ATTENDED],
+                self.by_status[REJECTED], self.by_status[CANCELLED], self.pending,
+                self.share_attended, self.median_days]
+
 
 @dataclass
 class GeneralReport:
@@ -328,7 +340,8 @@ def zones_in_force(session: Session) -> tuple[str, ...]:
     return zone_names(data_dir=Path(session.store.path).parent)
 
 
-def _percent(n: int, whole: int) -> float:
+def percent(n: int, whole: int) -> float:
+    """``n`` as a percent of ``whole`` to one decimal (0.0 when ``whole`` is 0)."""
     return round(100.0 * n / whole, 1) if whole else 0.0
 
 
@@ -337,7 +350,7 @@ def count_table(key: str, title: str, category: str, measure: str,
                 chart: Any = None, keep_empty: bool = True, note: str = "") -> Table:
     """A table ``[category, measure, %]`` over ``labels`` with a totals row."""
     total = sum(counts.values())
-    rows = [[label, int(counts.get(code, 0)), _percent(int(counts.get(code, 0)), total)]
+    rows = [[label, int(counts.get(code, 0)), percent(int(counts.get(code, 0)), total)]
             for code, label in labels if keep_empty or counts.get(code, 0)]
     return Table(key, title, [Column("category", category, "text"),
                               Column("count", measure), Column("percent", "%", "percent")],
@@ -501,9 +514,11 @@ def general_document(session: Session, flt: ReportFilter) -> ReportDocument:
     return doc
 
 
-def _referral_section(session: Session, report: GeneralReport) -> Section:
-    columns = [
-        Column("category", _("Destination"), "text"),
+def referral_columns(*leading: Column) -> list[Column]:
+    """The columns of a referral table: ``leading`` (the row labels), then the figures of
+    :meth:`ReferralLine.cells`."""
+    return [
+        *leading,
         Column("issued", _("Issued")),
         Column(ATTENDED, _("Attended")),
         Column(NOT_ATTENDED, _("Not attended")),
@@ -513,31 +528,39 @@ def _referral_section(session: Session, report: GeneralReport) -> Section:
         Column("share_attended", _("Attended (%)"), "percent"),
         Column("median_days", _("Median days to outcome"), "days"),
     ]
-    rows = []
+
+
+def referral_table(key: str, title: str, leading: Sequence[Column],
+                   lines: Iterable[tuple[Sequence[Any], ReferralLine]], *,
+                   total: ReferralLine | None = None, note: str = "",
+                   chart: Any = None) -> Table:
+    """A table of referrals by outcome: a row per ``(labels, line)`` of ``lines`` (the
+    labels under the ``leading`` columns), a «Total» row from ``total`` when given."""
+    rows = [[*labels, *line.cells()] for labels, line in lines]
+    total_row = None
+    if total is not None:
+        total_row = [_("Total"), *[""] * (len(leading) - 1), *total.cells()]
+    return Table(key, title, referral_columns(*leading), rows, total_row, note=note,
+                 chart=chart, chart_columns=("issued", ATTENDED) if chart else ())
+
+
+def _referral_section(session: Session, report: GeneralReport) -> Section:
     everything = ReferralLine("", _("Total"))
     for line in report.referrals:
-        rows.append([line.name, line.issued, line.by_status[ATTENDED],
-                     line.by_status[NOT_ATTENDED], line.by_status[REJECTED],
-                     line.by_status[CANCELLED], line.pending, line.share_attended,
-                     line.median_days])
-        everything.issued += line.issued
-        everything.by_status.update(line.by_status)
-        everything.days.extend(line.days)
-    by_destination = Table(
-        "referrals_by_destination", _("Referrals by destination and outcome"), columns, rows,
-        [_("Total"), everything.issued, everything.by_status[ATTENDED],
-         everything.by_status[NOT_ATTENDED], everything.by_status[REJECTED],
-         everything.by_status[CANCELLED], everything.pending, everything.share_attended,
-         everything.median_days],
+        everything.add(line)
+    by_destination = referral_table(
+        "referrals_by_destination", _("Referrals by destination and outcome"),
+        [Column("category", _("Destination"), "text")],
+        [([line.name], line) for line in report.referrals], total=everything,
         note=_("Attended (%): among the referrals with an outcome (attended, not attended or "
                "rejected). Days from the issue of the slip to the outcome recorded."),
-        chart="hbar", chart_columns=("issued", ATTENDED))
+        chart="hbar")
     tables = [by_destination]
     for dimension in DIMENSIONS:
         issued = report.referrals_by[dimension]
         attended = report.referrals_attended_by[dimension]
         rows = [[label, int(issued.get(code, 0)), int(attended.get(code, 0)),
-                 _percent(int(attended.get(code, 0)), int(issued.get(code, 0)))
+                 percent(int(attended.get(code, 0)), int(issued.get(code, 0)))
                  if issued.get(code) else None]
                 for code, label in dimension_labels(session, dimension, issued)
                 if dimension != "nationality" or issued.get(code)]
@@ -550,7 +573,7 @@ def _referral_section(session: Session, report: GeneralReport) -> Section:
              Column("issued", _("Issued")), Column(ATTENDED, _("Attended")),
              Column("percent", _("Issued that were attended (%)"), "percent")],
             rows, [_("Total"), total_issued, total_attended,
-                   _percent(total_attended, total_issued) if total_issued else None]))
+                   percent(total_attended, total_issued) if total_issued else None]))
     return Section(_("Referrals"), tables,
                    intro=_("Referrals issued in the period, with their outcome as recorded "
                            "today."))
