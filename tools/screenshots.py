@@ -144,6 +144,28 @@ def main() -> int:
     window.resize(1366, 768)
     window.show_page("sync")
     shot(window, "16-sincronizacion-casa")
+
+    # issue #11: the map, the events and the reports, on the demo's last twelve months
+    import datetime as dt
+
+    from oma_desktop.services.report_filter import ReportFilter
+
+    year = ReportFilter(dt.date.today() - dt.timedelta(days=364), dt.date.today())
+    mapa = window.show_page("map")
+    mapa.filter_bar.set_filter(year)  # type: ignore[attr-defined]
+    counting = mapa.refresh()  # type: ignore[attr-defined]
+    wait(lambda: not counting.is_running(), timeout=60)
+    spin(100)
+    shot(window, "17-mapa-pantalla")
+    window.show_page("community")
+    spin(100)
+    shot(window, "18-comunidad")
+    reports = window.show_page("reports")
+    reports.filter_bar.set_filter(year)  # type: ignore[attr-defined]
+    handle = reports.generate()  # type: ignore[attr-defined]
+    wait(lambda: handle is None or not handle.is_running(), timeout=60)
+    spin(100)
+    shot(window, "19-reportes")
     window.close()
     ctx.close()
 
