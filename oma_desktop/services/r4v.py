@@ -310,5 +310,7 @@ def five_w_document(session: Session, flt: ReportFilter) -> ReportDocument:
         _("Activity names by topic: r4v_5w_activities.csv; sectors: topics.csv and "
           "r4v_sectors.csv; field names: r4v_5w_fields.csv (response4venezuelans, 2026 "
           "form)."),
+        _("To load the figures in ActivityInfo use the full version: in the version for "
+          "partners the cells under 5 are suppressed and the rows no longer add up."),
     ]
     return doc
