@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,7 +34,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from oma_desktop.core.errors import OmaError, PermissionDeniedError, ValidationError
 from oma_desktop.i18n import N_, _
 from oma_desktop.services import events
 from oma_desktop.services.casas import casa_choices
@@ -45,7 +43,14 @@ from oma_desktop.services.organisations import organisation_choices
 from oma_desktop.services.permissions import Permission
 from oma_desktop.ui.comunidad.models import AttendeesModel, StaffModel
 from oma_desktop.ui.widgets.field_widgets import bad_date_message, catalog_choices
-from oma_desktop.ui.widgets.forms import CodeCombo, DateField, FieldErrors, SearchableCombo
+from oma_desktop.ui.widgets.forms import (
+    CodeCombo,
+    DateField,
+    FieldErrors,
+    SaveBar,
+    SearchableCombo,
+    submit,
+)
 from oma_desktop.ui.widgets.topic_picker import TopicPicker
 
 MAX_SPIN = events.MAX_COUNT
@@ -259,24 +264,11 @@ class EventDialog(QDialog):
         body.addLayout(left, 5)
         body.addLayout(right, 4)
 
-        self.message = QLabel()
-        self.message.setStyleSheet("color: #b71c1c;")
-        self.message.setWordWrap(True)
-        self.save_button = QPushButton(_("Save ({key})").format(key="Ctrl+S"))
-        self.save_button.setAutoDefault(False)
-        self.save_button.clicked.connect(lambda: self.save())
-        cancel = QPushButton(_("Cancel ({key})").format(key="Esc") if self.may_edit
-                             else _("Close ({key})").format(key="Esc"))
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.message, 1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.save_button)
+        buttons = SaveBar(self, self.save, read_only=not self.may_edit)
+        self.message, self.save_button = buttons.message, buttons.save_button
         layout = QVBoxLayout(self)
         layout.addLayout(body, 1)
         layout.addLayout(buttons)
-        QShortcut(QKeySequence("Ctrl+S"), self).activated.connect(lambda: self.save())
         self.kind_combo.currentIndexChanged.connect(lambda _i: self._kind_changed())
         self.attendees_table.selectionModel().currentRowChanged.connect(
             lambda *_a: self._update_buttons())
@@ -337,7 +329,6 @@ class EventDialog(QDialog):
             widget.setEnabled(False)
         if self.casa_combo is not None:
             self.casa_combo.setEnabled(False)
-        self.save_button.setVisible(False)
 
     def _kind_changed(self) -> None:
         self.staff_box.setVisible(self.kind_combo.value() == events.STAFF_TRAINING)
@@ -453,25 +444,15 @@ class EventDialog(QDialog):
         if data is None:
             self.message.setText(_("Check the marked fields."))
             return False
-        try:
+
+        def write() -> None:
             if self.event_id:
                 events.update_event(self.ctx.session, self.event_id, data, self.today)
                 self.result_id = self.event_id
             else:
                 self.result_id = events.create_event(self.ctx.session, data, self.today)
-        except PermissionDeniedError as exc:
-            self.message.setText(str(exc))
-            return False
-        except ValidationError as exc:
-            unbound = self.errors.show(exc.fields)
-            self.message.setText("\n".join([_("Check the marked fields."),
-                                            *(exc.fields[k] for k in unbound)]))
-            first = self.errors.first_invalid(exc.fields)
-            if first is not None:
-                first.setFocus()
-            return False
-        except OmaError as exc:
-            self.message.setText(str(exc))
+
+        if not submit(write, self.errors, self.message.setText):
             return False
         self.accept()
         return True

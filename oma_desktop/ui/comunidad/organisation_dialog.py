@@ -5,28 +5,23 @@ and everything typed stays. Read-only for a role that may only read."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from oma_desktop.core.errors import OmaError, PermissionDeniedError, ValidationError
 from oma_desktop.i18n import _
 from oma_desktop.services import organisations
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.organisations import OrganisationInput
 from oma_desktop.services.permissions import Permission
 from oma_desktop.ui.widgets.field_widgets import catalog_choices
-from oma_desktop.ui.widgets.forms import CodeCombo, FieldErrors, SearchableCombo
+from oma_desktop.ui.widgets.forms import CodeCombo, FieldErrors, SaveBar, SearchableCombo, submit
 
 _LINES = ("name", "acronym", "members", "contact_name", "contact_phone", "contact_email",
           "recognition_reference", "budget_years")
@@ -103,25 +98,12 @@ class OrganisationDialog(QDialog):
         form.addRow(_("N&otes"), self.errors.with_label("notes", self.notes_edit))
         form.addRow("", self.active_check)
 
-        self.message = QLabel()
-        self.message.setStyleSheet("color: #b71c1c;")
-        self.message.setWordWrap(True)
-        self.save_button = QPushButton(_("Save ({key})").format(key="Ctrl+S"))
-        self.save_button.setAutoDefault(False)
-        self.save_button.clicked.connect(lambda: self.save())
-        cancel = QPushButton(_("Cancel ({key})").format(key="Esc") if self.may_edit
-                             else _("Close ({key})").format(key="Esc"))
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.message, 1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.save_button)
+        buttons = SaveBar(self, self.save, read_only=not self.may_edit)
+        self.message, self.save_button = buttons.message, buttons.save_button
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addStretch(1)
         layout.addLayout(buttons)
-        QShortcut(QKeySequence("Ctrl+S"), self).activated.connect(lambda: self.save())
         if organisation_id:
             self._load(organisations.get_organisation(ctx.session, organisation_id))
         if not self.may_edit:
@@ -129,7 +111,6 @@ class OrganisationDialog(QDialog):
                            self.status_combo, self.budget_check, self.active_check,
                            self.notes_edit):
                 widget.setEnabled(False)
-            self.save_button.setVisible(False)
         self.resize(640, self.sizeHint().height())
 
     def _load(self, row: organisations.OrganisationRow) -> None:
@@ -171,24 +152,15 @@ class OrganisationDialog(QDialog):
             self.message.setText(_("Check the marked fields."))
             return False
         session = self.ctx.session
-        try:
+
+        def write() -> None:
             if self.organisation_id:
                 organisations.update_organisation(session, self.organisation_id, data)
                 self.result_id = self.organisation_id
             else:
                 self.result_id = organisations.create_organisation(session, data)
-        except PermissionDeniedError as exc:
-            self.message.setText(str(exc))
-            return False
-        except ValidationError as exc:
-            self.errors.show(exc.fields)
-            self.message.setText(_("Check the marked fields."))
-            first = self.errors.first_invalid(exc.fields)
-            if first is not None:
-                first.setFocus()
-            return False
-        except OmaError as exc:
-            self.message.setText(str(exc))
+
+        if not submit(write, self.errors, self.message.setText):
             return False
         self.accept()
         return True

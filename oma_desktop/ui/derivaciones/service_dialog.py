@@ -4,7 +4,6 @@ what to bring, the topics it serves. Saved with one call to ``directory.save_ser
 
 from __future__ import annotations
 
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -13,17 +12,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from oma_desktop.core.errors import PermissionDeniedError, ValidationError
 from oma_desktop.i18n import _
 from oma_desktop.services import directory
 from oma_desktop.services.context import AppContext
 from oma_desktop.ui.widgets.field_widgets import catalog_choices
-from oma_desktop.ui.widgets.forms import FieldErrors, SearchableCombo
+from oma_desktop.ui.widgets.forms import FieldErrors, SaveBar, SearchableCombo, submit
 from oma_desktop.ui.widgets.topic_picker import TopicPicker
 
 _LINES = ("name", "acronym", "kind", "sector", "address", "phone", "hours", "languages",
@@ -78,22 +75,11 @@ class ServiceDialog(QDialog):
         body.addLayout(form, 3)
         body.addLayout(right, 2)
 
-        self.message = QLabel()
-        self.message.setStyleSheet("color: #b71c1c;")
-        self.save_button = QPushButton(_("Save ({key})").format(key="Ctrl+S"))
-        self.save_button.setAutoDefault(False)
-        self.save_button.clicked.connect(self.save)
-        cancel = QPushButton(_("Cancel ({key})").format(key="Esc"))
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.message, 1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.save_button)
+        buttons = SaveBar(self, self.save)
+        self.message, self.save_button = buttons.message, buttons.save_button
         layout = QVBoxLayout(self)
         layout.addLayout(body, 1)
         layout.addLayout(buttons)
-        QShortcut(QKeySequence("Ctrl+S"), self).activated.connect(self.save)
         self.resize(980, 600)
         if service_id:
             self._load(directory.get_service(ctx.session, service_id))
@@ -117,14 +103,11 @@ class ServiceDialog(QDialog):
 
     def save(self) -> bool:
         data = self.collect()
-        try:
+
+        def write() -> None:
             self.result_id = directory.save_service(self.ctx.session, self.service_id, data)
-        except PermissionDeniedError as exc:
-            self.message.setText(str(exc))
-            return False
-        except ValidationError as exc:
-            self.errors.show(exc.fields)
-            self.message.setText(_("Check the marked fields."))
+
+        if not submit(write, self.errors, self.message.setText):
             return False
         self.accept()
         return True

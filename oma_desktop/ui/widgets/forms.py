@@ -1,5 +1,6 @@
 """Form building blocks: optional date fields, code combos, accent-insensitive pickers,
-and the per-field error display every form uses.
+the per-field error display every form uses, the foot of a form dialog (message, Cancel,
+Save on Ctrl+S) and :func:`submit`, which calls the service and marks what it refuses.
 
 Invalid input is marked beside its field with a Spanish message; the form keeps all
 that was typed.
@@ -9,12 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, QStringListModel, Qt, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QCompleter, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from oma_desktop.core.errors import OmaError, ValidationError
 from oma_desktop.core.text import fold
 from oma_desktop.i18n import _, current_language
 
@@ -235,6 +247,59 @@ class FieldErrors:
     def is_marked(self, key: str) -> bool:
         entry = self._fields.get(key)
         return bool(entry and entry[0].property(INVALID_PROPERTY))
+
+    def refuse(self, exc: ValidationError) -> str:
+        """Mark the fields ``exc`` names and put the cursor in the first; returns the message
+        for beside the buttons: «Check the marked fields.» and, one a line, what the service
+        said of anything this form has no field for (an event deleted meanwhile)."""
+        unbound = self.show(exc.fields)
+        first = self.first_invalid(exc.fields)
+        if first is not None:
+            first.setFocus(Qt.FocusReason.OtherFocusReason)
+        return "\n".join([_("Check the marked fields."), *(exc.fields[k] for k in unbound)])
+
+
+def submit(action: Callable[[], object], errors: FieldErrors, say: Callable[[str], None]) -> bool:
+    """Run ``action`` (the form's one service call); True when it went through.
+
+    What the service refuses stays on the form with everything typed: a ``ValidationError``
+    is marked beside its fields (:meth:`FieldErrors.refuse`), any other ``OmaError`` (a
+    permission refused, a locked database) is said with ``say``.
+    """
+    try:
+        action()
+    except ValidationError as exc:
+        say(errors.refuse(exc))
+        return False
+    except OmaError as exc:
+        say(str(exc))
+        return False
+    return True
+
+
+class SaveBar(QHBoxLayout):
+    """The foot of a form dialog: the message (in red) on the left, then Cancel (Esc) and
+    Save (Ctrl+S, from anywhere in the dialog). ``read_only``: Close (Esc), no Save."""
+
+    def __init__(self, dialog: QDialog, save: Callable[[], object],
+                 read_only: bool = False) -> None:
+        super().__init__()
+        self.message = QLabel()
+        self.message.setStyleSheet("color: #b71c1c;")
+        self.message.setWordWrap(True)
+        self.save_button = QPushButton(_("Save ({key})").format(key="Ctrl+S"))
+        self.save_button.setAutoDefault(False)
+        self.save_button.clicked.connect(lambda: save())
+        if read_only:  # hidden, never shown: shown without a parent it would be a window
+            self.save_button.setVisible(False)
+        self.cancel_button = QPushButton(_("Close ({key})").format(key="Esc") if read_only
+                                         else _("Cancel ({key})").format(key="Esc"))
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.clicked.connect(dialog.reject)
+        self.addWidget(self.message, 1)
+        self.addWidget(self.cancel_button)
+        self.addWidget(self.save_button)
+        QShortcut(QKeySequence("Ctrl+S"), dialog).activated.connect(lambda: save())
 
 
 def _set_invalid(widget: QWidget, invalid: bool) -> None:
