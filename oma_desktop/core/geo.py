@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from functools import cache
 from pathlib import Path
@@ -39,6 +40,38 @@ CERCADO = "150101"  # Cercado de Lima: the district whose sectors are counted
 _UBIGEO = re.compile(r"\d{6}")
 
 Ring = tuple[tuple[float, float], ...]  # (longitude, latitude) points, first == last
+
+# --- drawing and shading the districts: the Mapa page and the PDF report's map -------------
+LAT0 = -12.05  # the projection's reference latitude (central Lima): x = lon·cos(LAT0), y = lat
+NO_DATA_COLOR = "#ffffff"  # a district without records
+CLASS_COLORS = ("#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603")  # lightest first
+
+
+def class_bounds(maximum: int, *, merge_below: int = 0) -> tuple[int, ...]:
+    """Upper bounds of up to five classes of equal width over 1..maximum. With
+    ``merge_below`` (a partner document's smallest shown count, 5) the classes under it are
+    merged into one «1 – merge_below-1», so the map never tells more than the tables."""
+    if maximum <= 0:
+        return ()
+    bounds = tuple(sorted({math.ceil(maximum * k / 5) for k in range(1, 6)}))
+    if merge_below and bounds[0] < merge_below:
+        bounds = (merge_below - 1, *(b for b in bounds if b >= merge_below))
+    return bounds
+
+
+def class_colors(bounds: tuple[int, ...]) -> tuple[str, ...]:
+    """The colour of each class of ``bounds``; with few classes the darkest stay for the top."""
+    return CLASS_COLORS[len(CLASS_COLORS) - len(bounds):]
+
+
+def class_color(count: int, bounds: tuple[int, ...]) -> str:
+    """The fill of a district with ``count`` records («#rrggbb»)."""
+    if count <= 0 or not bounds:
+        return NO_DATA_COLOR
+    for color, upper in zip(class_colors(bounds), bounds, strict=True):
+        if count <= upper:
+            return color
+    return CLASS_COLORS[-1]
 
 
 @cache

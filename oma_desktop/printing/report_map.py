@@ -17,14 +17,22 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from oma_desktop.core.catalogs import Catalogs, load_catalogs
-from oma_desktop.core.geo import ZONES, Ring, district_polygons, district_zones
+from oma_desktop.core.geo import (
+    CLASS_COLORS,
+    LAT0,
+    NO_DATA_COLOR,
+    ZONES,
+    Ring,
+    class_color,
+    district_polygons,
+    district_zones,
+)
+from oma_desktop.core.geo import class_bounds as geo_class_bounds
 from oma_desktop.i18n import _, format_number
 from oma_desktop.printing.letterhead import FONT, FONT_BOLD
 from oma_desktop.printing.report_charts import new_drawing, shorten
 
-LAT0 = -12.05  # the projection's reference latitude (central Lima), as on the map page
-NO_DATA = "#ffffff"
-CLASS_COLORS = ("#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603")
+NO_DATA = NO_DATA_COLOR
 SEA = "#dbe9f6"
 EDGE = "#666666"
 SMALL_CELL = 5
@@ -34,22 +42,7 @@ TOP = 10  # districts numbered on the map
 def class_bounds(maximum: int, *, for_partners: bool = False) -> tuple[int, ...]:
     """Upper bounds of up to five classes of equal width over 1..maximum; for partners the
     classes under 5 are merged into one «1 – 4»."""
-    if maximum <= 0:
-        return ()
-    bounds = tuple(sorted({math.ceil(maximum * k / 5) for k in range(1, 6)}))
-    if for_partners and bounds[0] < SMALL_CELL:
-        bounds = (SMALL_CELL - 1, *(b for b in bounds if b >= SMALL_CELL))
-    return bounds
-
-
-def class_color(count: int, bounds: tuple[int, ...]) -> str:
-    if count <= 0 or not bounds:
-        return NO_DATA
-    offset = len(CLASS_COLORS) - len(bounds)  # few classes: the darkest stay for the top
-    for index, upper in enumerate(bounds):
-        if count <= upper:
-            return CLASS_COLORS[offset + index]
-    return CLASS_COLORS[-1]
+    return geo_class_bounds(maximum, merge_below=SMALL_CELL if for_partners else 0)
 
 
 def class_labels(bounds: tuple[int, ...]) -> list[str]:
@@ -240,4 +233,5 @@ def _wrap(text: str, width: float, size: float) -> list[str]:
     return list(simpleSplit(text, FONT, size, width))
 
 
-__all__ = ["class_bounds", "class_color", "class_labels", "district_map_drawing"]
+__all__ = ["CLASS_COLORS", "NO_DATA", "class_bounds", "class_color", "class_labels",
+           "district_map_drawing"]

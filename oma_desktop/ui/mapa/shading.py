@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QPainterPath
 
-from oma_desktop.core.geo import Ring
+from oma_desktop.core import geo
+from oma_desktop.core.geo import LAT0, Ring, class_bounds
 from oma_desktop.i18n import N_, _, format_percent, ngettext
 from oma_desktop.services.mapping import Level, MapCounts, Measure
 
-LAT0 = -12.05  # the projection's reference latitude (central Lima)
 SCALE = 1000.0  # scene units per degree, so pens and zoom work with whole numbers
-NO_DATA_COLOR = QColor("#ffffff")
-CLASS_COLORS = tuple(QColor(c) for c in ("#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"))
+NO_DATA_COLOR = QColor(geo.NO_DATA_COLOR)
+CLASS_COLORS = tuple(QColor(c) for c in geo.CLASS_COLORS)
 SEA_COLOR = QColor("#dbe9f6")
 OUTLINE_COLOR = QColor("#555555")
 ZONE_OUTLINE_COLOR = QColor("#9a9a9a")  # district lines inside a zone, at the zone level
@@ -48,21 +48,9 @@ def ring_path(rings: tuple[Ring, ...]) -> QPainterPath:
     return path
 
 
-def class_bounds(maximum: int) -> tuple[int, ...]:
-    """Upper bounds of up to five classes of equal width over 1..maximum."""
-    if maximum <= 0:
-        return ()
-    return tuple(sorted({math.ceil(maximum * k / 5) for k in range(1, 6)}))
-
-
 def class_color(count: int, bounds: tuple[int, ...]) -> QColor:
-    if count <= 0 or not bounds:
-        return NO_DATA_COLOR
-    offset = len(CLASS_COLORS) - len(bounds)  # few classes: the darkest stay for the top
-    for index, upper in enumerate(bounds):
-        if count <= upper:
-            return CLASS_COLORS[offset + index]
-    return CLASS_COLORS[-1]
+    """The fill of a district with ``count`` (the classes and colours of core/geo.py)."""
+    return QColor(geo.class_color(count, bounds))
 
 
 def count_text(count: int, measure: Measure) -> str:
@@ -110,10 +98,9 @@ def shade(counts: MapCounts, level: Level, ubigeos: list[str],
         values = {u: counts.districts.get(u, 0) for u in ubigeos}
         bounds = class_bounds(max(values.values(), default=0))
         legend = [LegendRow(NO_DATA_COLOR, _("No data in the period"))]
-        offset = len(CLASS_COLORS) - len(bounds)
         lower = 1
-        for index, upper in enumerate(bounds):
-            legend.append(LegendRow(CLASS_COLORS[offset + index],
+        for color, upper in zip(geo.class_colors(bounds), bounds, strict=True):
+            legend.append(LegendRow(QColor(color),
                                     str(upper) if lower == upper else f"{lower}–{upper}"))
             lower = upper + 1
         title = _("{measure} by district").format(measure=measure_label)
