@@ -16,6 +16,7 @@ Both lists refresh themselves when events or organisations change (ChangeHub).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
@@ -117,8 +118,60 @@ class _Tab(QWidget):
         self._timer.setInterval(SEARCH_DEBOUNCE_MS)
         self._timer.timeout.connect(self.refresh)
 
+    def _search(self, placeholder: str, name: str) -> QLineEdit:
+        """The search box at the head of the tab; typing refreshes after a short pause."""
+        edit = QLineEdit()
+        edit.setPlaceholderText(placeholder)
+        edit.setAccessibleName(name)
+        edit.setClearButtonEnabled(True)
+        edit.textChanged.connect(lambda _t: self._timer.start())
+        return edit
+
+    def _build(self, filters: QHBoxLayout, new_label: str, new: Callable[[], object],
+               open_: Callable[[], object], delete: Callable[[], object]) -> None:
+        """Under ``filters`` and the table: the details, the message, the buttons New, View or
+        Edit and Delete (the first and last only for a role that writes) and their keys."""
+        self.new_button = action_button(new_label, KEY_NEW, primary=True)
+        self.open_button = action_button(_("View") if not self.may_edit else _("Edit"),
+                                         KEY_OPEN)
+        self.delete_button = action_button(_("Delete ({key})").format(key=_("Del")))
+        self.new_button.clicked.connect(lambda: new())
+        self.open_button.clicked.connect(lambda: open_())
+        self.delete_button.clicked.connect(lambda: delete())
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.delete_button)
+        buttons.addWidget(self.read_only_note, 1)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        # once in the layout (shown before, a widget without a parent is a window of its own)
+        self.read_only_note.setVisible(not self.may_edit)
+        self.new_button.setVisible(self.may_edit)
+        self.delete_button.setVisible(self.may_edit)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_a: self._show_details())
+        self.table.activated.connect(lambda _i: open_())
+        self.shortcuts = [shortcut(self, KEY_NEW, new), shortcut(self, KEY_OPEN, open_),
+                          shortcut(self, KEY_DELETE, delete), shortcut(self, "F5", self.refresh)]
+
     def refresh(self) -> None:
         raise NotImplementedError
+
+    def _show_details(self) -> None:
+        raise NotImplementedError
+
+    def _district(self, ubigeo: str | None) -> str:
+        if not ubigeo:
+            return ""
+        try:
+            return self.ctx.catalogs.district(ubigeo).label()
+        except KeyError:
+            return ubigeo
 
     def _say(self, text: str) -> None:
         self.message.setText(text)
@@ -152,10 +205,8 @@ class EventsTab(_Tab):
         if session.at_hq:
             self.casa_filter = CodeCombo(casa_choices(session), empty_label=_("All casas"))
             self.casa_filter.setAccessibleName(_("Casa"))
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText(_("Search by name, place or organisers…"))
-        self.search_edit.setAccessibleName(_("Search events"))
-        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit = self._search(_("Search by name, place or organisers…"),
+                                        _("Search events"))
         filters = QHBoxLayout()
         filters.addWidget(self.search_edit, 3)
         filters.addWidget(self.year_filter, 1)
@@ -171,40 +222,10 @@ class EventsTab(_Tab):
                           4: "00,000", 5: "00,000", 6: "00,000", 7: "00,000",
                           8: "Casa Vecinal 6"}, (2,))
         self.table.setColumnHidden(EventsModel.COL_CASA, self.casa_filter is None)
-
-        self.new_button = action_button(_("New event"), KEY_NEW, primary=True)
-        self.open_button = action_button(_("View") if not self.may_edit else _("Edit"),
-                                         KEY_OPEN)
-        self.delete_button = action_button(_("Delete ({key})").format(key=_("Del")))
-        self.new_button.clicked.connect(lambda: self.new_event())
-        self.open_button.clicked.connect(lambda: self.open_event())
-        self.delete_button.clicked.connect(lambda: self.delete_event())
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.new_button)
-        buttons.addWidget(self.open_button)
-        buttons.addWidget(self.delete_button)
-        buttons.addWidget(self.read_only_note, 1)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(filters)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.details)
-        layout.addWidget(self.message)
-        layout.addLayout(buttons)
-        self.read_only_note.setVisible(not self.may_edit)
-        self.new_button.setVisible(self.may_edit)
-        self.delete_button.setVisible(self.may_edit)
-
-        self.search_edit.textChanged.connect(lambda _t: self._timer.start())
+        self._build(filters, _("New event"), self.new_event, self.open_event, self.delete_event)
         for combo in (self.year_filter, self.kind_filter, self.casa_filter):
             if combo is not None:
                 combo.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.table.selectionModel().currentRowChanged.connect(lambda *_a: self._show_details())
-        self.table.activated.connect(lambda _i: self.open_event())
-        self.shortcuts = [shortcut(self, KEY_NEW, self.new_event),
-                          shortcut(self, KEY_OPEN, self.open_event),
-                          shortcut(self, KEY_DELETE, self.delete_event),
-                          shortcut(self, "F5", self.refresh)]
         self._org_names: dict[str, str] = {}
         self.refresh()
 
@@ -300,14 +321,6 @@ class EventsTab(_Tab):
             parts.append(_("Notes: {text}").format(text=_escape(data.notes)))
         self.details.setText("<br>".join(parts))
 
-    def _district(self, ubigeo: str | None) -> str:
-        if not ubigeo:
-            return ""
-        try:
-            return self.ctx.catalogs.district(ubigeo).label()
-        except KeyError:
-            return ubigeo
-
     # --- actions --------------------------------------------------------------------
 
     def new_event(self) -> QDialog | None:
@@ -358,10 +371,8 @@ class EventsTab(_Tab):
 class OrganisationsTab(_Tab):
     def __init__(self, ctx: AppContext, host: DialogHost, parent: QWidget | None = None) -> None:
         super().__init__(ctx, host, parent)
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText(_("Search by name, acronym or contact…"))
-        self.search_edit.setAccessibleName(_("Search organisations"))
-        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit = self._search(_("Search by name, acronym or contact…"),
+                                        _("Search organisations"))
         self.status_filter = CodeCombo([(c, _(label)) for c, label in
                                         organisations.RECOGNITION],
                                        empty_label=_("Any recognition status"))
@@ -378,45 +389,11 @@ class OrganisationsTab(_Tab):
         _fit(self.table, {1: "San Juan de Lurigancho", 2: "0,000", 3: "No reconocida",
                           4: "2025, 2026", 5: "María Alejandra Rodríguez", 6: "987654321"},
              (0,))
-        self.new_button = action_button(_("New organisation"), KEY_NEW, primary=True)
-        self.open_button = action_button(_("View") if not self.may_edit else _("Edit"),
-                                         KEY_OPEN)
-        self.delete_button = action_button(_("Delete ({key})").format(key=_("Del")))
-        self.new_button.clicked.connect(lambda: self.new_organisation())
-        self.open_button.clicked.connect(lambda: self.open_organisation())
-        self.delete_button.clicked.connect(lambda: self.delete_organisation())
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.new_button)
-        buttons.addWidget(self.open_button)
-        buttons.addWidget(self.delete_button)
-        buttons.addWidget(self.read_only_note, 1)
-        buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(filters)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.details)
-        layout.addWidget(self.message)
-        layout.addLayout(buttons)
-        self.read_only_note.setVisible(not self.may_edit)
-        self.new_button.setVisible(self.may_edit)
-        self.delete_button.setVisible(self.may_edit)
-
-        self.search_edit.textChanged.connect(lambda _t: self._timer.start())
+        self._build(filters, _("New organisation"), self.new_organisation,
+                    self.open_organisation, self.delete_organisation)
         self.status_filter.currentIndexChanged.connect(lambda _i: self.refresh())
         self.inactive_check.toggled.connect(lambda _on: self.refresh())
-        self.table.selectionModel().currentRowChanged.connect(lambda *_a: self._show_details())
-        self.table.activated.connect(lambda _i: self.open_organisation())
-        self.shortcuts = [shortcut(self, KEY_NEW, self.new_organisation),
-                          shortcut(self, KEY_OPEN, self.open_organisation),
-                          shortcut(self, KEY_DELETE, self.delete_organisation),
-                          shortcut(self, "F5", self.refresh)]
         self.refresh()
-
-    def _district(self, ubigeo: str) -> str:
-        try:
-            return self.ctx.catalogs.district(ubigeo).label()
-        except KeyError:
-            return ubigeo
 
     def refresh(self) -> None:
         self._timer.stop()
