@@ -155,6 +155,31 @@ def _legend(data: ChartData, x: float, y: float, size: float = 7.5) -> Any:
     return legend
 
 
+def _legend_height(data: ChartData) -> float:
+    """Room under a bar chart for the legend of its series (none for a single series)."""
+    series = len(data.values)
+    return 14.0 * ((series + 3) // 4) if series > 1 else 0.0
+
+
+def _add_series_legend(drawing: Any, data: ChartData, x: float, legend_h: float,
+                       **style: Any) -> None:
+    """The legend of a bar chart's series in the ``legend_h`` under it, a name a line, with
+    the Legend attributes ``style``; nothing for a single series."""
+    if len(data.values) <= 1:
+        return
+    legend = _legend(data, x, legend_h - 2)
+    legend.columnMaximum = 1
+    legend.autoXPadding = 12
+    for name, value in style.items():
+        setattr(legend, name, value)
+    drawing.add(legend)
+
+
+def _figure(value: float) -> str:
+    """A charted figure: whole numbers without decimals, others with one."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
 def _style_bars(chart: Any, data: ChartData, size: float) -> None:
     from reportlab.lib import colors
 
@@ -181,15 +206,13 @@ def _style_bars(chart: Any, data: ChartData, size: float) -> None:
     # each bar's value beside it; suppressed cells show nothing
     chart.barLabels.fontName = FONT
     chart.barLabels.fontSize = size - 0.5
-    chart.barLabelFormat = lambda v: "" if not v else (f"{v:,.0f}" if float(v).is_integer()
-                                                        else f"{v:,.1f}")
+    chart.barLabelFormat = lambda v: _figure(v) if v else ""
 
 
 def _vbar(data: ChartData, width: float) -> Any:
     from reportlab.graphics.charts.barcharts import VerticalBarChart
     size = 7.0
-    series = len(data.values)
-    legend_h = 14.0 * ((series + 3) // 4) if series > 1 else 0.0
+    legend_h = _legend_height(data)
     many = len(data.labels) > 6
     label_room = 58.0 if many else 26.0
     height = 150.0 + label_room + legend_h
@@ -211,12 +234,7 @@ def _vbar(data: ChartData, width: float) -> Any:
         chart.categoryAxis.categoryNames = [shorten(t, size, slot - 4) for t in data.labels]
     chart.groupSpacing = max(2.0, slot * 0.25)
     drawing.add(chart)
-    if series > 1:
-        legend = _legend(data, chart.x, legend_h - 2)
-        legend.columnMaximum = 1
-        legend.dxTextSpace = 4
-        legend.autoXPadding = 12
-        drawing.add(legend)
+    _add_series_legend(drawing, data, chart.x, legend_h, dxTextSpace=4)
     return drawing
 
 
@@ -227,7 +245,7 @@ def _hbar(data: ChartData, width: float) -> Any:
     size = 7.0
     series = len(data.values)
     per_bar = 11.0 if series == 1 else 8.0 * series + 4
-    legend_h = 14.0 * ((series + 3) // 4) if series > 1 else 0.0
+    legend_h = _legend_height(data)
     plot_h = per_bar * len(data.labels) + 6
     height = plot_h + 22 + legend_h
     label_w = min(width * 0.42, max(stringWidth(t, FONT, size) for t in data.labels) + 8)
@@ -244,11 +262,7 @@ def _hbar(data: ChartData, width: float) -> Any:
     chart.groupSpacing = 3 if series == 1 else 5
     chart.barSpacing = 1
     drawing.add(chart)
-    if series > 1:
-        legend = _legend(data, chart.x, legend_h - 2)
-        legend.columnMaximum = 1
-        legend.autoXPadding = 12
-        drawing.add(legend)
+    _add_series_legend(drawing, data, chart.x, legend_h)
     return drawing
 
 
@@ -292,8 +306,7 @@ def _pie(data: ChartData, width: float) -> Any:
         drawing.add(String(x + 13, y, shorten(label, size, text_w), fontName=FONT,
                            fontSize=size))
         share = 100.0 * v / whole if whole else 0.0
-        figure = f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
-        drawing.add(String(x + 13 + text_w + 72, y, f"{figure}  ({share:.1f} %)",
+        drawing.add(String(x + 13 + text_w + 72, y, f"{_figure(v)}  ({share:.1f} %)",
                            fontName=FONT_BOLD, fontSize=size, textAnchor="end"))
         y -= 14.0
     return drawing
