@@ -17,16 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFontMetrics, QKeyEvent, QShowEvent
+from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -52,6 +50,7 @@ from oma_desktop.ui.changes import subscribe
 from oma_desktop.ui.models.table_model import Index, RowsTableModel
 from oma_desktop.ui.tasks import Progress, TaskHandle, default_error_handler, run_job
 from oma_desktop.ui.widgets import sheet_export
+from oma_desktop.ui.widgets.row_table import RowTable
 
 (COL_NAME, COL_PHONE, COL_DISTRICT, COL_ZONE, COL_STATE, COL_NEXT, COL_REASON,
  COL_REFERRALS, COL_CALL, COL_LAST, COL_ATTENTIONS, COL_SECTOR, COL_VULNERABILITY) = range(13)
@@ -170,19 +169,6 @@ class FollowupProxy(QSortFilterProxyModel):
         return bool(index.data(STATE_ROLE) != STATE_NONE)
 
 
-class PersonTable(QTableView):
-    """Enter opens the person of the current row."""
-
-    chosen = Signal(QModelIndex)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
-            self.chosen.emit(self.currentIndex())
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-
 class FollowupTab(QWidget):
     """``person_requested(person_id)``: open a person; ``loaded(rows)``: the list was read;
     ``exported(path)``: a file was written."""
@@ -245,18 +231,8 @@ class FollowupTab(QWidget):
         self.proxy = FollowupProxy(self)
         self.proxy.setSourceModel(self.model)
         self.pending_check.toggled.connect(self.proxy.set_pending_only)
-        self.table = PersonTable()
-        self.table.setObjectName("followupTable")
-        self.table.setAccessibleName(_("Persons and their follow-up"))
+        self.table = RowTable("followupTable", _("Persons and their follow-up"))
         self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)
-        self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(
-            QFontMetrics(self.table.font()).height() + 10)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)

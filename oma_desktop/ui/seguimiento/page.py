@@ -16,9 +16,8 @@ import datetime as dt
 from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QKeyEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QFontMetrics, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QDialog,
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSizePolicy,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -77,6 +75,7 @@ from oma_desktop.ui.seguimiento.model import (
     FollowUpModel,
 )
 from oma_desktop.ui.widgets.person_page import DialogHost, consultation_dialog_class
+from oma_desktop.ui.widgets.row_table import RowTable
 from oma_desktop.ui.widgets.sheet_export import SheetActions
 
 FILTER_ALL = "all"
@@ -115,23 +114,6 @@ def load_queue(
     """The rows for the choices, most urgent first, at most ``limit``; and whether more
     exist."""
     return call_list(session, today, call_filter(filter_key, casa_id, staff_user_id, due), limit)
-
-
-class QueueTable(QTableView):
-    """Enter opens the selected row (QTableView alone would start editing or do nothing)."""
-
-    chosen = Signal(QModelIndex)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() in (
-            Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier
-        ):
-            index = self.currentIndex()
-            if index.isValid():
-                self.chosen.emit(index)
-            event.accept()
-            return
-        super().keyPressEvent(event)
 
 
 def _swatch(color: str) -> str:
@@ -231,19 +213,9 @@ class FollowUpPage(QWidget):
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
-        self.table = QueueTable()
-        self.table.setObjectName("followUpTable")
-        self.table.setAccessibleName(_("Pending follow-ups and documents"))
+        self.table = RowTable("followUpTable", _("Pending follow-ups and documents"),
+                              row_padding=12)
         self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)
-        self.table.setTabKeyNavigation(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(
-            QFontMetrics(self.table.font()).height() + 12)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(COL_DUE, Qt.SortOrder.AscendingOrder)
         self._set_column_widths()
