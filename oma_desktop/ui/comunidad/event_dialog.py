@@ -13,7 +13,6 @@ import datetime as dt
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
@@ -51,6 +50,7 @@ from oma_desktop.ui.widgets.forms import (
     SearchableCombo,
     submit,
 )
+from oma_desktop.ui.widgets.row_table import read_only_rows
 from oma_desktop.ui.widgets.topic_picker import TopicPicker
 
 MAX_SPIN = events.MAX_COUNT
@@ -69,14 +69,8 @@ def _spin(name: str) -> QSpinBox:
 
 
 def _table(model: object, name: str, rows: int) -> QTableView:
-    table = QTableView()
+    table = read_only_rows(QTableView(), name)
     table.setModel(model)  # type: ignore[arg-type]
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.verticalHeader().setVisible(False)
-    table.setWordWrap(False)
-    table.setAccessibleName(name)
     table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     table.setFixedHeight(table.verticalHeader().defaultSectionSize() * rows
                          + table.horizontalHeader().sizeHint().height() + 4)

@@ -22,7 +22,6 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDialog,
     QHBoxLayout,
@@ -47,6 +46,7 @@ from oma_desktop.ui.comunidad.models import EventsModel, OrganisationsModel
 from oma_desktop.ui.fonts import scaled
 from oma_desktop.ui.widgets.forms import CodeCombo
 from oma_desktop.ui.widgets.person_page import DialogHost, action_button, shortcut
+from oma_desktop.ui.widgets.row_table import read_only_rows
 
 EVENT_ENTITIES = frozenset({"event", "event_attendee", "organisation"})
 ORGANISATION_ENTITIES = frozenset({"organisation"})
@@ -62,16 +62,9 @@ def confirm(parent: QWidget, title: str, text: str) -> bool:
 
 
 def _table(model: Any, name: str) -> QTableView:
-    table = QTableView()
+    table = read_only_rows(QTableView(), name)
     table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setAlternatingRowColors(True)
-    table.verticalHeader().setVisible(False)
-    table.setWordWrap(False)
-    table.setTextElideMode(Qt.TextElideMode.ElideRight)
-    table.setAccessibleName(name)
     return table
 
 

@@ -1,4 +1,5 @@
-"""A read-only list of records, one line a row, that Enter opens.
+"""A read-only list of records, one line a row (:func:`read_only_rows`), and
+:class:`RowTable`, such a list that Enter opens.
 
 Whole rows are selected one at a time, nothing is edited in place, there are no row numbers,
 Tab leaves the table (it does not walk the cells) and long text is cut with «…». Enter (or
@@ -14,6 +15,19 @@ from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 PLAIN_ENTER = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
 
 
+def read_only_rows(table: QTableView, accessible_name: str) -> QTableView:
+    """``table`` as a list of records: whole rows selected one at a time, nothing edited in
+    place, no row numbers, one line a row with long text cut with «…»."""
+    table.setAccessibleName(accessible_name)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setWordWrap(False)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
+    table.verticalHeader().setVisible(False)
+    return table
+
+
 class RowTable(QTableView):
     """``name`` is the object name, ``accessible_name`` what a screen reader says;
     ``row_padding`` pixels are added to the font's height for each row."""
@@ -24,14 +38,8 @@ class RowTable(QTableView):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(name)
-        self.setAccessibleName(accessible_name)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setWordWrap(False)
+        read_only_rows(self, accessible_name)
         self.setTabKeyNavigation(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(
             QFontMetrics(self.font()).height() + row_padding)
 
