@@ -42,7 +42,7 @@ from oma_desktop.services.permissions import Permission, denied
 from oma_desktop.ui.administracion.log_models import IncidentsModel
 from oma_desktop.ui.changes import subscribe
 from oma_desktop.ui.fonts import scaled
-from oma_desktop.ui.widgets.forms import FieldErrors
+from oma_desktop.ui.widgets.forms import FieldErrors, submit
 from oma_desktop.ui.widgets.person_page import shortcut
 
 HELP = N_(
@@ -153,14 +153,11 @@ class IncidentDialog(QDialog):
         if data is None:
             self.message.setText(_("Check the marked fields."))
             return False
-        try:
+
+        def write() -> None:
             self.incident_id = incidents.register_incident(self.ctx.session, data, self.now)
-        except ValidationError as exc:
-            self.errors.show(exc.fields)
-            self.message.setText(_("Check the marked fields."))
-            return False
-        except OmaError as exc:
-            self.message.setText(str(exc))
+
+        if not submit(write, self.errors, self.message.setText):
             return False
         self.accept()
         return True

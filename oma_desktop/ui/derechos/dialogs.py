@@ -27,14 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from oma_desktop.core.errors import OmaError, ValidationError
 from oma_desktop.i18n import _, format_date
 from oma_desktop.services import consent, rights
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.search import search_persons
 from oma_desktop.services.session import Session
 from oma_desktop.ui.tasks import Progress, run_job
-from oma_desktop.ui.widgets.forms import CodeCombo, DateField, FieldErrors
+from oma_desktop.ui.widgets.forms import CodeCombo, DateField, FieldErrors, submit
 
 WARN = "color: #b71c1c;"
 
@@ -160,14 +159,12 @@ class RequestDialog(QDialog):
             received_on=received, details=self.details_edit.toPlainText())
 
     def save(self) -> bool:
-        try:
-            self.result_id = rights.register_request(self.ctx.session, self.collect(), self.today)
-        except ValidationError as exc:
-            self.errors.show(exc.fields)
-            self.message.setText(_("Check the marked fields."))
-            return False
-        except OmaError as exc:
-            self.message.setText(str(exc))
+        data = self.collect()
+
+        def write() -> None:
+            self.result_id = rights.register_request(self.ctx.session, data, self.today)
+
+        if not submit(write, self.errors, self.message.setText):
             return False
         self.accept()
         return True
@@ -315,16 +312,11 @@ class RespondDialog(QDialog):
                 and req.person_id and not req.anonymised and not self.confirm_anonymise()):
             self._say(_("Nothing was saved."))
             return False
-        try:
-            rights.respond(self.ctx.session, req.id, status, self.response_edit.toPlainText(),
-                           withdraw=[c for c, box in self.withdraw_boxes.items()
-                                     if box.isChecked()], today=self.today)
-        except ValidationError as exc:
-            self.errors.show(exc.fields)
-            self._say(_("Check the marked fields."))
-            return False
-        except OmaError as exc:
-            self._say(str(exc))
+        withdraw = [c for c, box in self.withdraw_boxes.items() if box.isChecked()]
+        if not submit(lambda: rights.respond(self.ctx.session, req.id, status,
+                                             self.response_edit.toPlainText(),
+                                             withdraw=withdraw, today=self.today),
+                      self.errors, self._say):
             return False
         self.accept()
         return True
