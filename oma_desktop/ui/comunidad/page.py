@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from oma_desktop.core.errors import OmaError
-from oma_desktop.i18n import _, current_language, format_number, ngettext
+from oma_desktop.i18n import N_, _, current_language, format_number, ngettext
 from oma_desktop.services import events, organisations
 from oma_desktop.services.casas import casa_choices, casa_names
 from oma_desktop.services.context import AppContext
@@ -168,6 +168,58 @@ class _Tab(QWidget):
 
     def _say(self, text: str) -> None:
         self.message.setText(text)
+
+    # --- New, View/Edit and Delete, the same in both tabs; each says which dialog, which
+    # --- words and which service call (_dialog, choose_first, saved_text, _deletion)
+
+    choose_first = ""
+    saved_text = ""
+
+    def _dialog(self, row_id: str | None) -> QDialog:
+        raise NotImplementedError
+
+    def _deletion(self, row: Any) -> tuple[str, str, Callable[[], object], str]:
+        """The confirmation's title and question, the deletion, and what to say after."""
+        raise NotImplementedError
+
+    def new_record(self) -> QDialog | None:
+        if not self.may_edit:
+            return None
+        return self._open(None)
+
+    def open_record(self) -> QDialog | None:
+        row = self.current()
+        if row is None:
+            self._say(_(self.choose_first))
+            return None
+        return self._open(row.id)
+
+    def _open(self, row_id: str | None) -> QDialog | None:
+        if self.host.dialog is not None:
+            return None
+
+        def saved(d: QDialog) -> None:
+            self.refresh()
+            self._select(getattr(d, "result_id", None))
+            self._say(_(self.saved_text))
+
+        return self.host.open(self._dialog(row_id), saved)
+
+    def delete_record(self) -> bool:
+        row = self.current()
+        if row is None or not self.may_edit or self.host.dialog is not None:
+            return False
+        title, question, delete, done = self._deletion(row)
+        if not confirm(self, title, question):
+            return False
+        try:
+            delete()
+        except OmaError as exc:
+            self._say(str(exc))
+            return False
+        self.refresh()
+        self._say(done)
+        return True
 
     def current(self) -> Any:
         index = self.table.currentIndex()
@@ -316,49 +368,21 @@ class EventsTab(_Tab):
 
     # --- actions --------------------------------------------------------------------
 
-    def new_event(self) -> QDialog | None:
-        if not self.may_edit:
-            return None
-        return self._open(None)
+    new_event, open_event, delete_event = _Tab.new_record, _Tab.open_record, _Tab.delete_record
+    choose_first = N_("First choose an event in the list.")
+    saved_text = N_("Event saved.")
 
-    def open_event(self) -> QDialog | None:
-        row = self.current()
-        if row is None:
-            self._say(_("First choose an event in the list."))
-            return None
-        return self._open(row.id)
-
-    def _open(self, event_id: str | None) -> QDialog | None:
+    def _dialog(self, row_id: str | None) -> QDialog:
         from oma_desktop.ui.comunidad.event_dialog import EventDialog
 
-        if self.host.dialog is not None:
-            return None
-        dialog = EventDialog(self.ctx, self, event_id, today=self.today)
+        return EventDialog(self.ctx, self, row_id, today=self.today)
 
-        def saved(d: QDialog) -> None:
-            self.refresh()
-            result = getattr(d, "result_id", None)
-            self._select(result)
-            self._say(_("Event saved."))
-
-        return self.host.open(dialog, saved)
-
-    def delete_event(self) -> bool:
-        row = self.current()
-        if row is None or not self.may_edit or self.host.dialog is not None:
-            return False
-        text = _("Delete the event «{title}» of {date}? Its attendance will no longer count in "
-                 "the reports.").format(title=row.title, date=row.dates_text)
-        if not confirm(self, _("Delete event"), text):
-            return False
-        try:
-            events.delete_event(self.ctx.session, row.id)
-        except OmaError as exc:
-            self._say(str(exc))
-            return False
-        self.refresh()
-        self._say(_("Event «{title}» deleted.").format(title=row.title))
-        return True
+    def _deletion(self, row: Any) -> tuple[str, str, Callable[[], object], str]:
+        return (_("Delete event"),
+                _("Delete the event «{title}» of {date}? Its attendance will no longer count "
+                  "in the reports.").format(title=row.title, date=row.dates_text),
+                lambda: events.delete_event(self.ctx.session, row.id),
+                _("Event «{title}» deleted.").format(title=row.title))
 
 
 class OrganisationsTab(_Tab):
@@ -436,49 +460,23 @@ class OrganisationsTab(_Tab):
             parts.append(_("Notes: {text}").format(text=_escape(row.notes)))
         self.details.setText("<br>".join(parts))
 
-    def new_organisation(self) -> QDialog | None:
-        if not self.may_edit:
-            return None
-        return self._open(None)
+    new_organisation, open_organisation = _Tab.new_record, _Tab.open_record
+    delete_organisation = _Tab.delete_record
+    choose_first = N_("First choose an organisation in the list.")
+    saved_text = N_("Organisation saved.")
 
-    def open_organisation(self) -> QDialog | None:
-        row = self.current()
-        if row is None:
-            self._say(_("First choose an organisation in the list."))
-            return None
-        return self._open(row.id)
-
-    def _open(self, organisation_id: str | None) -> QDialog | None:
+    def _dialog(self, row_id: str | None) -> QDialog:
         from oma_desktop.ui.comunidad.organisation_dialog import OrganisationDialog
 
-        if self.host.dialog is not None:
-            return None
-        dialog = OrganisationDialog(self.ctx, self, organisation_id)
+        return OrganisationDialog(self.ctx, self, row_id)
 
-        def saved(d: QDialog) -> None:
-            self.refresh()
-            self._select(getattr(d, "result_id", None))
-            self._say(_("Organisation saved."))
-
-        return self.host.open(dialog, saved)
-
-    def delete_organisation(self) -> bool:
-        row = self.current()
-        if row is None or not self.may_edit or self.host.dialog is not None:
-            return False
-        text = _("Delete «{name}» from the registry? Do it only if it was registered by "
-                 "mistake: an organisation that no longer meets is marked inactive instead."
-                 ).format(name=row.name)
-        if not confirm(self, _("Delete organisation"), text):
-            return False
-        try:
-            organisations.delete_organisation(self.ctx.session, row.id)
-        except OmaError as exc:
-            self._say(str(exc))
-            return False
-        self.refresh()
-        self._say(_("Organisation «{name}» deleted.").format(name=row.name))
-        return True
+    def _deletion(self, row: Any) -> tuple[str, str, Callable[[], object], str]:
+        return (_("Delete organisation"),
+                _("Delete «{name}» from the registry? Do it only if it was registered by "
+                  "mistake: an organisation that no longer meets is marked inactive instead."
+                  ).format(name=row.name),
+                lambda: organisations.delete_organisation(self.ctx.session, row.id),
+                _("Organisation «{name}» deleted.").format(name=row.name))
 
 
 def _escape(text: str) -> str:
