@@ -6,7 +6,6 @@ outcomes and days, so the medians are checked exactly."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import statistics
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 from acting import act_as
+from reporting_helpers import DEMO_TODAY, catalog_rows, in_period, person_matches, zone_of
 
 from oma_desktop.core.disaggregation import (
     UNKNOWN,
@@ -27,7 +27,6 @@ from oma_desktop.core.disaggregation import (
 )
 from oma_desktop.core.errors import PermissionDeniedError
 from oma_desktop.core.seed import service_id
-from oma_desktop.paths import resources_dir
 from oma_desktop.services.context import AppContext, open_context
 from oma_desktop.services.demo import build_demo
 from oma_desktop.services.diagnostics import labour_document, programmes_document
@@ -35,7 +34,7 @@ from oma_desktop.services.directory import DEFAULT_TOPICS
 from oma_desktop.services.report_filter import ReportFilter
 from oma_desktop.services.reports import dimension_labels
 
-TODAY = dt.date(2026, 11, 30)
+TODAY = DEMO_TODAY  # the demo fixture's (tests/conftest.py)
 DIMENSIONS = ("age_band", "sex", "nationality", "migratory_status", "disability")
 OUTCOMES = ("atendida", "no_atendida", "rechazada")
 PENDING = ("emitida", "entregada")
@@ -146,25 +145,13 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
 # --- the catalogs and the rules, independently --------------------------------------------
 
 
-def _csv(name: str) -> list[dict[str, str]]:
-    with (resources_dir() / "catalogs" / name).open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
 def _fold(text: str) -> list[str]:
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return "".join(ch if ch.isalnum() else " " for ch in plain).split()
 
 
-def _zone(district: str | None) -> str:
-    if not district:
-        return UNKNOWN
-    zones = {r["ubigeo_inei"]: r["zona"] for r in _csv("lima_zones.csv")}
-    return zones.get(district, "fuera")
-
-
 def _labour_domain() -> tuple[dict[str, str], dict[str, set[str]], dict[str, tuple[str, ...]]]:
-    topics = {r["code"]: "laboral" for r in _csv("topics.csv") if r["axis"] == "LABORAL"}
+    topics = {r["code"]: "laboral" for r in catalog_rows("topics.csv") if r["axis"] == "LABORAL"}
     return topics, {}, {"laboral": LABOUR_PREFIXES}
 
 
@@ -173,7 +160,7 @@ def _programmes_domain() -> tuple[dict[str, str], dict[str, set[str]],
     topics: dict[str, str] = {}
     services: dict[str, set[str]] = {}
     prefixes: dict[str, tuple[str, ...]] = {}
-    for row in _csv("social_programmes.csv"):
+    for row in catalog_rows("social_programmes.csv"):
         if row["kind"] == "topic":
             topics[row["code"]] = row["area"]
         elif row["kind"] == "service":
@@ -201,19 +188,6 @@ def _service_areas(store: Any, domain: Any) -> dict[str, dict[str, bool]]:
     return out
 
 
-def _in(flt: ReportFilter, stamp: str) -> bool:
-    return flt.date_from.isoformat() <= stamp[:10] <= flt.date_to.isoformat()
-
-
-def _person_matches(flt: ReportFilter, person: dict[str, Any]) -> bool:
-    profile = person_profile(person, flt.date_to)
-    return ((flt.sex is None or profile.sex == flt.sex)
-            and (flt.age_band is None or profile.age_band == flt.age_band)
-            and (flt.nationality is None or profile.nationality == flt.nationality)
-            and (flt.migratory_status is None or profile.migratory_status == flt.migratory_status)
-            and (flt.zone is None or _zone(person["district_ubigeo"]) == flt.zone))
-
-
 def _anonymous_matches(flt: ReportFilter, c: dict[str, Any]) -> bool:
     profile = anonymous_profile(c)
     return ((flt.sex is None or profile.sex == flt.sex)
@@ -237,11 +211,11 @@ class Expected:
         rows = []
         for c in consultations.values():
             topics = json.loads(c["topics"])
-            if not _in(flt, c["occurred_at"]) or (flt.casa_id and c["casa_id"] != flt.casa_id):
+            if not in_period(flt, c["occurred_at"]) or (flt.casa_id and c["casa_id"] != flt.casa_id):
                 continue
             if flt.topic and flt.topic not in topics:
                 continue
-            if c["person_id"] and not _person_matches(flt, persons[c["person_id"]]):
+            if c["person_id"] and not person_matches(flt, persons[c["person_id"]]):
                 continue
             if not c["person_id"] and not _anonymous_matches(flt, c):
                 continue
@@ -281,9 +255,9 @@ class Expected:
         self.referrals: dict[str, dict[str, tuple[Counter[str], list[float]]]] = {}
         for r in store.rows("SELECT * FROM referral WHERE deleted = 0"):
             person = persons[r["person_id"]]
-            if not _in(flt, r["issued_at"]) or (flt.casa_id and r["casa_id"] != flt.casa_id):
+            if not in_period(flt, r["issued_at"]) or (flt.casa_id and r["casa_id"] != flt.casa_id):
                 continue
-            if person["deleted"] or not _person_matches(flt, person):
+            if person["deleted"] or not person_matches(flt, person):
                 continue
             origin = consultations.get(r["consultation_id"]) if r["consultation_id"] else None
             origin_topics = set(json.loads(origin["topics"])) if origin else set()
@@ -319,7 +293,7 @@ class Expected:
                 else:
                     profile = person_profile(persons[one], flt.date_to)
                     values = {d: getattr(profile, d) for d in DIMENSIONS}
-                    values["zone"] = _zone(persons[one]["district_ubigeo"])
+                    values["zone"] = zone_of(persons[one]["district_ubigeo"])
                 for d, v in values.items():
                     self.by[area][d][v] += 1
                     if values["nationality"] not in (UNKNOWN, "PE"):

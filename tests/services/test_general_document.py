@@ -4,7 +4,6 @@ zones read straight from lima_zones.csv; filters and the per-casa scope included
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import statistics
@@ -14,9 +13,9 @@ from typing import Any
 
 import pytest
 from acting import act_as
+from reporting_helpers import catalog_rows, in_period, person_matches, zone_of
 
-from oma_desktop.core.disaggregation import UNKNOWN, age_band, age_on, person_profile
-from oma_desktop.paths import resources_dir
+from oma_desktop.core.disaggregation import UNKNOWN, age_band, age_on
 from oma_desktop.services.context import AppContext, open_context
 from oma_desktop.services.demo import build_demo
 from oma_desktop.services.report_filter import ReportFilter
@@ -35,41 +34,17 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
     context.close()
 
 
-def _zones() -> dict[str, str]:
-    with (resources_dir() / "catalogs" / "lima_zones.csv").open(encoding="utf-8") as f:
-        return {r["ubigeo_inei"]: r["zona"] for r in csv.DictReader(f)}
-
-
-def _zone(district: str | None) -> str:
-    if not district:
-        return UNKNOWN
-    return _zones().get(district, "fuera")
-
-
-def _in(flt: ReportFilter, stamp: str) -> bool:
-    return flt.date_from.isoformat() <= stamp[:10] <= flt.date_to.isoformat()
-
-
-def _person_matches(flt: ReportFilter, person: dict[str, Any]) -> bool:
-    profile = person_profile(person, flt.date_to)
-    return ((flt.sex is None or profile.sex == flt.sex)
-            and (flt.age_band is None or profile.age_band == flt.age_band)
-            and (flt.nationality is None or profile.nationality == flt.nationality)
-            and (flt.migratory_status is None or profile.migratory_status == flt.migratory_status)
-            and (flt.zone is None or _zone(person["district_ubigeo"]) == flt.zone))
-
-
 def _consultations(ctx: AppContext, flt: ReportFilter) -> list[dict[str, Any]]:
     store = ctx.session.store
     persons = {p["id"]: p for p in store.rows("SELECT * FROM person WHERE deleted = 0")}
     out = []
     for c in store.rows("SELECT * FROM consultation WHERE deleted = 0"):
-        if not _in(flt, c["occurred_at"]) or (flt.casa_id and c["casa_id"] != flt.casa_id):
+        if not in_period(flt, c["occurred_at"]) or (flt.casa_id and c["casa_id"] != flt.casa_id):
             continue
         if flt.topic and flt.topic not in json.loads(c["topics"]):
             continue
         if c["person_id"]:
-            if not _person_matches(flt, persons[c["person_id"]]):
+            if not person_matches(flt, persons[c["person_id"]]):
                 continue
         else:
             if flt.zone is not None or flt.migratory_status not in (None, UNKNOWN):
@@ -116,7 +91,7 @@ def test_consultation_and_attendance_tables(ctx: AppContext, flt: ReportFilter) 
     summary = _row_counts(doc.table("summary"))
     assert summary["Atenciones"] == len(rows)
     assert summary["Personas atendidas"] == len(persons) + len(anonymous)
-    new = sum(_in(flt, store.get("person", p)["created_at"]) for p in persons)
+    new = sum(in_period(flt, store.get("person", p)["created_at"]) for p in persons)
     attended_new = _row_counts(doc.table("attended_new"))
     assert list(attended_new.values()) == [new, len(persons) - new, len(anonymous)]
 
@@ -125,7 +100,7 @@ def test_consultation_and_attendance_tables(ctx: AppContext, flt: ReportFilter) 
     for pid in persons:
         person = store.get("person", pid)
         sexes[person["sex"] or UNKNOWN] += 1
-        zones[_zone(person["district_ubigeo"])] += 1
+        zones[zone_of(person["district_ubigeo"])] += 1
     for r in anonymous:
         sexes[r["anon_sex"] or UNKNOWN] += 1
         zones[UNKNOWN] += 1
@@ -158,12 +133,12 @@ def test_registered_and_referral_tables(ctx: AppContext, flt: ReportFilter) -> N
     districts = {d.ubigeo: d.label() for d in ctx.catalogs.districts}
 
     registered = [p for p in store.rows("SELECT * FROM person WHERE deleted = 0")
-                  if _in(flt, p["created_at"]) and _person_matches(flt, p)
+                  if in_period(flt, p["created_at"]) and person_matches(flt, p)
                   and (flt.casa_id is None or p["casa_id"] == flt.casa_id)]
     by_district = Counter(districts[p["district_ubigeo"]] for p in registered
                           if p["district_ubigeo"])
     assert _row_counts(doc.table("registered_by_district")) == by_district
-    by_zone = Counter(_zone(p["district_ubigeo"]) for p in registered)
+    by_zone = Counter(zone_of(p["district_ubigeo"]) for p in registered)
     assert sum(_row_counts(doc.table("registered_by_zone")).values()) == len(registered)
     assert _row_counts(doc.table("registered_by_zone"))["Lima Centro"] == by_zone["Lima Centro"]
 
@@ -171,9 +146,9 @@ def test_registered_and_referral_tables(ctx: AppContext, flt: ReportFilter) -> N
     services = {s["id"]: s for s in store.rows("SELECT * FROM service")}
     expected: dict[str, dict[str, Any]] = {}
     for r in store.rows("SELECT * FROM referral WHERE deleted = 0"):
-        if not _in(flt, r["issued_at"]) or (flt.casa_id and r["casa_id"] != flt.casa_id):
+        if not in_period(flt, r["issued_at"]) or (flt.casa_id and r["casa_id"] != flt.casa_id):
             continue
-        if not _person_matches(flt, persons[r["person_id"]]):
+        if not person_matches(flt, persons[r["person_id"]]):
             continue
         line = expected.setdefault(r["service_id"], {"issued": 0, "status": Counter(),
                                                      "days": []})
@@ -215,7 +190,7 @@ def test_an_office_zones_file_reaches_the_report_and_its_filter(ctx: AppContext)
     """A lima_zones.csv beside the database replaces the bundled zones in every table by
     zone and in the zone filter."""
     own = ctx.session.store.path.parent / "lima_zones.csv"
-    zones = _zones()
+    zones = {r["ubigeo_inei"]: r["zona"] for r in catalog_rows("lima_zones.csv")}
     own.write_text("ubigeo_inei,zona\n" + "".join(
         f"{u},{'Cercado' if u == '150101' else z}\n" for u, z in zones.items()),
         encoding="utf-8")
@@ -223,7 +198,7 @@ def test_an_office_zones_file_reaches_the_report_and_its_filter(ctx: AppContext)
         flt = ReportFilter(dt.date(2026, 1, 1), TODAY)
         by_zone = _row_counts(general_document(ctx.session, flt).table("registered_by_zone"))
         cercado = [p for p in ctx.session.store.rows("SELECT * FROM person WHERE deleted = 0")
-                   if _in(flt, p["created_at"]) and p["district_ubigeo"] == "150101"]
+                   if in_period(flt, p["created_at"]) and p["district_ubigeo"] == "150101"]
         assert by_zone["Cercado"] == len(cercado) > 0
         filtered = general_document(ctx.session, ReportFilter(
             dt.date(2026, 1, 1), TODAY, zone="Cercado"))

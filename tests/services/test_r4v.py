@@ -16,18 +16,18 @@ from typing import Any
 
 import pytest
 from acting import act_as
+from reporting_helpers import DEMO_TODAY, catalog_rows, zone_of
 
 from oma_desktop.core.disaggregation import UNKNOWN, age_on, anonymous_profile, person_profile
 from oma_desktop.core.errors import PermissionDeniedError
 from oma_desktop.i18n import _
-from oma_desktop.paths import resources_dir
 from oma_desktop.services.context import AppContext, open_context
 from oma_desktop.services.demo import build_demo
 from oma_desktop.services.r4v import five_w_document, five_w_rows
 from oma_desktop.services.report_export import write_csv
 from oma_desktop.services.report_filter import ReportFilter
 
-TODAY = dt.date(2026, 11, 30)
+TODAY = DEMO_TODAY  # the demo fixture's (tests/conftest.py)
 AGD = ("Women.under.18", "Men.under.18", "Women.above.18", "Men.above.18",
        "Other.under.18", "Other.above.18")
 POPULATION = ("Refugees.and.Migrants.IN.DESTINATION", "Refugees.and.Migrants.IN.TRANSIT",
@@ -82,17 +82,6 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
     context.close()
 
 
-def _csv(name: str) -> list[dict[str, str]]:
-    with (resources_dir() / "catalogs" / name).open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def _zone(district: str | None) -> str:
-    if not district:
-        return UNKNOWN
-    return {r["ubigeo_inei"]: r["zona"] for r in _csv("lima_zones.csv")}.get(district, "fuera")
-
-
 def _matches(flt: ReportFilter, c: dict[str, Any], person: dict[str, Any] | None) -> bool:
     if not flt.date_from.isoformat() <= c["occurred_at"][:10] <= flt.date_to.isoformat():
         return False
@@ -104,7 +93,7 @@ def _matches(flt: ReportFilter, c: dict[str, Any], person: dict[str, Any] | None
         return False
     profile = (person_profile(person, flt.date_to) if person is not None
                else anonymous_profile(c))
-    zone = _zone(person["district_ubigeo"]) if person is not None else UNKNOWN
+    zone = zone_of(person["district_ubigeo"]) if person is not None else UNKNOWN
     return ((flt.sex is None or profile.sex == flt.sex)
             and (flt.age_band is None or profile.age_band == flt.age_band)
             and (flt.nationality is None or profile.nationality == flt.nationality)
@@ -115,12 +104,12 @@ def _matches(flt: ReportFilter, c: dict[str, Any], person: dict[str, Any] | None
 def _expected(ctx: AppContext, flt: ReportFilter) -> dict[tuple[str, str, str], dict[str, Any]]:
     """(Month, Indicator.Sector, District) -> the row's values, counted here."""
     store = ctx.session.store
-    sector_of = {r["code"]: r["r4v_sector"] for r in _csv("topics.csv")}
-    topic_order = [r["code"] for r in _csv("topics.csv")]
-    topic_name = {r["code"]: r["name_es"] for r in _csv("topics.csv")}
-    sector_name = {r["code"]: r["name_en"] for r in _csv("r4v_sectors.csv")}
-    activity = {r["topic"]: r["activity_name"] for r in _csv("r4v_5w_activities.csv")}
-    districts = {r["ubigeo"]: r for r in _csv("districts.csv")}
+    sector_of = {r["code"]: r["r4v_sector"] for r in catalog_rows("topics.csv")}
+    topic_order = [r["code"] for r in catalog_rows("topics.csv")]
+    topic_name = {r["code"]: r["name_es"] for r in catalog_rows("topics.csv")}
+    sector_name = {r["code"]: r["name_en"] for r in catalog_rows("r4v_sectors.csv")}
+    activity = {r["topic"]: r["activity_name"] for r in catalog_rows("r4v_5w_activities.csv")}
+    districts = {r["ubigeo"]: r for r in catalog_rows("districts.csv")}
     persons = {p["id"]: p for p in store.rows("SELECT * FROM person")}
     consultations = store.rows("SELECT * FROM consultation WHERE deleted = 0")
 
@@ -192,7 +181,7 @@ def _by_key(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, 
 
 
 def _headers() -> list[str]:
-    names = [r["field_name_2026_export"] for r in _csv("r4v_5w_fields.csv")
+    names = [r["field_name_2026_export"] for r in catalog_rows("r4v_5w_fields.csv")
              if r["field_name_2026_export"] not in ("-", "(not in 2026 mapping)")]
     at = names.index("Country.Admin1") + 1
     return [*names[:at], "Admin2", "District", *names[at:]]
