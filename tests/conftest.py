@@ -87,3 +87,19 @@ def casa_admin(ctx):
     from acting import act_as
 
     return act_as(ctx, "admin_casa")
+
+
+# --- the demo the report, map and diagnostics tests count over --------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo data folder of the test module's own (150 persons, seed 5, its data up to
+    reporting_helpers.DEMO_TODAY): the module may add to it without touching another's."""
+    from reporting_helpers import DEMO_TODAY
+
+    from oma_desktop.services.demo import build_demo
+
+    folder = tmp_path_factory.mktemp("demo") / "datos"
+    build_demo(folder, persons=150, seed=5, today=DEMO_TODAY)
+    return folder

@@ -19,6 +19,7 @@ import pytest
 from acting import act_as
 from PIL import Image
 from pypdf import PdfReader
+from reporting_helpers import DEMO_TODAY
 
 from oma_desktop.core.catalogs import load_catalogs
 from oma_desktop.core.geo import district_polygons
@@ -34,14 +35,13 @@ from oma_desktop.printing.report_map import (
 )
 from oma_desktop.printing.report_pdf import CasaHeader, cell_text, render_report_pdf
 from oma_desktop.services.context import open_context
-from oma_desktop.services.demo import build_demo
 from oma_desktop.services.report_export import partner_view, write_report_pdf
 from oma_desktop.services.report_filter import ReportFilter
 from oma_desktop.services.report_model import Column, ReportDocument, Section, Table, count_rows
 from oma_desktop.services.reports import build_report
 from tests.printing.conftest import pdf_text, render_png, squash
 
-TODAY = dt.date(2026, 11, 30)
+TODAY = DEMO_TODAY  # the demo fixture's (tests/conftest.py)
 MM = 72 / 25.4
 
 
@@ -410,13 +410,6 @@ def test_the_file_is_created_like_any_other_file(tmp_path: Path) -> None:
 
 
 # --- the real general report -----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("report-pdf") / "datos"
-    build_demo(folder, persons=150, seed=5, today=TODAY)
-    return folder
 
 
 def test_the_general_report_as_pdf(demo: Path, tmp_path: Path) -> None:

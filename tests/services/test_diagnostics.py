@@ -28,7 +28,6 @@ from oma_desktop.core.disaggregation import (
 from oma_desktop.core.errors import PermissionDeniedError
 from oma_desktop.core.seed import service_id
 from oma_desktop.services.context import AppContext, open_context
-from oma_desktop.services.demo import build_demo
 from oma_desktop.services.diagnostics import labour_document, programmes_document
 from oma_desktop.services.directory import DEFAULT_TOPICS
 from oma_desktop.services.report_filter import ReportFilter
@@ -133,10 +132,8 @@ def _add_december(ctx: AppContext) -> None:
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
-    folder = tmp_path_factory.mktemp("diagnostics") / "datos"
-    build_demo(folder, persons=150, seed=5, today=TODAY)
-    context = act_as(open_context(folder), "coordinacion")
+def ctx(demo: Path) -> Iterator[AppContext]:
+    context = act_as(open_context(demo), "coordinacion")
     _add_december(context)
     yield context
     context.close()

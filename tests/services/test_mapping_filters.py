@@ -13,24 +13,17 @@ from typing import Any
 
 import pytest
 from acting import act_as
+from reporting_helpers import DEMO_TODAY
 
 from oma_desktop.core.disaggregation import person_profile
 from oma_desktop.core.geo import CERCADO, ZONES, district_zones
 from oma_desktop.core.text import fold
 from oma_desktop.services.context import AppContext, open_context
-from oma_desktop.services.demo import build_demo
 from oma_desktop.services.mapping import map_counts
 from oma_desktop.services.report_filter import ReportFilter
 
-TODAY = dt.date(2026, 11, 30)
+TODAY = DEMO_TODAY  # the demo fixture's (tests/conftest.py)
 START, END = dt.date(2026, 5, 1), dt.date(2026, 10, 31)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("mapping") / "datos"
-    build_demo(folder, persons=150, seed=5, today=TODAY)
-    return folder
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from acting import act_as
 from openpyxl import load_workbook
+from reporting_helpers import DEMO_TODAY
 
 from oma_desktop.core.disaggregation import person_profile
 from oma_desktop.core.errors import PermissionDeniedError
@@ -22,7 +23,6 @@ from oma_desktop.core.seed import service_id
 from oma_desktop.services.anonymise import anonymise_person
 from oma_desktop.services.consultations import ConsultationInput, record_consultation
 from oma_desktop.services.context import AppContext, open_context
-from oma_desktop.services.demo import build_demo
 from oma_desktop.services.followup import RESULT_NO_ANSWER, call_list, record_call
 from oma_desktop.services.persons import PersonInput, register_person
 from oma_desktop.services.population import (
@@ -169,16 +169,7 @@ def test_the_export_writes_the_list_and_is_refused_without_permission(
     assert not (tmp_path / "no.xlsx").exists()
 
 
-# --- against an independent count over a demo -------------------------------------------------
-
-DEMO_TODAY = dt.date(2026, 11, 30)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("population") / "datos"
-    build_demo(folder, persons=150, seed=5, today=DEMO_TODAY)
-    return folder
+# --- against an independent count over a demo (the ``demo`` fixture of tests/conftest.py) -----
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from oma_desktop.core.disaggregation import UNKNOWN, age_on, anonymous_profile, 
 from oma_desktop.core.errors import PermissionDeniedError
 from oma_desktop.i18n import _
 from oma_desktop.services.context import AppContext, open_context
-from oma_desktop.services.demo import build_demo
 from oma_desktop.services.r4v import five_w_document, five_w_rows
 from oma_desktop.services.report_export import write_csv
 from oma_desktop.services.report_filter import ReportFilter
@@ -73,10 +72,8 @@ def _add_december(ctx: AppContext) -> None:
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
-    folder = tmp_path_factory.mktemp("r4v") / "datos"
-    build_demo(folder, persons=150, seed=5, today=TODAY)
-    context = act_as(open_context(folder), "coordinacion")
+def ctx(demo: Path) -> Iterator[AppContext]:
+    context = act_as(open_context(demo), "coordinacion")
     _add_december(context)
     yield context
     context.close()

@@ -18,10 +18,10 @@ from typing import Any
 import openpyxl
 import pytest
 from acting import act_as
+from reporting_helpers import DEMO_TODAY
 
 from oma_desktop.core.errors import OmaError
 from oma_desktop.services.context import open_context
-from oma_desktop.services.demo import build_demo
 from oma_desktop.services.report_export import (
     COMPLEMENT,
     NotForPartnersError,
@@ -44,7 +44,7 @@ from oma_desktop.services.report_model import (
 )
 from oma_desktop.services.reports import build_report
 
-TODAY = dt.date(2026, 11, 30)
+TODAY = DEMO_TODAY  # the demo fixture's (tests/conftest.py)
 RISKY = '=HYPERLINK("http://example.com","clic")'
 HEADER_ROW = 4  # the table sheets' header row
 
@@ -379,13 +379,6 @@ def test_csv_of_several_tables_is_one_figure_per_line(tmp_path: Path) -> None:
 
 
 # --- the real general report ----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("report-export") / "datos"
-    build_demo(folder, persons=150, seed=5, today=TODAY)
-    return folder
 
 
 def test_the_general_report_in_excel_and_csv(demo: Path, tmp_path: Path) -> None:

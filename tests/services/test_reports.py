@@ -10,21 +10,14 @@ from pathlib import Path
 
 import pytest
 from acting import act_as
+from reporting_helpers import DEMO_TODAY
 
 from oma_desktop.core.disaggregation import UNKNOWN, age_band, person_profile
 from oma_desktop.core.errors import PermissionDeniedError
 from oma_desktop.services.context import open_context
-from oma_desktop.services.demo import build_demo
 from oma_desktop.services.reports import DIMENSIONS, general_report
 
-TODAY = dt.date(2026, 11, 30)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("reports") / "datos"
-    build_demo(folder, persons=150, seed=5, today=TODAY)
-    return folder
+TODAY = DEMO_TODAY  # the demo fixture's (tests/conftest.py)
 
 
 def _expected(store, start: dt.date, end: dt.date, casa: str | None) -> dict[str, object]:

@@ -22,10 +22,10 @@ from PySide6.QtCharts import QHorizontalBarSeries
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeWidgetItem
 from pytestqt.qtbot import QtBot
+from reporting_helpers import DEMO_TODAY
 
 from oma_desktop.i18n import format_percent
 from oma_desktop.services.context import AppContext, open_context
-from oma_desktop.services.demo import build_demo
 from oma_desktop.services.permissions import MATRIX, Permission
 from oma_desktop.services.report_filter import ReportFilter
 from oma_desktop.services.report_model import ReportDocument, Table
@@ -38,16 +38,9 @@ from oma_desktop.ui.reportes.page import ITEM_ROLE, ReportsPage
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
-TODAY = dt.date(2026, 11, 30)
+TODAY = DEMO_TODAY  # the demo fixture's (tests/conftest.py)
 START, END = dt.date(2026, 6, 1), dt.date(2026, 8, 31)
 assert reportes  # the package is importable on its own
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("reportes") / "datos"
-    build_demo(folder, persons=150, seed=5, today=TODAY)
-    return folder
 
 
 @pytest.fixture
