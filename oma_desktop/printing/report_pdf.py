@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -119,10 +119,16 @@ def render_report_pdf(doc: DocumentLike, path: Path, *, casa: CasaHeader | None 
     office only, as for a consolidated report); ``zones`` ({ubigeo: zone}) are those drawn
     on the maps (default: the bundled zones file). Whole or nothing: an error leaves no
     file."""
-    path = Path(path)
+    return write_beside(Path(path), lambda temp: _build(doc, temp, casa, catalogs, zones))
+
+
+def write_beside(path: Path, write: Callable[[Path], object]) -> Path:
+    """Run ``write`` on a new temporary file beside ``path`` (:func:`temp_beside`) and move
+    it into place: whole or nothing, an error leaves the old file as it was and no
+    temporary behind. The PDF here and the Excel and CSV exports write through it."""
     temp = temp_beside(path)
     try:
-        _build(doc, temp, casa, catalogs, zones)
+        write(temp)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)

@@ -47,7 +47,6 @@ from __future__ import annotations
 import copy
 import csv
 import datetime as dt
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -231,25 +230,16 @@ def _total_row(table: Table) -> list[Any] | None:
     return total
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Run ``write`` on a temporary file beside ``path`` and move it into place; nothing is
-    left behind on failure; an unwritable destination is reported in Spanish."""
-    from oma_desktop.printing.report_pdf import temp_beside
+def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    """Run ``write`` on a temporary file beside ``path`` and move it into place, as the PDF
+    is written (``write_beside``); nothing is left behind on failure; an unwritable
+    destination is reported in Spanish."""
+    from oma_desktop.printing.report_pdf import write_beside
 
     try:
-        temp = temp_beside(path)
+        return write_beside(path, write)
     except OSError as exc:
         raise file_error(path, exc) from exc
-    try:
-        write(temp)
-        os.replace(temp, path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise file_error(path, exc) from exc
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 # --- Excel -------------------------------------------------------------------------------------
