@@ -73,6 +73,7 @@ from oma_desktop.services.reports import (
     new_document,
     percent,
     person_profile_sql,
+    referral_conditions,
     referral_table,
 )
 from oma_desktop.services.session import Session
@@ -252,13 +253,7 @@ def _referral_where(flt: ReportFilter) -> str:
     """Over ``referral r JOIN person p JOIN temp.diag_service s``: the referrals issued in
     the period, of the filter's casa and persons (with a topic filter, those made from a
     consultation on the topic), counted in the area ``s.area`` by the destination rule."""
-    parts = [flt.person_where("p"), "r.deleted = 0", "r.issued_at >= :start",
-             "r.issued_at < :end"]
-    if flt.casa_id is not None:
-        parts.append("r.casa_id = :casa")
-    if flt.topic is not None:
-        parts.append("EXISTS (SELECT 1 FROM consultation_topic ft"
-                     " WHERE ft.consultation_id = r.consultation_id AND ft.topic = :topic)")
+    parts = referral_conditions(flt)
     parts.append("(s.dedicated = '1' OR EXISTS ("
                  "SELECT 1 FROM consultation_topic rt JOIN temp.diag_topic rd"
                  " ON rd.topic = rt.topic"

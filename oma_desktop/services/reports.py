@@ -263,10 +263,10 @@ def general_report(session: Session, date_from: dt.date | ReportFilter,
     return report
 
 
-def _referrals(session: Session, flt: ReportFilter, report: GeneralReport) -> None:
-    """Referrals issued within the period, of the filter's casa and persons (and, with a
-    topic filter, those made from a consultation on that topic)."""
-    params = flt.params()
+def referral_conditions(flt: ReportFilter) -> list[str]:
+    """SQL conditions over ``referral r JOIN person p`` (parameters ``flt.params()``): the
+    referrals issued within the period, of the filter's casa and persons (and, with a topic
+    filter, those made from a consultation on that topic)."""
     parts = [flt.person_where("p"), "r.deleted = 0", "r.issued_at >= :start",
              "r.issued_at < :end"]
     if flt.casa_id is not None:
@@ -274,6 +274,14 @@ def _referrals(session: Session, flt: ReportFilter, report: GeneralReport) -> No
     if flt.topic is not None:
         parts.append("EXISTS (SELECT 1 FROM consultation_topic ft"
                      " WHERE ft.consultation_id = r.consultation_id AND ft.topic = :topic)")
+    return parts
+
+
+def _referrals(session: Session, flt: ReportFilter, report: GeneralReport) -> None:
+    """Referrals issued within the period, of the filter's casa and persons (and, with a
+    topic filter, those made from a consultation on that topic)."""
+    params = flt.params()
+    parts = referral_conditions(flt)
     profile = ", ".join(f"{person_profile_sql(d)} AS {d}" for d in DIMENSIONS)
     lines: dict[str, ReferralLine] = {}
     report.referrals_by = {d: Counter() for d in DIMENSIONS}
