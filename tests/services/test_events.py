@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from raw_stores import open_raw
 
 from oma_desktop.core.actor import Actor
 from oma_desktop.core.catalogs import load_catalogs
 from oma_desktop.core.errors import PermissionDeniedError, ValidationError
-from oma_desktop.core.store import Store, open_store
+from oma_desktop.core.store import Store
 from oma_desktop.paths import resources_dir
 from oma_desktop.services import events as ev
 from oma_desktop.services.context import AppContext
@@ -364,24 +365,16 @@ def test_events_section_says_person_filters_do_not_apply(coordinator: AppContext
 # --- synchronisation ---------------------------------------------------------------------------
 
 
-def _open(path: Path, casa: str, installation: str, mode: str = "casa") -> Store:
-    store = open_store(path)
-    store.set_meta("installation_id", installation)
-    store.set_meta("casa_id", casa)
-    store.set_meta("mode", mode)
-    return store
-
-
 def test_events_reach_headquarters_and_its_organisations_reach_every_casa(
     tmp_path: Path,
 ) -> None:
     catalogs = load_catalogs()
-    hq = _open(tmp_path / "hq.sqlite3", "CV1", "inst-hq", "hq")
+    hq = open_raw(tmp_path / "hq.sqlite3", "CV1", "inst-hq", "hq")
     ex.ensure_own_keys(hq)
     hq_keys = ex.own_public_keys(hq, "").to_file(ex.own_keys(hq))
     casas: dict[str, Store] = {}
     for casa, station in (("CV1", "AAA"), ("CV2", "BBB")):
-        store = _open(tmp_path / f"{casa}.sqlite3", casa, f"inst-{casa}")
+        store = open_raw(tmp_path / f"{casa}.sqlite3", casa, f"inst-{casa}")
         secret = ex.ensure_own_keys(store)
         store.set_meta(ex.HQ_KEYS_META, hq_keys.decode())
         ex.register_peer(hq, PublicKeys.from_file(

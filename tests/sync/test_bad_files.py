@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 from pyrage import encrypt, x25519
+from raw_stores import open_raw
 
 from oma_desktop.core.oplog import OP_COLUMNS
 from oma_desktop.core.store import Store, open_store
@@ -91,14 +92,6 @@ UNSTORABLE = ("algunas de sus operaciones tienen valores que no se pueden guarda
 
 HQ_ID, CV1_ID, CV2_ID = "inst-hq", "inst-cv1", "inst-cv2"
 NAMES = ("hq", "cv1", "cv2")
-
-
-def open_raw(path: Path, casa: str, installation: str, mode: str = "casa") -> Store:
-    store = open_store(path)
-    store.set_meta("installation_id", installation)
-    store.set_meta("casa_id", casa)
-    store.set_meta("mode", mode)
-    return store
 
 
 def person(store: Store, name: str, **extra: Any) -> str:

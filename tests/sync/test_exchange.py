@@ -7,6 +7,7 @@ import itertools
 from pathlib import Path
 
 import pytest
+from raw_stores import open_raw
 
 from oma_desktop.core.store import Store, open_store
 from oma_desktop.sync import exchange as ex
@@ -14,22 +15,14 @@ from oma_desktop.sync.container import SyncFileError
 from oma_desktop.sync.keys import PublicKeys
 
 
-def _open(path: Path, casa: str, installation: str, mode: str = "casa") -> Store:
-    store = open_store(path)
-    store.set_meta("installation_id", installation)
-    store.set_meta("casa_id", casa)
-    store.set_meta("mode", mode)
-    return store
-
-
 @pytest.fixture
 def network(tmp_path: Path):
-    hq = _open(tmp_path / "hq.sqlite3", "CV1", "inst-hq", "hq")
+    hq = open_raw(tmp_path / "hq.sqlite3", "CV1", "inst-hq", "hq")
     ex.ensure_own_keys(hq)
     hq_file = ex.own_public_keys(hq, "").to_file(ex.own_keys(hq))
     casas = {}
     for casa in ("CV1", "CV2"):
-        store = _open(tmp_path / f"{casa}.sqlite3", casa, f"inst-{casa}")
+        store = open_raw(tmp_path / f"{casa}.sqlite3", casa, f"inst-{casa}")
         secret = ex.ensure_own_keys(store)
         store.set_meta(ex.HQ_KEYS_META, hq_file.decode())
         ex.register_peer(hq, PublicKeys.from_file(
@@ -89,7 +82,7 @@ def test_files_of_two_casas_in_any_order_give_the_same_headquarters(network, tmp
             files.append(ex.build_export(store, "AAA" if casa == "CV1" else "BBB").data)
     states = set()
     for n, order in enumerate(itertools.islice(itertools.permutations(files), 0, 24, 5)):
-        target = _open(tmp_path / f"hq{n}.sqlite3", "CV1", "inst-hq", "hq")
+        target = open_raw(tmp_path / f"hq{n}.sqlite3", "CV1", "inst-hq", "hq")
         target.set_meta(ex.SECRET_META, hq.meta(ex.SECRET_META))
         for row in hq.rows("SELECT * FROM sync_peer"):
             target.conn.execute("INSERT INTO sync_peer VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
