@@ -7,6 +7,7 @@ import os
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("QT_SCALE_FACTOR", "1")
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +36,25 @@ def _isolated_paths(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     i18n.setup("es")
     yield
     i18n.setup("es")
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder nobody may write in: a read-only mount for root, permissions otherwise
+    (the backup and the report exports are refused there in Spanish)."""
+    folder = tmp_path / "solo-lectura"
+    folder.mkdir()
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs",
+                               str(folder)], capture_output=True, check=False)
+        if done.returncode != 0:
+            pytest.skip("running as root without mount: permissions would not stop root")
+        yield folder
+        subprocess.run(["umount", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
 
 
 @pytest.fixture

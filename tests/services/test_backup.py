@@ -429,24 +429,6 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["umount", str(mount)], check=True)
 
 
-@pytest.fixture
-def read_only_folder(tmp_path: Path) -> Iterator[Path]:
-    """A folder nobody may write in: a read-only mount for root, permissions otherwise."""
-    folder = tmp_path / "solo-lectura"
-    folder.mkdir()
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs",
-                               str(folder)], capture_output=True, check=False)
-        if done.returncode != 0:
-            pytest.skip("running as root without mount: permissions would not stop root")
-        yield folder
-        subprocess.run(["umount", str(folder)], check=True)
-    else:
-        folder.chmod(0o555)
-        yield folder
-        folder.chmod(0o755)
-
-
 def test_a_full_disk_says_so_in_spanish_and_leaves_no_partial_file(
     ctx: AppContext, tiny_disk: Path
 ) -> None:

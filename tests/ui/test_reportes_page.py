@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
-import subprocess
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -268,24 +266,6 @@ def test_the_partner_version_suppresses_small_counts(
     # the screen keeps the real figures
     _choose_table(qtbot, page, "by_topic")
     assert "<5" not in {cell for row in _shown_rows(page) for cell in row}
-
-
-@pytest.fixture
-def read_only_folder(tmp_path: Path) -> Iterator[Path]:
-    """A folder nobody may write in: a read-only mount for root, permissions otherwise."""
-    folder = tmp_path / "solo-lectura"
-    folder.mkdir()
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs",
-                               str(folder)], capture_output=True, check=False)
-        if done.returncode != 0:
-            pytest.skip("running as root without mount: permissions would not stop root")
-        yield folder
-        subprocess.run(["umount", str(folder)], check=True)
-    else:
-        folder.chmod(0o555)
-        yield folder
-        folder.chmod(0o755)
 
 
 def test_a_folder_that_cannot_be_written_is_explained_and_the_report_stays(
