@@ -286,6 +286,9 @@ def test_register_an_organisation_and_a_bad_phone_keeps_the_text(
         "los años.")
     assert dialog.edits["name"].text() == "Asociación Unión Venezolana de Lima Norte"
     assert dialog.edits["contact_phone"].text() == "98-76"
+    # the dialog grows so the two-line message under the phone shows whole
+    label = dialog.errors._fields["contact_phone"][1]
+    assert label.isVisible() and label.height() >= label.heightForWidth(label.width())
     dialog.edits["contact_phone"].clear()
     keys(qtbot, dialog.edits["contact_phone"], "987 654 321")
     dialog.budget_check.setChecked(True)

@@ -150,6 +150,7 @@ class OrganisationDialog(QDialog):
         data = self.collect()
         if data is None:
             self.message.setText(_("Check the marked fields."))
+            self._fit_messages()
             return False
         session = self.ctx.session
 
@@ -161,6 +162,12 @@ class OrganisationDialog(QDialog):
                 self.result_id = organisations.create_organisation(session, data)
 
         if not submit(write, self.errors, self.message.setText):
+            self._fit_messages()
             return False
         self.accept()
         return True
+
+    def _fit_messages(self) -> None:
+        """Grow to show the messages under the fields whole (a phone's takes two lines)."""
+        self.layout().activate()
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
