@@ -117,8 +117,19 @@ class MainWindow(QMainWindow):
             requested = getattr(page, "person_requested", None)
             if isinstance(requested, SignalInstance):
                 requested.connect(self.open_person)
+            on_map = getattr(page, "map_requested", None)
+            if isinstance(on_map, SignalInstance) and "map" in self.page_keys():
+                on_map.connect(self.show_on_map)
             self._pages[spec.key] = page
             self.stack.addWidget(page)
+        return page
+
+    def show_on_map(self, flt: object) -> QWidget:
+        """Show Mapa with the report filter ``flt`` (from Reportes)."""
+        page = self.show_page("map")
+        bar = getattr(page, "filter_bar", None)
+        if bar is not None:
+            bar.set_filter(flt)
         return page
 
     def open_person(self, person_id: str) -> QWidget:

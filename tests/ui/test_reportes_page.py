@@ -314,3 +314,22 @@ def test_the_page_in_the_window_at_1366x768(qtbot: QtBot, desk: AppContext) -> N
     for combo in bar.combos.values():
         assert combo.width() >= combo.minimumSizeHint().width()
     window.close()
+
+
+def test_ctrl_m_opens_the_map_with_the_reports_filter(qtbot: QtBot, desk: AppContext) -> None:
+    """From a report, Ctrl+M shows Mapa with the same period, casa and filters."""
+    window = MainWindow(desk)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    wait_active(qtbot, window)
+    page = window.show_page("reports")
+    assert isinstance(page, ReportsPage)
+    assert not page.map_button.isEnabled()  # nothing to show before a report
+    flt = ReportFilter(START, END, casa_id="CV2", sex="F")
+    _generate(qtbot, page, flt)
+    assert page.map_button.isEnabled()
+    qtbot.keyClick(page, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_key() == "map"
+    assert window.page("map").filter_bar.report_filter() == flt  # type: ignore[union-attr]
+    window.close()

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCharts import QChartView
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -131,6 +131,9 @@ def error_text(exc: BaseException, path: Path | None = None) -> str | None:
 
 
 class ReportsPage(QWidget):
+    # the filter of the report shown, to see it on the map (the main window opens Mapa)
+    map_requested = Signal(object)
+
     def __init__(self, ctx: AppContext, builder: Builder | None = None,
                  exporter: Exporter | None = None,
                  today: Callable[[], dt.date] = dt.date.today) -> None:
@@ -277,6 +280,13 @@ class ReportsPage(QWidget):
         self.export_label.linkActivated.connect(self._open_link)
         self.export_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         export_row.addWidget(self.export_label, 1)
+        self.map_button = QPushButton(_("See on the map (Ctrl+M)"))
+        self.map_button.setAutoDefault(False)
+        self.map_button.setToolTip(_("Open Mapa with the period and filters of this report."))
+        self.map_button.setEnabled(False)
+        self.map_button.clicked.connect(self.show_on_map)
+        QShortcut(QKeySequence("Ctrl+M"), self, self.show_on_map)
+        export_row.addWidget(self.map_button)
         self.may_export = ctx.session.can(Permission.EXPORT_AGGREGATE)
         if not self.may_export:
             refusal = _("Your role may not export statistics.")
@@ -326,10 +336,16 @@ class ReportsPage(QWidget):
         self._enable()
         return self.generating
 
+    def show_on_map(self) -> None:
+        """Ask for Mapa with the filter of the report shown (nothing before a report)."""
+        if self.document_filter is not None:
+            self.map_requested.emit(self.document_filter)
+
     def show_document(self, doc: ReportDocument, flt: ReportFilter | None = None) -> None:
         """Show ``doc`` (made with ``flt``): its contents on the left, its first table."""
         self.document = doc
         self.document_filter = flt
+        self.map_button.setEnabled(flt is not None)
         period = _("{start} to {end}").format(start=format_date(doc.period_from),
                                               end=format_date(doc.period_to))
         parts = [f"<b>{_escape(doc.title)}</b>", _escape(doc.scope), _escape(period)]
