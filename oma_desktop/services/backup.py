@@ -316,12 +316,44 @@ def make_backup(
         raise
     size = _verify_and_note(target, key, reason, when, session.store.schema_version)
     log.info("backup %s written (%d bytes)", target.name, size)
+    if key is not None:
+        keep_key_file(data_paths(session), target_folder)
     info = BackupInfo(target, when, reason, size, True)
     if reason is Reason.MANUAL:  # a person copied the whole database: audited (issue #9.4)
         audit.record_unless_held(session, "backup", detail=f"{target.name} ({reason.label})")
     if rotate_after:
         rotate(target_folder, now=when)
     return info
+
+
+def keep_key_file(paths: DataPaths, folder: Path) -> Path | None:
+    """Keep a copy of the data folder's key file (``keys.json``) beside its backups, so an
+    encrypted backup can be opened even when the data folder is lost. The file holds no key
+    in clear (each account's copy is wrapped under its password, the recovery copy sealed to
+    headquarters). Written whole or not at all; a failure is logged, not raised: the backup
+    itself is good. Returns the copy, or None when there is nothing to copy."""
+    from oma_desktop.services.accounts import KEYRING_NAME, keyring_path
+
+    source = keyring_path(paths)
+    if not source.is_file():
+        return None
+    target = folder / KEYRING_NAME
+    try:
+        if target.resolve() == source.resolve():
+            return None
+        data = source.read_bytes()
+        if target.is_file() and target.read_bytes() == data:
+            return target
+        temp = folder / f".{KEYRING_NAME}.tmp"
+        with temp.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, target)
+    except OSError as exc:
+        log.warning("the key file could not be copied beside the backups: %s", exc)
+        return None
+    return target
 
 
 def _verify_and_note(target: Path, key: Key, reason: Reason, when: dt.datetime,

@@ -122,8 +122,10 @@ def test_a_backup_is_written_through_the_backup_api_verified_and_listed(
     assert list_backups(ctx.session) == [info]
     assert list_backups(ctx.paths, key=key) == [info]
     assert info.describe() == "02/12/2026 09:14 — hecha a mano"
-    # no stray files: no .part, no -wal/-shm left by the verification
+    # no stray files: no .part, no -wal/-shm left by the verification; an encrypted
+    # folder's key file is kept beside its backups
     assert sorted(p.name for p in ctx.paths.backups.iterdir()) == [
+        *(["keys.json"] if key is not None else []),
         "oma-20261202-091405-manual.json", "oma-20261202-091405-manual.sqlite3"]
 
 
