@@ -29,6 +29,10 @@ def _isolated_paths(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("OMA_DATA_DIR", str(home / "oma-data"))
+    # a new folder opened without --casa is CV1's here only (issue #12: a real installation
+    # names its casa in the first-run assistant or ``setup``; tests/services/test_first_run.py
+    # removes this to check that)
+    monkeypatch.setenv("OMA_NEW_FOLDER_CASA", "CV1")
     monkeypatch.delenv("OMA_LANG", raising=False)
     # the account commands log in with (``--user admin``): a CLI test creates the folder's
     # key file with it, or converts the test's plain folder once

@@ -35,6 +35,7 @@ from oma_desktop.services.installation import (  # noqa: F401  (re-exported)
     MODES,
     SYSTEM_USER,
     ensure_installation,
+    new_identity,
     validate_identity,
 )
 from oma_desktop.services.session import Session
@@ -149,7 +150,10 @@ def open_context(
     """
     catalogs = load_catalogs()
     validate_identity(catalogs, casa, mode)  # before anything is written
-    paths = DataPaths(Path(data_dir)).ensure()
+    paths = DataPaths(Path(data_dir))
+    if not paths.database.exists() and not folder_is_protected(paths):
+        new_identity(catalogs, casa, mode)  # a new folder names its casa, or nothing is made
+    paths.ensure()
     lock = FolderLock(paths.root, program or _("OMA Desktop")).acquire()
     opened: Opened | None = None
     try:

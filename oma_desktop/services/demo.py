@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from oma_desktop.core.catalogs import Catalogs
+from oma_desktop.core.catalogs import Catalogs, load_catalogs
 from oma_desktop.core.errors import OmaError
 from oma_desktop.core.ids import new_id
 from oma_desktop.core.store import Origin, Store
@@ -45,7 +45,7 @@ from oma_desktop.core.vocab import (
     codes,
 )
 from oma_desktop.i18n import _
-from oma_desktop.paths import resources_dir
+from oma_desktop.paths import DataPaths, resources_dir
 from oma_desktop.services.accounts import Credentials, demo_accounts
 from oma_desktop.services.context import open_context
 from oma_desktop.services.demo_community import write_demo_community
@@ -1099,6 +1099,8 @@ def build_demo(
     total = CONSULTATIONS_PER_PERSON * persons if consultations is None else consultations
     if total < 0:
         raise OmaError(_("The number of consultations cannot be negative."))
+    if casa is None and not DataPaths(Path(data_dir)).database.exists():
+        casa = load_catalogs().casas[0].code  # demonstration data: the first casa's, said so
     ctx = open_context(data_dir, casa=casa, credentials=credentials,
                        program=_("the demo-data builder"))
     try:

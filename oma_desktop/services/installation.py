@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.errors import OmaError, ValidationError
@@ -30,6 +31,16 @@ log = logging.getLogger(__name__)
 
 class InstallationMismatchError(OmaError):
     """The data folder belongs to another casa or mode than the one asked for."""
+
+
+class NoInstallationError(OmaError):
+    """A new data folder was opened without saying which casa (or headquarters) it is."""
+
+
+# Scripted set-ups and the test suite only: the casa a NEW data folder gets when the caller
+# names none. Nobody's PC sets it, so a real installation never starts as a casa by default
+# (issue #12): the first-run assistant, ``setup`` or ``demo`` say which one it is.
+NEW_FOLDER_CASA_ENV = "OMA_NEW_FOLDER_CASA"
 
 
 # Crockford's base32 without I, L, O, U: no letter is misread as a digit on a slip
@@ -72,7 +83,8 @@ def ensure_installation(
     """Give a new database its identity, or check the one it has; returns the user id."""
     validate_identity(catalogs, casa, mode)
     if not store.installation_id:
-        _create_identity(store, casa or catalogs.casas[0].code, mode or "casa")
+        casa, mode = new_identity(catalogs, casa, mode)
+        _create_identity(store, casa, mode)
     else:
         _check_identity(store, casa, mode)
         if store.get("installation", store.installation_id) is None:
@@ -82,6 +94,33 @@ def ensure_installation(
         user_id = reception_user_id(store.casa_id)
         store.set_meta("current_user_id", user_id)
     return user_id
+
+
+def hq_casa(catalogs: Catalogs) -> str:
+    """The casa headquarters' own records are filed under (headquarters has no casa of its
+    own; its mode, not this code, says what it is)."""
+    return catalogs.casas[0].code
+
+
+def new_identity(catalogs: Catalogs, casa: str | None, mode: str | None) -> tuple[str, str]:
+    """The (casa, mode) of a new data folder: never a casa nobody chose.
+
+    A casa named (``--casa CV4``, the assistant) is a casa's installation; ``mode="hq"`` is
+    headquarters. With neither, only :data:`NEW_FOLDER_CASA_ENV` (tests, scripts) gives a
+    casa; otherwise :class:`NoInstallationError` says how to set the folder up."""
+    if mode == "hq":
+        return casa or hq_casa(catalogs), "hq"
+    if casa is None:
+        casa = os.environ.get(NEW_FOLDER_CASA_ENV) or None
+        validate_identity(catalogs, casa, None)
+    if casa is None:
+        raise NoInstallationError(_(
+            "This data folder has no installation yet, and OMA Desktop never chooses a casa"
+            " by itself. Open OMA Desktop to follow the setup assistant, or set the folder up"
+            " with «oma-desktop --casa CV1 setup casa --enrol FILE --out DIR» (a casa; write"
+            " its code), «oma-desktop setup hq --out DIR» (headquarters) or «oma-desktop"
+            " demo» (demonstration data)."))
+    return casa, "casa"
 
 
 def _create_identity(store: Store, casa: str, mode: str) -> None:
