@@ -1,26 +1,36 @@
-"""Acerca de OMA Desktop: version, data folder, database, casa, and data credits."""
+"""Acerca de OMA Desktop: version, data folder, database, casa, data credits and, in the
+«Licencias» tab, the licences of the bundled components (resources/licenses/THIRD_PARTY.csv,
+each row verified against the installed package metadata by tests/ui/test_about_dialog.py)."""
 
 from __future__ import annotations
 
+import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QIcon
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from oma_desktop import APP_NAME, __version__
 from oma_desktop.i18n import _
+from oma_desktop.paths import resources_dir
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.status import installation_facts
 from oma_desktop.ui.fonts import scaled
@@ -45,6 +55,90 @@ def credits_html() -> str:
     return "<ul style='margin-left: -24px'>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
 
+def licenses_dir() -> Path:
+    """The licence list and texts shipped with the program."""
+    return resources_dir() / "licenses"
+
+
+@dataclass(frozen=True)
+class Component:
+    """A bundled component: ``package`` is its distribution name ('' for what comes inside
+    another package, like Qt inside PySide6), ``licence`` an SPDX expression, ``declared``
+    what the package's own metadata says, ``bundled`` 'always' or 'installer' (only in the
+    frozen build), ``source`` where the licence was read."""
+
+    package: str
+    component: str
+    licence: str
+    declared: str
+    bundled: str
+    source: str
+
+
+def third_party_components(path: Path | None = None) -> list[Component]:
+    """The rows of ``THIRD_PARTY.csv`` (empty if the file is missing)."""
+    path = path or licenses_dir() / "THIRD_PARTY.csv"
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            return [Component(**row) for row in csv.DictReader(fh)]
+    except FileNotFoundError:
+        return []
+
+
+ICON_FILES = ("oma-desktop-48.png", "oma-desktop-256.png", "oma-desktop.png")
+
+
+def app_icon() -> QIcon:
+    """The application icon from resources/icons/ (every size there; null if none)."""
+    icon = QIcon()
+    for name in ICON_FILES:
+        path = resources_dir() / "icons" / name
+        if path.is_file():
+            icon.addFile(str(path))
+    return icon
+
+
+class LicencesTab(QWidget):
+    """The bundled components and their licences, one row each."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        components = third_party_components()
+        intro = QLabel(_(
+            "OMA Desktop is built with these components. Each one keeps its own licence;"
+            " the full texts of the licences are in the folder {folder} and in each"
+            " component's files.").format(folder=licenses_dir()))
+        intro.setWordWrap(True)
+        intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.intro_label = intro
+        table = QTableWidget(len(components), 2)
+        table.setHorizontalHeaderLabels([_("Component"), _("Licence")])
+        table.setAccessibleName(_("Licences of the bundled components"))
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+        table.setWordWrap(False)
+        for row, component in enumerate(components):
+            table.setItem(row, 0, QTableWidgetItem(component.component))
+            table.setItem(row, 1, QTableWidgetItem(component.licence))
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = table
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(table, 1)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """What the table shows: (component, licence) per row."""
+        def text(row: int, column: int) -> str:
+            item = self.table.item(row, column)
+            return item.text() if item is not None else ""
+
+        return [(text(r, 0), text(r, 1)) for r in range(self.table.rowCount())]
+
+
 def open_folder(path: Path) -> bool:
     return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
@@ -53,6 +147,9 @@ class AboutDialog(QDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(_("About {app}").format(app=APP_NAME))
+        icon = app_icon()
+        if not icon.isNull():  # the app-wide icon is the application's (ui/app.py)
+            self.setWindowIcon(icon)
         self.data_dir = ctx.paths.root
 
         name = QLabel(APP_NAME)
@@ -99,14 +196,23 @@ class AboutDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.buttons.rejected.connect(self.reject)
 
+        general = QWidget()
+        general_layout = QVBoxLayout(general)
+        general_layout.addLayout(form)
+        general_layout.addWidget(credits)
+        general_layout.addStretch(1)
+        self.licences = LicencesTab()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(general, _("General"))
+        self.tabs.addTab(self.licences, _("Licences"))
+
         layout = QVBoxLayout(self)
         layout.addWidget(name)
         layout.addWidget(subtitle)
         layout.addSpacing(8)
-        layout.addLayout(form)
-        layout.addWidget(credits)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(620)
         # settle the size constraints before the native window exists, so showing the
         # dialog does not change them afterwards (needless resize round-trips)
         self.ensurePolished()
