@@ -4,7 +4,9 @@ docs/screenshots/ (Spanish, offscreen).
     .venv/bin/python tools/screenshots.py [OUTPUT_DIR]
 
 Builds a 600-person demo in a temporary folder, drives the real widgets and saves PNGs.
-Look at them as a clerk would after any change to the screens.
+Look at them as a clerk would after any change to the screens. docs/guia-rapida.md (the
+one-page front-desk guide) shows 01-atencion-busqueda, 02-nueva-atencion, 07-hoy and
+08-seguimiento: keep those names.
 """
 
 from __future__ import annotations
