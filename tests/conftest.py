@@ -6,6 +6,11 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("QT_SCALE_FACTOR", "1")
+# a new folder opened without a casa is CV1's in the tests only (set here, not in a fixture,
+# so module-scoped fixtures and the commands tests run as processes get it too); a real
+# installation names its casa in the first-run assistant or ``setup`` (issue #12), which
+# tests/services/test_first_run.py and tests/ui/test_primer_inicio.py check without it
+os.environ["OMA_NEW_FOLDER_CASA"] = "CV1"
 
 import subprocess
 from collections.abc import Iterator
@@ -29,10 +34,6 @@ def _isolated_paths(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("OMA_DATA_DIR", str(home / "oma-data"))
-    # a new folder opened without --casa is CV1's here only (issue #12: a real installation
-    # names its casa in the first-run assistant or ``setup``; tests/services/test_first_run.py
-    # removes this to check that)
-    monkeypatch.setenv("OMA_NEW_FOLDER_CASA", "CV1")
     monkeypatch.delenv("OMA_LANG", raising=False)
     # the account commands log in with (``--user admin``): a CLI test creates the folder's
     # key file with it, or converts the test's plain folder once

@@ -30,6 +30,7 @@ from oma_desktop.services.accounts import (
     LoginRequiredError,
 )
 from oma_desktop.services.context import AppContext, open_context
+from oma_desktop.services.first_run import needs_first_run
 from oma_desktop.ui.about import ORGANIZATION
 from oma_desktop.ui.error_dialog import install_exception_hook
 from oma_desktop.ui.qt_i18n import install_qt_translator
@@ -69,11 +70,14 @@ def run_gui(
 ) -> int:
     """Open the app on ``data_dir``; returns the process exit code.
 
-    Interactively the login dialog comes first (``ui/login.py``: it also creates the first
-    account of a new or still plain folder, and makes a reset password be changed); «Cerrar
-    sesión» in the window brings it back. ``--smoke-test`` and ``--exit-after-show`` never
-    show it: they log in as ``user`` (default admin) with the password in ``OMA_PASSWORD``,
-    or, without that variable, open a plain folder as before.
+    Interactively, a new data folder gets the first-run assistant (``ui/primer_inicio``:
+    casa or headquarters, the first administrator, sync keys, folders; a casa is never
+    chosen by default), and the window opens logged in as that administrator; otherwise the
+    login dialog comes first (``ui/login.py``: it also converts a still plain folder, and
+    makes a reset password be changed). «Cerrar sesión» in the window brings it back.
+    ``--smoke-test`` and ``--exit-after-show`` never show either: they log in as ``user``
+    (default admin) with the password in ``OMA_PASSWORD``, or, without that variable, open
+    a plain folder as before; a new folder needs ``--casa`` then (none is chosen for it).
     """
     setup_logging(DataPaths(Path(data_dir)).logs)
     app = application()
@@ -81,8 +85,14 @@ def run_gui(
     if smoke_test or exit_after_show:
         return _run_unattended(app, Path(data_dir), casa, user, smoke_test, exit_after_show)
     install_exception_hook(app)
+    data_dir = Path(data_dir)
     while True:
-        ctx = _log_in(app, Path(data_dir), casa, user)
+        if needs_first_run(data_dir):  # a new folder: the assistant, never a casa by default
+            ctx = _first_run(app, data_dir, casa)
+            if ctx is not None:
+                data_dir = ctx.paths.root  # the folder chosen in the assistant
+        else:
+            ctx = _log_in(app, data_dir, casa, user)
         if ctx is None:
             return 0
         try:
@@ -110,7 +120,6 @@ def _log_in(app: QApplication, data_dir: Path, casa: str | None,
             user: str | None) -> AppContext | None:
     """The login dialog (None: the user chose «Salir»). The casa's name and the last user
     name are kept in settings.ini for the next time (the database is unreadable before)."""
-    from oma_desktop.services.status import installation_facts
     from oma_desktop.ui.login import log_in
 
     settings = QSettings(str(DataPaths(data_dir).settings), QSettings.Format.IniFormat)
@@ -123,11 +132,34 @@ def _log_in(app: QApplication, data_dir: Path, casa: str | None,
     finally:
         app.setQuitOnLastWindowClosed(True)
     if ctx is not None:
-        settings.setValue(LOGIN_CASA_KEY, installation_facts(ctx.session).casa_name)
-        if ctx.vault is not None:
-            settings.setValue(LOGIN_USER_KEY, ctx.vault.username)
-        settings.sync()
+        _remember_login(ctx)
     return ctx
+
+
+def _first_run(app: QApplication, data_dir: Path, casa: str | None) -> AppContext | None:
+    """The first-run assistant (ui/primer_inicio) on a new data folder: the new
+    installation, logged in as its first administrator, or None («Salir»)."""
+    from oma_desktop.ui.primer_inicio.wizard import run_first_run
+
+    app.setQuitOnLastWindowClosed(False)
+    try:
+        ctx = run_first_run(data_dir, casa)
+    finally:
+        app.setQuitOnLastWindowClosed(True)
+    if ctx is not None:
+        _remember_login(ctx)
+    return ctx
+
+
+def _remember_login(ctx: AppContext) -> None:
+    """The casa's name and the user for the next login dialog (settings.ini)."""
+    from oma_desktop.services.status import installation_facts
+
+    settings = QSettings(str(ctx.paths.settings), QSettings.Format.IniFormat)
+    settings.setValue(LOGIN_CASA_KEY, installation_facts(ctx.session).casa_name)
+    if ctx.vault is not None:
+        settings.setValue(LOGIN_USER_KEY, ctx.vault.username)
+    settings.sync()
 
 
 def _run_unattended(app: QApplication, data_dir: Path, casa: str | None, user: str | None,

@@ -47,9 +47,6 @@ def _choices(tmp_path: Path, **changes: object) -> FirstRunChoices:
 def hq_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Headquarters' real public key file, made by the sync services."""
     root = tmp_path_factory.mktemp("sede")
-    import os
-
-    os.environ.pop(NEW_FOLDER_CASA_ENV, None)
     ctx = open_context(root / "datos", mode="hq",
                        credentials=Credentials("admin", "clave de la sede 2026"))
     try:

@@ -1,0 +1,1 @@
+"""The first-run assistant (issue #12): ``wizard.FirstRunWizard``."""
