@@ -572,7 +572,7 @@ class RerunWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.CancelButton, _("Cancel"))
         self.resize(*WIZARD_SIZE)
         facts = installation_facts(ctx.session)
-        hq = facts.mode == MODE_HQ
+        hq = self.hq = facts.mode == MODE_HQ
         page = QWizardPage()
         page.setTitle(_("Setup assistant"))
         page.setSubTitle(_("Headquarters") if hq else _("Casa vecinal: {name}").format(
@@ -615,8 +615,8 @@ class RerunWizard(QWizard):
     def accept(self) -> None:
         choices = RerunChoices(
             backup_dir=self.backup_dir.path(), hq_key_file=self.key_file.path(),
-            key_out_dir=self.out_dir.path() if self.ctx.session.store.mode == MODE_HQ
-            else None, remake_hq_key=self.remake.isChecked())
+            key_out_dir=self.out_dir.path() if self.hq else None,
+            remake_hq_key=self.remake.isChecked())
         try:
             self.written = first_run.apply_to_existing(self.ctx, choices)
         except OmaError as exc:
