@@ -11,7 +11,7 @@ LOCALES := es en
 PO_FILES := $(foreach l,$(LOCALES),resources/locale/$(l)/LC_MESSAGES/oma_desktop.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test bench i18n translations lint typecheck clean smoke demo
+.PHONY: run test bench i18n translations lint typecheck clean smoke demo installer
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,18 @@ i18n: $(STAMP)
 
 smoke: $(STAMP) translations
 	QT_QPA_PLATFORM=offscreen OMA_PASSWORD='$(DEMO_PASSWORD)' $(BIN)/oma-desktop --data-dir $(DEMO_DIR) --smoke-test
+
+## make installer: the frozen Linux build (PyInstaller one-folder, dist/oma-desktop/) and
+## dist/oma-desktop-<version>-linux-<arch>.tar.gz with install.sh; Windows: docs/instalacion.md
+INSTALLER_STAMP := $(VENV)/.installer-stamp
+$(INSTALLER_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,installer]'
+	touch $(INSTALLER_STAMP)
+
+installer: $(INSTALLER_STAMP) translations
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
+		--workpath build/pyinstaller installer/oma-desktop.spec
+	$(BIN)/python installer/build_linux.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check oma_desktop tests
