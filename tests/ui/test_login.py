@@ -278,6 +278,8 @@ def test_run_gui_logs_in_logs_out_and_leaves(
 
     monkeypatch.setattr(app_module, "install_exception_hook", lambda _app: None)
     folder = tmp_path / "nueva"
+    # a plain folder (a new one gets the first-run assistant: tests/ui/test_primer_inicio.py)
+    open_context(folder).close()
     seen: list[str] = []
 
     def visible(kind: type) -> object:
