@@ -113,7 +113,8 @@ def unlock_folder(paths: DataPaths, credentials: Credentials) -> Opened:
         raise KeyringError(_(
             "The database {path} is encrypted but its key file {keys} is missing. Put the key"
             " file back from the backups folder (one is kept beside the backups) or from a"
-            " copy of the data folder, or ask headquarters to recover this casa's key.").format(path=paths.database, keys=ring_file))
+            " copy of the data folder, or ask headquarters to recover this casa's key.").format(
+                path=paths.database, keys=ring_file))
     check_password_rules(credentials.password, credentials.username)
     key = new_database_key()
     user_id = new_id()

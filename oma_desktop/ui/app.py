@@ -57,6 +57,10 @@ def application() -> QApplication:
     app.setOrganizationDomain(ORGANIZATION_DOMAIN)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("oma-desktop")  # Linux desktops match the window to its .desktop
+    from oma_desktop.ui.about import app_icon
+
+    app.setWindowIcon(app_icon())
     return app
 
 

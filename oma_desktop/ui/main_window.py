@@ -221,11 +221,12 @@ class MainWindow(QMainWindow):
     def refresh_status(self) -> None:
         """Re-read casa, user and last synchronisation (done when casas or users change)."""
         facts = installation_facts(self.ctx.session)
-        self.setWindowTitle(f"{APP_NAME} — {facts.casa_name}")
+        place = _("Headquarters") if facts.mode == "hq" else facts.casa_name
+        self.setWindowTitle(f"{APP_NAME} — {place}")
         last = facts.last_sync
         role = role_label(self.ctx.actor.role)
         texts = (
-            _("Casa: {name}").format(name=facts.casa_name),
+            _("Casa: {name}").format(name=place),
             # who logged in, with their role (a plain folder opened without an account,
             # as unrelated tests do, has no login to show)
             _("User: {name} ({role})").format(name=facts.user_name, role=role)

@@ -118,6 +118,18 @@ class AdministrationPage(QWidget):
         self.backups_button.setObjectName("backups_button")
         self.backups_button.clicked.connect(lambda: self.open_backups())
         layout.addWidget(self.backups_button, 0, Qt.AlignmentFlag.AlignLeft)
+        # the first-run assistant again (backup folder, enrolment with headquarters)
+        from oma_desktop.services import first_run
+
+        self.setup_button = QPushButton(_("Setup &assistant…"))
+        self.setup_button.setObjectName("setup_button")
+        self.setup_button.setToolTip(_(
+            "Change the backup folder or enrol the casa with headquarters' key file. The "
+            "casa and the mode of the installation cannot be changed here."))
+        self.setup_button.clicked.connect(lambda: self.open_setup_assistant())
+        self.setup_button.setVisible(first_run.is_administrator(ctx))
+        self.setup_assistant: QWidget | None = None
+        layout.addWidget(self.setup_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         self.tabs = add_admin_tabs(self, ctx, casa_tab, _("Casa details"))
         if ctx.session.can(Permission.MANAGE_USERS):  # «Cuentas de usuario»
@@ -135,6 +147,13 @@ class AdministrationPage(QWidget):
                 widget.setEnabled(False)
             self._say(str(denied(ctx.session.actor.role, Permission.EDIT_CASA_SETTINGS)),
                       ok=False)
+
+    def open_setup_assistant(self) -> QWidget | None:
+        """The setup assistant for an existing folder (administrators only)."""
+        from oma_desktop.ui.primer_inicio.wizard import open_setup_assistant
+
+        self.setup_assistant = open_setup_assistant(self, self.ctx)
+        return self.setup_assistant
 
     def open_backups(self) -> QWidget:
         from oma_desktop.ui.respaldo import BackupsDialog
