@@ -169,5 +169,7 @@ class OrganisationDialog(QDialog):
 
     def _fit_messages(self) -> None:
         """Grow to show the messages under the fields whole (a phone's takes two lines)."""
-        self.layout().activate()
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
         self.resize(self.width(), max(self.height(), self.sizeHint().height()))
