@@ -362,16 +362,16 @@ def apply_to_existing(ctx: AppContext, choices: RerunChoices) -> Path | None:
 
     session = ctx.session
     session.require(Permission.MANAGE_USERS)  # the administrators (admin_casa, admin_hq)
-    set_backup_folder(session, choices.backup_dir)
+    # the enrolment first: a key file refused leaves the backup folder as it was too
+    written: Path | None = None
     if session.store.mode == MODE_HQ:
         if choices.remake_hq_key:
-            out = choices.key_out_dir or ctx.paths.exports
-            return setup_hq(session, out).path
-        return None
-    if choices.hq_key_file is None:
-        return None
-    out = choices.key_out_dir or choices.hq_key_file.parent
-    return setup_casa(session, choices.hq_key_file, out, vault=ctx.vault).path
+            written = setup_hq(session, choices.key_out_dir or ctx.paths.exports).path
+    elif choices.hq_key_file is not None:
+        out = choices.key_out_dir or choices.hq_key_file.parent
+        written = setup_casa(session, choices.hq_key_file, out, vault=ctx.vault).path
+    set_backup_folder(session, choices.backup_dir)
+    return written
 
 
 def is_administrator(ctx: AppContext) -> bool:
