@@ -121,6 +121,28 @@ def _message_label() -> QLabel:
     return label
 
 
+
+class FirstAccountFields:
+    """The fields of a data folder's first administration account (user name, name,
+    password twice) in a form whose rows mark refused fields through ``errors``; the login
+    dialog (a plain folder converted) and the first-run assistant both use it.
+    ``repeat_key`` is the error key of the repeated password."""
+
+    def __init__(self, errors: FieldErrors, repeat_key: str) -> None:
+        self.user = QLineEdit(ADMIN_USERNAME)
+        self.user.setAccessibleName(_("User name"))
+        self.name = QLineEdit()
+        self.name.setAccessibleName(_("Your name"))
+        self.name.setPlaceholderText(_("e.g. Rosa Huamán Torres"))
+        self.password = PasswordEdit(_("Password"))
+        self.repeat = PasswordEdit(_("Repeat the password"))
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.addRow(_("&User name"), errors.with_label("username", self.user))
+        self.form.addRow(_("Your &name"), errors.with_label("display_name", self.name))
+        self.form.addRow(_("&Password"), errors.with_label("password", self.password))
+        self.form.addRow(_("&Repeat it"), errors.with_label(repeat_key, self.repeat))
+
 class Countdown:
     """Seconds left before a locked-out account may try again; :meth:`tick` once a second
     (a timer does it; tests call it)."""
@@ -337,21 +359,10 @@ class LoginDialog(QDialog):
                          " the staff and resets their passwords when they forget them."))
         intro.setWordWrap(True)
         self.first_errors = FieldErrors()
-        self.first_user = QLineEdit(ADMIN_USERNAME)
-        self.first_user.setAccessibleName(_("User name"))
-        self.first_name = QLineEdit()
-        self.first_name.setAccessibleName(_("Your name"))
-        self.first_name.setPlaceholderText(_("e.g. Rosa Huamán Torres"))
-        self.first_password = PasswordEdit(_("Password"))
-        self.first_repeat = PasswordEdit(_("Repeat the password"))
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow(_("&User name"), self.first_errors.with_label("username", self.first_user))
-        form.addRow(_("Your &name"), self.first_errors.with_label("display_name",
-                                                                   self.first_name))
-        form.addRow(_("&Password"), self.first_errors.with_label("password",
-                                                                  self.first_password))
-        form.addRow(_("&Repeat it"), self.first_errors.with_label("repeat", self.first_repeat))
+        fields = FirstAccountFields(self.first_errors, "repeat")
+        self.first_user, self.first_name = fields.user, fields.name
+        self.first_password, self.first_repeat = fields.password, fields.repeat
+        form = fields.form
         rules = QLabel(password_rules_text())
         rules.setWordWrap(True)
         notice_text = _("The data of this PC will be encrypted: without the password of one of"

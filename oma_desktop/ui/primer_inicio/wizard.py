@@ -40,11 +40,10 @@ from oma_desktop.core.errors import OmaError, ValidationError
 from oma_desktop.i18n import _
 from oma_desktop.paths import DataPaths, platform_data_dir
 from oma_desktop.services import first_run
-from oma_desktop.services.accounts import ADMIN_USERNAME
 from oma_desktop.services.context import AppContext
 from oma_desktop.services.first_run import MODE_CASA, MODE_HQ, FirstRunChoices, RerunChoices
 from oma_desktop.services.sync import HQ_KEY_FILE
-from oma_desktop.ui.login import PasswordEdit, password_rules_text
+from oma_desktop.ui.login import FirstAccountFields, password_rules_text
 from oma_desktop.ui.tasks import TaskHandle, run_task
 from oma_desktop.ui.widgets.forms import CodeCombo, FieldErrors
 
@@ -226,20 +225,10 @@ class AdminPage(_Page):
         super().__init__(_("The first administration account"),
                          _("The administration creates the staff's accounts and resets"
                            " their passwords when they forget them."))
-        self.username = QLineEdit(ADMIN_USERNAME)
-        self.username.setAccessibleName(_("User name"))
-        self.display_name = QLineEdit()
-        self.display_name.setAccessibleName(_("Your name"))
-        self.display_name.setPlaceholderText(_("e.g. Rosa Huamán Torres"))
-        self.password = PasswordEdit(_("Password"))
-        self.repeat = PasswordEdit(_("Repeat the password"))
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow(_("&User name"), self.errors.with_label("username", self.username))
-        form.addRow(_("Your &name"), self.errors.with_label("display_name", self.display_name))
-        form.addRow(_("&Password"), self.errors.with_label("password", self.password))
-        form.addRow(_("&Repeat it"), self.errors.with_label("password_repeat", self.repeat))
-        self.box.addLayout(form)
+        fields = FirstAccountFields(self.errors, "password_repeat")
+        self.username, self.display_name = fields.user, fields.name
+        self.password, self.repeat = fields.password, fields.repeat
+        self.box.addLayout(fields.form)
         self.box.addWidget(_text(password_rules_text()))
         self.box.addWidget(_text(_(
             "The data of this PC will be encrypted: without the password of one of its"
