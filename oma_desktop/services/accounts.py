@@ -225,16 +225,24 @@ def _check_role(session: Session, role: str) -> None:
                               _("Choose a role from the list."))
 
 
+def username_problem(name: str) -> str | None:
+    """Why the (normalised) user name ``name`` cannot be used, or None: letters, digits,
+    dots, underscores or hyphens, without spaces."""
+    if not name or not name.replace(".", "").replace("_", "").replace("-", "").isalnum():
+        return _("Write a user name with letters, digits, dots or hyphens, without spaces"
+                 " (for example ana.quispe).")
+    return None
+
+
 def create_account(session: Session, vault: Vault, username: str, display_name: str,
                    role: str, password: str) -> str:
     """A new staff account with a first password it must change at its first login."""
     session.require(Permission.MANAGE_USERS)
     name = normalize_username(username)
     errors: dict[str, str] = {}
-    if not name or not name.replace(".", "").replace("_", "").replace("-", "").isalnum():
-        errors["username"] = _(
-            "Write a user name with letters, digits, dots or hyphens, without spaces"
-            " (for example ana.quispe).")
+    problem = username_problem(name)
+    if problem is not None:
+        errors["username"] = problem
     elif vault.keyring.has_account(name) or session.store.scalar(
             "SELECT count(*) FROM app_user WHERE lower(username) = ? AND deleted = 0", [name]):
         errors["username"] = _("The user name {name} is already taken.").format(name=name)

@@ -28,7 +28,12 @@ from oma_desktop.core.errors import OmaError, ValidationError
 from oma_desktop.core.keyring import PasswordRuleError, check_password_rules, normalize_username
 from oma_desktop.i18n import _
 from oma_desktop.paths import DATABASE_NAME, DataPaths, platform_data_dir, remember_data_dir
-from oma_desktop.services.accounts import KEYRING_NAME, Credentials, rename_account
+from oma_desktop.services.accounts import (
+    KEYRING_NAME,
+    Credentials,
+    rename_account,
+    username_problem,
+)
 from oma_desktop.services.context import AppContext, open_context
 from oma_desktop.services.installation import MODES
 
@@ -119,10 +124,8 @@ def validate_account(choices: FirstRunChoices) -> dict[str, str]:
     name = normalize_username(choices.username)
     if not name:
         errors["username"] = _("Write a user name, for example admin.")
-    elif not name.replace(".", "").replace("_", "").replace("-", "").isalnum():
-        errors["username"] = _(
-            "Write a user name with letters, digits, dots or hyphens, without spaces"
-            " (for example ana.quispe).")
+    elif (problem := username_problem(name)) is not None:
+        errors["username"] = problem
     if not choices.display_name.strip():
         errors["display_name"] = _("Write your name as it should appear on slips.")
     try:
