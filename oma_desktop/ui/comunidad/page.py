@@ -156,6 +156,17 @@ class _Tab(QWidget):
         raise NotImplementedError
 
     def _show_details(self) -> None:
+        """The buttons follow the selection; the details of the chosen row show below."""
+        row = self.current()
+        self.open_button.setEnabled(row is not None)
+        self.delete_button.setEnabled(row is not None)
+        if row is None:
+            self.details.clear()
+            return
+        self.details.setText("<br>".join(self._detail_parts(row)))
+
+    def _detail_parts(self, row: Any) -> list[str]:
+        """The lines (escaped rich text) describing ``row`` under the list."""
         raise NotImplementedError
 
     def _district(self, ubigeo: str | None) -> str:
@@ -323,13 +334,7 @@ class EventsTab(_Tab):
                     or self.search_edit.text().strip()
                     or (self.casa_filter is not None and self.casa_filter.value()))
 
-    def _show_details(self) -> None:
-        row = self.current()
-        self.open_button.setEnabled(row is not None)
-        self.delete_button.setEnabled(row is not None)
-        if row is None:
-            self.details.clear()
-            return
+    def _detail_parts(self, row: Any) -> list[str]:
         view = events.get_event(self.ctx.session, row.id)
         data = view.data
         lang_topics = [self.ctx.catalogs.topic(t).label(current_language()) for t in data.topics
@@ -364,7 +369,7 @@ class EventsTab(_Tab):
                                       n=format_number(row.linked)))
         if data.notes:
             parts.append(_("Notes: {text}").format(text=_escape(data.notes)))
-        self.details.setText("<br>".join(parts))
+        return parts
 
     # --- actions --------------------------------------------------------------------
 
@@ -437,13 +442,7 @@ class OrganisationsTab(_Tab):
                 if self.may_edit else ""))
         self._show_details()
 
-    def _show_details(self) -> None:
-        row = self.current()
-        self.open_button.setEnabled(row is not None)
-        self.delete_button.setEnabled(row is not None)
-        if row is None:
-            self.details.clear()
-            return
+    def _detail_parts(self, row: Any) -> list[str]:
         parts = [f"<b>{_escape(row.shown_name)}</b> — {_escape(row.kind_label)}"]
         contact = " · ".join(p for p in (row.contact_name, row.contact_phone,
                                          row.contact_email) if p)
@@ -458,7 +457,7 @@ class OrganisationsTab(_Tab):
                 years=_escape(row.budget_years or _("yes"))))
         if row.notes:
             parts.append(_("Notes: {text}").format(text=_escape(row.notes)))
-        self.details.setText("<br>".join(parts))
+        return parts
 
     new_organisation, open_organisation = _Tab.new_record, _Tab.open_record
     delete_organisation = _Tab.delete_record
