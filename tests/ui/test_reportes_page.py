@@ -299,7 +299,8 @@ def test_a_role_that_may_not_export_sees_why(qtbot: QtBot, desk: AppContext,
     assert page.export(fmt="csv") is None
 
 
-def test_the_page_in_the_window_at_1366x768(qtbot: QtBot, desk: AppContext) -> None:
+def _in_window(qtbot: QtBot, desk: AppContext) -> tuple[MainWindow, ReportsPage]:
+    """The main window at 1366×768 showing Reportes."""
     window = MainWindow(desk)
     qtbot.addWidget(window)
     window.resize(1366, 768)
@@ -307,6 +308,11 @@ def test_the_page_in_the_window_at_1366x768(qtbot: QtBot, desk: AppContext) -> N
     wait_active(qtbot, window)
     page = window.show_page("reports")
     assert isinstance(page, ReportsPage)
+    return window, page
+
+
+def test_the_page_in_the_window_at_1366x768(qtbot: QtBot, desk: AppContext) -> None:
+    window, page = _in_window(qtbot, desk)
     assert window.width() == 1366 and window.height() == 768
     assert page.minimumSizeHint().width() <= page.width()
     assert page.minimumSizeHint().height() <= page.height()
@@ -318,13 +324,7 @@ def test_the_page_in_the_window_at_1366x768(qtbot: QtBot, desk: AppContext) -> N
 
 def test_ctrl_m_opens_the_map_with_the_reports_filter(qtbot: QtBot, desk: AppContext) -> None:
     """From a report, Ctrl+M shows Mapa with the same period, casa and filters."""
-    window = MainWindow(desk)
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    wait_active(qtbot, window)
-    page = window.show_page("reports")
-    assert isinstance(page, ReportsPage)
+    window, page = _in_window(qtbot, desk)
     assert not page.map_button.isEnabled()  # nothing to show before a report
     flt = ReportFilter(START, END, casa_id="CV2", sex="F")
     _generate(qtbot, page, flt)
