@@ -176,17 +176,9 @@ def person_profile_sql(dimension: str, p: str = "p") -> str:
     raise ValueError(dimension)
 
 
-def general_report(session: Session, date_from: dt.date | ReportFilter,
-                   date_to: dt.date | None = None,
-                   casa_id: str | None = None) -> GeneralReport:
-    """The general report's figures for a :class:`ReportFilter` (or, as before, for
-    ``date_from``..``date_to`` of one casa or consolidated)."""
+def general_report(session: Session, flt: ReportFilter) -> GeneralReport:
+    """The general report's figures for ``flt``."""
     session.require(Permission.VIEW_REPORTS)
-    if isinstance(date_from, ReportFilter):
-        flt = date_from
-    else:
-        assert date_to is not None
-        flt = ReportFilter(date_from, date_to, casa_id)
     store = session.store
     install_zone_table(store)
     report = GeneralReport(flt.date_from, flt.date_to, flt.casa_id)

@@ -15,6 +15,7 @@ from reporting_helpers import DEMO_TODAY
 from oma_desktop.core.disaggregation import UNKNOWN, age_band, person_profile
 from oma_desktop.core.errors import PermissionDeniedError
 from oma_desktop.services.context import open_context
+from oma_desktop.services.report_filter import ReportFilter
 from oma_desktop.services.reports import DIMENSIONS, general_report
 
 TODAY = DEMO_TODAY  # the demo fixture's (tests/conftest.py)
@@ -51,7 +52,7 @@ def test_every_figure_matches_an_independent_count(demo: Path, casa: str | None)
     ctx = act_as(open_context(demo), "coordinacion")
     try:
         start, end = dt.date(2026, 6, 1), dt.date(2026, 8, 31)
-        report = general_report(ctx.session, start, end, casa)
+        report = general_report(ctx.session, ReportFilter(start, end, casa))
         expected = _expected(ctx.session.store, start, end, casa)
         assert report.consultations == expected["consultations"] > 0
         assert report.anonymous_consultations == expected["anonymous"] > 0
@@ -74,6 +75,6 @@ def test_reports_need_a_role_that_may_see_them(demo: Path) -> None:
     ctx = act_as(open_context(demo), "recepcion")
     try:
         with pytest.raises(PermissionDeniedError):
-            general_report(ctx.session, dt.date(2026, 1, 1), TODAY)
+            general_report(ctx.session, ReportFilter(dt.date(2026, 1, 1), TODAY))
     finally:
         ctx.close()
