@@ -57,7 +57,12 @@ from oma_desktop.i18n import N_, _, format_date, format_percent
 from oma_desktop.paths import resources_dir
 from oma_desktop.services.directory import DEFAULT_TOPICS
 from oma_desktop.services.permissions import Permission
-from oma_desktop.services.report_filter import ReportFilter, install_zone_table, zone_sql
+from oma_desktop.services.report_filter import (
+    ReportFilter,
+    install_zone_table,
+    person_profile_sql,
+    zone_sql,
+)
 from oma_desktop.services.report_model import Column, ReportDocument, Section, Table
 from oma_desktop.services.reports import (
     ATTENDED,
@@ -72,7 +77,6 @@ from oma_desktop.services.reports import (
     dimension_labels,
     new_document,
     percent,
-    person_profile_sql,
     referral_conditions,
     referral_table,
 )

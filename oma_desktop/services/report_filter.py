@@ -14,7 +14,15 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from oma_desktop.core.disaggregation import UNKNOWN, age_band_of_age_sql, age_band_sql
+from oma_desktop.core.disaggregation import (
+    UNKNOWN,
+    age_band_of_age_sql,
+    age_band_sql,
+    disability_sql,
+)
+
+# the filters on who is counted, each compared with the person's value of that dimension
+PERSON_FILTERS = ("sex", "nationality", "age_band", "migratory_status")
 
 
 @dataclass(frozen=True)
@@ -70,42 +78,55 @@ class ReportFilter:
         if self.topic is not None:
             parts.append(f"EXISTS (SELECT 1 FROM consultation_topic ft"
                          f" WHERE ft.consultation_id = {c}.id AND ft.topic = :topic)")
-        anon = f"{c}.person_id IS NULL"
-        if self.sex is not None:
-            parts.append(f"COALESCE(NULLIF(CASE WHEN {anon} THEN {c}.anon_sex ELSE {p}.sex END,"
-                         f" ''), '{UNKNOWN}') = :sex")
-        if self.nationality is not None:
-            parts.append(f"COALESCE(NULLIF(CASE WHEN {anon} THEN {c}.anon_nationality"
-                         f" ELSE {p}.nationality END, ''), '{UNKNOWN}') = :nationality")
-        if self.age_band is not None:
-            parts.append(f"(CASE WHEN {anon} THEN {age_band_of_age_sql(f'{c}.anon_age')}"
-                         f" ELSE {age_band_sql(f'{p}.birth_date')} END) = :age_band")
-        if self.migratory_status is not None:
-            parts.append(f"(CASE WHEN {anon} THEN '{UNKNOWN}' ELSE"
-                         f" COALESCE(NULLIF({p}.migratory_status, ''), '{UNKNOWN}') END)"
-                         " = :migratory_status")
+        parts += [f"{consultation_profile_sql(d, c, p)} = :{d}" for d in PERSON_FILTERS
+                  if getattr(self, d) is not None]
         if self.zone is not None:
-            parts.append(f"{p}.district_ubigeo IN (SELECT ubigeo FROM temp.report_zone"
-                         " WHERE zone = :zone)")
+            parts.append(_zone_condition(p))
         return " AND ".join(parts)
 
     def person_where(self, p: str = "p") -> str:
         """A WHERE condition over ``person {p}``: the person filters (not the period, casa or
         topic), for counts of registered persons."""
         parts = [f"{p}.deleted = 0"]
-        if self.sex is not None:
-            parts.append(f"COALESCE(NULLIF({p}.sex, ''), '{UNKNOWN}') = :sex")
-        if self.nationality is not None:
-            parts.append(f"COALESCE(NULLIF({p}.nationality, ''), '{UNKNOWN}') = :nationality")
-        if self.age_band is not None:
-            parts.append(f"{age_band_sql(f'{p}.birth_date')} = :age_band")
-        if self.migratory_status is not None:
-            parts.append(f"COALESCE(NULLIF({p}.migratory_status, ''), '{UNKNOWN}')"
-                         " = :migratory_status")
+        parts += [f"{person_profile_sql(d, p)} = :{d}" for d in PERSON_FILTERS
+                  if getattr(self, d) is not None]
         if self.zone is not None:
-            parts.append(f"{p}.district_ubigeo IN (SELECT ubigeo FROM temp.report_zone"
-                         " WHERE zone = :zone)")
+            parts.append(_zone_condition(p))
         return " AND ".join(parts)
+
+
+def _zone_condition(p: str) -> str:
+    """The person ``p`` lives in the filter's zone (``temp.report_zone``)."""
+    return f"{p}.district_ubigeo IN (SELECT ubigeo FROM temp.report_zone WHERE zone = :zone)"
+
+
+def consultation_profile_sql(dimension: str, c: str = "c", p: str = "p") -> str:
+    """SQL giving the disaggregation ``dimension`` of the person of consultation ``c``
+    (``p`` LEFT JOINed on it) on ``:on``, or of the anonymous walk-in it recorded."""
+    anon = f"{c}.person_id IS NULL"
+    if dimension == "age_band":
+        return (f"(CASE WHEN {anon} THEN {age_band_of_age_sql(f'{c}.anon_age')}"
+                f" ELSE {age_band_sql(f'{p}.birth_date')} END)")
+    if dimension in ("sex", "nationality"):
+        return (f"COALESCE(NULLIF(CASE WHEN {anon} THEN {c}.anon_{dimension}"
+                f" ELSE {p}.{dimension} END, ''), '{UNKNOWN}')")
+    if dimension == "migratory_status":
+        return (f"(CASE WHEN {anon} THEN '{UNKNOWN}'"
+                f" ELSE COALESCE(NULLIF({p}.migratory_status, ''), '{UNKNOWN}') END)")
+    if dimension == "disability":
+        return f"(CASE WHEN {anon} THEN 'no_preguntado' ELSE {disability_sql(p)} END)"
+    raise ValueError(dimension)
+
+
+def person_profile_sql(dimension: str, p: str = "p") -> str:
+    """SQL giving the disaggregation ``dimension`` of the person row ``p`` on ``:on``."""
+    if dimension == "age_band":
+        return age_band_sql(f"{p}.birth_date")
+    if dimension == "disability":
+        return disability_sql(p)
+    if dimension in ("sex", "nationality", "migratory_status"):
+        return f"COALESCE(NULLIF({p}.{dimension}, ''), '{UNKNOWN}')"
+    raise ValueError(dimension)
 
 
 def install_zone_table(store: Any, zones: dict[str, str] | None = None) -> None:

@@ -36,9 +36,6 @@ from oma_desktop.core.disaggregation import (
     UNKNOWN,
     UNKNOWN_LABEL,
     age_band,
-    age_band_of_age_sql,
-    age_band_sql,
-    disability_sql,
 )
 from oma_desktop.core.errors import OmaError
 from oma_desktop.core.geo import zone_names
@@ -48,7 +45,9 @@ from oma_desktop.services.permissions import Permission
 from oma_desktop.services.report_filter import (
     OUTSIDE,
     ReportFilter,
+    consultation_profile_sql,
     install_zone_table,
+    person_profile_sql,
     zone_sql,
 )
 from oma_desktop.services.report_model import (
@@ -145,35 +144,6 @@ class GeneralReport:
     @property
     def referrals_issued(self) -> int:
         return sum(line.issued for line in self.referrals)
-
-
-def consultation_profile_sql(dimension: str, c: str = "c", p: str = "p") -> str:
-    """SQL giving the disaggregation ``dimension`` of the person of consultation ``c``
-    (``p`` LEFT JOINed on it) on ``:on``, or of the anonymous walk-in it recorded."""
-    anon = f"{c}.person_id IS NULL"
-    if dimension == "age_band":
-        return (f"(CASE WHEN {anon} THEN {age_band_of_age_sql(f'{c}.anon_age')}"
-                f" ELSE {age_band_sql(f'{p}.birth_date')} END)")
-    if dimension in ("sex", "nationality"):
-        return (f"COALESCE(NULLIF(CASE WHEN {anon} THEN {c}.anon_{dimension}"
-                f" ELSE {p}.{dimension} END, ''), '{UNKNOWN}')")
-    if dimension == "migratory_status":
-        return (f"(CASE WHEN {anon} THEN '{UNKNOWN}'"
-                f" ELSE COALESCE(NULLIF({p}.migratory_status, ''), '{UNKNOWN}') END)")
-    if dimension == "disability":
-        return f"(CASE WHEN {anon} THEN 'no_preguntado' ELSE {disability_sql(p)} END)"
-    raise ValueError(dimension)
-
-
-def person_profile_sql(dimension: str, p: str = "p") -> str:
-    """SQL giving the disaggregation ``dimension`` of the person row ``p`` on ``:on``."""
-    if dimension == "age_band":
-        return age_band_sql(f"{p}.birth_date")
-    if dimension == "disability":
-        return disability_sql(p)
-    if dimension in ("sex", "nationality", "migratory_status"):
-        return f"COALESCE(NULLIF({p}.{dimension}, ''), '{UNKNOWN}')"
-    raise ValueError(dimension)
 
 
 def general_report(session: Session, flt: ReportFilter) -> GeneralReport:
