@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from oma_desktop.core.catalogs import CatalogError, Catalogs
-from oma_desktop.core.disaggregation import UNKNOWN, age_band_of_age_sql
+from oma_desktop.core.disaggregation import NOT_ASKED, UNKNOWN, age_band_of_age_sql
 from oma_desktop.core.text import fold
 from oma_desktop.i18n import N_, _, format_date, format_percent
 from oma_desktop.paths import resources_dir
@@ -335,7 +335,7 @@ def gather(session: Session, flt: ReportFilter, domain: Domain) -> Figures:
             " GROUP BY 1, 2, 3, 4", {**params, "all": ALL_AREAS}):
         values = {"age_band": str(r["age_band"]), "sex": str(r["sex"]),
                   "nationality": str(r["nationality"]), "migratory_status": UNKNOWN,
-                  "disability": "no_preguntado", "zone": UNKNOWN}
+                  "disability": NOT_ASKED, "zone": UNKNOWN}
         _add(figures, str(r["area"]), values, int(r["n"]), None)
 
     names = {d.service_id: d.name for d in figures.destinations}

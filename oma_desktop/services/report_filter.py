@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from oma_desktop.core.disaggregation import (
+    NOT_ASKED,
     UNKNOWN,
     age_band_of_age_sql,
     age_band_sql,
@@ -114,7 +115,7 @@ def consultation_profile_sql(dimension: str, c: str = "c", p: str = "p") -> str:
         return (f"(CASE WHEN {anon} THEN '{UNKNOWN}'"
                 f" ELSE COALESCE(NULLIF({p}.migratory_status, ''), '{UNKNOWN}') END)")
     if dimension == "disability":
-        return f"(CASE WHEN {anon} THEN 'no_preguntado' ELSE {disability_sql(p)} END)"
+        return f"(CASE WHEN {anon} THEN '{NOT_ASKED}' ELSE {disability_sql(p)} END)"
     raise ValueError(dimension)
 
 

@@ -35,7 +35,7 @@ from oma_desktop.core.disaggregation import (
     DISABILITY,
     UNKNOWN,
     UNKNOWN_LABEL,
-    age_band,
+    anonymous_profile,
 )
 from oma_desktop.core.errors import OmaError
 from oma_desktop.core.geo import zone_names
@@ -199,13 +199,9 @@ def general_report(session: Session, flt: ReportFilter) -> GeneralReport:
             f"SELECT c.anon_sex, c.anon_age, c.anon_nationality FROM {joined}"
             f" WHERE {where} AND c.person_id IS NULL", params):
         report.persons_attended += 1
-        values = {
-            "age_band": age_band(int(r["anon_age"]) if r["anon_age"] is not None else None),
-            "sex": r["anon_sex"] or UNKNOWN, "nationality": r["anon_nationality"] or UNKNOWN,
-            "migratory_status": UNKNOWN, "disability": "no_preguntado",
-        }
+        walk_in = anonymous_profile(r)  # the one rule for what a walk-in recorded
         for dimension in DIMENSIONS:
-            report.persons_by[dimension][str(values[dimension])] += 1
+            report.persons_by[dimension][getattr(walk_in, dimension)] += 1
         report.attended_by_zone[UNKNOWN] += 1
 
     # persons registered within the period (the topic filter does not apply to them)
