@@ -31,6 +31,7 @@ from oma_desktop.paths import DATABASE_NAME, DataPaths, platform_data_dir, remem
 from oma_desktop.services.accounts import (
     KEYRING_NAME,
     Credentials,
+    keyring_path,
     rename_account,
     username_problem,
 )
@@ -77,7 +78,7 @@ class FirstRunChoices:
 def needs_first_run(data_dir: Path | str) -> bool:
     """True when ``data_dir`` holds no database and no key file: nothing to log in to."""
     paths = DataPaths(Path(data_dir))
-    return not paths.database.exists() and not (paths.root / KEYRING_NAME).exists()
+    return not paths.database.exists() and not keyring_path(paths).exists()
 
 
 def default_key_out_dir(choices: FirstRunChoices) -> Path:
