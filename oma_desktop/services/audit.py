@@ -355,7 +355,11 @@ class AuditRow:
 HEADERS = (N_("Date and time"), N_("User"), N_("Action"), N_("Kind of record"), N_("Record id"),
            N_("Person"), N_("Detail"))
 
-_AUDIT_KEY = "(CAST(round((julianday(a.at) - 2440587.5) * 86400000.0) AS INTEGER) << 16)"
+# an entry's place on the clock is the hybrid-clock stamp its creation was logged with (so a
+# view in the same millisecond as the record's creation sorts after it); the stamp from
+# ``at`` stands in only where no operation is kept
+_AUDIT_KEY = ("COALESCE((SELECT min(l.hlc) FROM change_log l WHERE l.entity_id = a.id),"
+              " CAST(round((julianday(a.at) - 2440587.5) * 86400000.0) AS INTEGER) << 16)")
 
 
 def _local_midnight_ms(day: dt.date) -> int:

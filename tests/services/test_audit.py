@@ -13,6 +13,7 @@ import pytest
 
 from oma_desktop.core import driver
 from oma_desktop.core.actor import Actor
+from oma_desktop.core.clock import to_datetime
 from oma_desktop.core.errors import PermissionDeniedError, StoreError, UnloggedWriteError
 from oma_desktop.core.seed import service_id
 from oma_desktop.services import audit
@@ -304,6 +305,21 @@ def test_the_exported_log_is_formula_safe_and_recorded(
                             "'=HYPERLINK(\"http://x\")"]
     [entry] = _entries(admin, user_id=admin.user_id, action="export")
     assert entry["detail"] == "Registro de accesos: 1 fila (registro.csv)"
+
+
+def test_a_view_in_the_millisecond_of_the_creation_sorts_after_it(
+    clerk: Session, admin: Session
+) -> None:
+    # the clerk opens the card within the millisecond the record was saved in: the stamps
+    # tie, and the clock of the operations decides which came first
+    pid = _person(clerk)
+    created = clerk.store.scalar(
+        "SELECT max(hlc) FROM change_log WHERE entity_id = ?", [pid])
+    saved_at = to_datetime(int(created))
+    audit.record(clerk, "view", entity="person", entity_id=pid, when=saved_at)
+    rows = audit_log(admin, AuditFilter(person_id=pid))
+    assert (rows[0].action, rows[0].entity, rows[0].source) == ("view", "person", "audit")
+    assert rows[0].when == saved_at.astimezone().replace(tzinfo=None)
 
 
 def test_stamps_are_utc_and_shown_in_local_time(clerk: Session, admin: Session) -> None:
