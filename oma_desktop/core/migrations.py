@@ -886,6 +886,22 @@ CREATE INDEX consultation_period ON consultation
     )
 
 
+def _v11_hq_casa(conn: driver.Connection) -> None:
+    """Installer and first run (issue #12): headquarters gets a casa record of its own,
+    ``HQ`` «Sede central» (a seed operation, the same at every installation), and files its
+    own records under it instead of under the first casa's code. A headquarters folder made
+    before this step takes the code from now on (what it recorded before keeps the code it
+    was recorded with: the log is never rewritten)."""
+    from oma_desktop.core.catalogs import load_catalogs
+    from oma_desktop.core.oplog import apply_operations
+    from oma_desktop.core.seed import HQ_CODE, hq_casa_operation
+
+    apply_operations(conn, [hq_casa_operation(load_catalogs().institutions)], schema_version=11)
+    mode = conn.execute("SELECT value FROM meta WHERE key = 'mode'").fetchone()
+    if mode is not None and mode[0] == "hq":
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'casa_id'", [HQ_CODE])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: entities, change log, guards", _v1_initial),
     Migration(2, "person search: full-text names, phones", _v2_person_search),
@@ -902,6 +918,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "reports: consultation topics as rows, kept by triggers", _v8_report_tables),
     Migration(9, "events and migrant organisations", _v9_events_and_organisations),
     Migration(10, "reports: consultations by date, covering index", _v10_report_index),
+    Migration(11, "headquarters' own casa record", _v11_hq_casa),
 )
 
 

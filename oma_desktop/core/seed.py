@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 SEED_NAMESPACE = uuid.UUID("6f0c1b7e-5a3d-4c2e-9b1f-0d4a8e2c7b15")
 SEED_INSTALLATION = "00000000-0000-0000-0000-000000000000"
 SEED_CASA = "HQ"  # sorts before every casa code only by clock: hlc decides first
+# headquarters' own code: the casa its records are filed under (migration 11 seeds its casa
+# record); the same "HQ" its public key file names
+HQ_CODE = SEED_CASA
+HQ_NAME = "Sede central"
 SEED_USER = "system"
 SEED_SCHEMA_VERSION = 3
 
@@ -190,3 +194,32 @@ def all_directory_operations(institutions: Sequence[Institution]) -> tuple[Opera
     """The operations of every revision of the seeded directory, as a migrated database
     holds them."""
     return tuple(op for ops in _directory_revisions(institutions) for op in ops)
+
+
+# --- headquarters' own casa record (migration 11) -------------------------------------------
+
+
+def hq_casa_operation(institutions: Sequence[Institution]) -> Operation:
+    """The frozen operation that creates headquarters' casa record (code :data:`HQ_CODE`,
+    name :data:`HQ_NAME`): what headquarters' own records (its accounts, events, the
+    organisations it registers) are filed under, so none is counted as a casa's.
+
+    Its sequence follows the seeded directory's (the seed installation's stays gap-free) and
+    its clock, 9 000, those of the directory revisions (``1 000 × revision + position``); a
+    later directory revision must therefore number its operations after this one."""
+    seq = len(seed_operations()) + len(all_directory_operations(institutions)) + 1
+    values = {"name": HQ_NAME, "address": ""}
+    return Operation(
+        op_id=seed_id("op", "casa", HQ_CODE, "1"), casa=SEED_CASA,
+        installation=SEED_INSTALLATION, seq=seq, hlc=9_000, user_id=SEED_USER,
+        entity="casa", entity_id=HQ_CODE, kind="create", fields=_fields(values),
+        base_op_id=None, schema_version=11,
+    )
+
+
+def every_seed_operation(institutions: Sequence[Institution]) -> tuple[Operation, ...]:
+    """Every headquarters-owned operation a database at the latest schema holds: the casas
+    and reception accounts, every directory revision and headquarters' casa record, in
+    sequence order (1, 2, … without a gap)."""
+    return (*seed_operations(), *all_directory_operations(institutions),
+            hq_casa_operation(institutions))

@@ -8,13 +8,17 @@ import re
 from dataclasses import dataclass
 
 from oma_desktop.core.errors import ValidationError
+from oma_desktop.core.seed import HQ_CODE
 from oma_desktop.i18n import _
 from oma_desktop.services.permissions import Permission
 from oma_desktop.services.session import Session
 
 
 def list_casas(session: Session) -> list[dict[str, object]]:
-    return session.store.rows("SELECT id, name, address, active FROM casa WHERE deleted = 0 ORDER BY id")
+    """The casas vecinales (not headquarters' own record ``HQ``), by code."""
+    return session.store.rows(
+        "SELECT id, name, address, active FROM casa WHERE deleted = 0 AND id <> ? ORDER BY id",
+        [HQ_CODE])
 
 
 def casa_names(session: Session) -> dict[str, str]:
@@ -27,9 +31,11 @@ def casa_choices(session: Session, *also: str) -> list[tuple[str, str]]:
     and any code in ``also`` (the one a record being edited names) even if not listed."""
     items = [(str(r["id"]), str(r["name"])) for r in list_casas(session)]
     known = {code for code, _name in items}
+    names: dict[str, str] | None = None
     for code in (session.casa_id, *also):
         if code and code not in known:
-            items.append((code, code))
+            names = casa_names(session) if names is None else names
+            items.append((code, names.get(code, code)))
             known.add(code)
     return items
 

@@ -17,7 +17,7 @@ import os
 from oma_desktop.core.catalogs import Catalogs
 from oma_desktop.core.errors import OmaError, ValidationError
 from oma_desktop.core.ids import new_id
-from oma_desktop.core.seed import reception_user_id
+from oma_desktop.core.seed import HQ_CODE, reception_user_id
 from oma_desktop.core.store import Origin, Store
 from oma_desktop.i18n import _
 from oma_desktop.services.session import Session
@@ -97,9 +97,10 @@ def ensure_installation(
 
 
 def hq_casa(catalogs: Catalogs) -> str:
-    """The casa headquarters' own records are filed under (headquarters has no casa of its
-    own; its mode, not this code, says what it is)."""
-    return catalogs.casas[0].code
+    """The code headquarters' own records are filed under: its own casa record ``HQ``
+    «Sede central» (migration 11), never one of the six casas'."""
+    del catalogs  # the code is fixed: every installation holds the same seeded record
+    return HQ_CODE
 
 
 def new_identity(catalogs: Catalogs, casa: str | None, mode: str | None) -> tuple[str, str]:
@@ -109,7 +110,7 @@ def new_identity(catalogs: Catalogs, casa: str | None, mode: str | None) -> tupl
     headquarters. With neither, only :data:`NEW_FOLDER_CASA_ENV` (tests, scripts) gives a
     casa; otherwise :class:`NoInstallationError` says how to set the folder up."""
     if mode == "hq":
-        return casa or hq_casa(catalogs), "hq"
+        return hq_casa(catalogs), "hq"
     if casa is None:
         casa = os.environ.get(NEW_FOLDER_CASA_ENV) or None
         validate_identity(catalogs, casa, None)
@@ -182,6 +183,10 @@ def change_casa(session: Session, casa: str, reason: str) -> dict[str, object]:
 
     session.require(Permission.EDIT_CASA_SETTINGS)
     store = session.store
+    if store.mode == "hq":
+        raise ValidationError({"casa": _(
+            "This installation is headquarters: it belongs to no casa. To attend at a casa,"
+            " install OMA Desktop there with the setup assistant.")})
     validate_identity(session.catalogs, casa, None)
     if not reason.strip():
         raise ValidationError({"reason": _("Write why this installation changes casa.")})

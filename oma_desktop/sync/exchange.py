@@ -543,7 +543,10 @@ def _reference_ops(store: Store, casa_id: str) -> list[Operation]:
     rows = store.conn.execute(
         f"{SELECT_OPS} AS o WHERE installation = ? AND (entity IN ({shared}) OR ("
         f" entity NOT IN ({private}) AND EXISTS (SELECT 1 FROM change_log c"
-        "  WHERE c.entity_id = o.entity_id AND c.entity = o.entity AND c.casa = ?)))"
+        "  WHERE c.entity_id = o.entity_id AND c.entity = o.entity AND c.casa = ?"
+        # the casa's own operations, not headquarters' (filed under the first casa's code
+        # before migration 11): a record headquarters made stays there
+        "  AND c.installation <> o.installation)))"
         " ORDER BY seq",
         [store.installation_id, *REFERENCE_ENTITIES, *HQ_PRIVATE_ENTITIES, casa_id])
     return [Operation.from_row(r) for r in rows]

@@ -215,11 +215,11 @@ class Bench:
 
         from oma_desktop.core.catalogs import load_catalogs
         from oma_desktop.core.migrations import latest_version
-        from oma_desktop.core.seed import all_directory_operations, seed_operations
+        from oma_desktop.core.seed import every_seed_operation
 
         # the seeded records too: a cache built before a seed revision changed would hold
         # other operations under the same sequence numbers
-        seeded = (*seed_operations(), *all_directory_operations(load_catalogs().institutions))
+        seeded = every_seed_operation(load_catalogs().institutions)
         digest = hashlib.sha256("\n".join(op.op_id for op in seeded).encode()).hexdigest()
         return {"persons": self.persons, "seed": self.seed, "schema": latest_version(),
                 "encryption": ENCRYPTION, "seeded": digest[:16]}

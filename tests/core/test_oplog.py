@@ -19,7 +19,8 @@ from oma_desktop.core.oplog import Operation, OperationError, fold
 from oma_desktop.core.schema import ENTITY_TABLES
 from oma_desktop.core.seed import (
     SEED_INSTALLATION,
-    all_directory_operations,
+    every_seed_operation,
+    hq_casa_operation,
     reception_user_id,
     seed_operations,
 )
@@ -67,13 +68,14 @@ def _fts_ids(store: Store, query: str) -> list[str]:
 def test_every_installation_holds_the_same_seed_operations(tmp_path: Path) -> None:
     a = open_store(tmp_path / "a.sqlite3")
     b = open_store(tmp_path / "b.sqlite3")
-    seed = set(seed_operations()) | set(all_directory_operations(load_catalogs().institutions))
+    seed = set(every_seed_operation(load_catalogs().institutions))
     assert _log(a) == _log(b) == seed
     assert {op.installation for op in seed} == {SEED_INSTALLATION}
     assert max(op.hlc for op in seed) < 10_000  # the lowest clocks
     assert sorted(op.seq for op in seed) == list(range(1, len(seed) + 1))
     assert [r["id"] for r in a.rows("SELECT id FROM casa ORDER BY id")] == [
-        f"CV{n}" for n in range(1, 7)]
+        *(f"CV{n}" for n in range(1, 7)), "HQ"]
+    assert a.get("casa", "HQ")["name"] == "Sede central"
     assert a.get("app_user", reception_user_id("CV3"))["casa_id"] == "CV3"
     a.close()
     b.close()
@@ -112,6 +114,13 @@ def test_seed_operations_are_frozen() -> None:
     assert digest == SEED_DIGEST
 
 
+def test_the_hq_casa_operation_is_frozen() -> None:
+    op = hq_casa_operation(load_catalogs().institutions)
+    assert (op.op_id, op.seq, op.hlc, op.fields) == (
+        HQ_CASA_OP_ID, HQ_CASA_SEQ, 9_000, '{"address":"","name":"Sede central"}')
+
+
+HQ_CASA_OP_ID, HQ_CASA_SEQ = "037f99c6-0191-5b01-b735-77be26c59cc1", 69
 SEED_DIGEST = "71ecf3bc8a83490bf30b0001730b670204a16ccc69e84c8744abcd55ec729ff0"
 
 

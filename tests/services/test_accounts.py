@@ -59,7 +59,7 @@ def test_a_new_folder_is_encrypted_and_its_first_account_is_the_administrator(
         assert ctx.actor.role == "admin_casa" and ctx.vault is not None
         assert ctx.key is not None and ctx.session.store.key == ctx.key
         background = ctx.open_session()  # a job's connection gets the same key
-        assert background.store.scalar("SELECT count(*) FROM casa") == 6
+        assert background.store.scalar("SELECT count(*) FROM casa") == 7  # six and HQ
         background.close()
     finally:
         ctx.close()

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from oma_desktop import cli
-from oma_desktop.core.errors import PermissionDeniedError
+from oma_desktop.core.errors import PermissionDeniedError, ValidationError
 from oma_desktop.services import sync
 from oma_desktop.services.accounts import PASSWORD_ENV, Credentials
+from oma_desktop.services.casas import casa_choices
 from oma_desktop.services.context import AppContext, open_context
+from oma_desktop.services.installation import change_casa
 from oma_desktop.sync import exchange
 from oma_desktop.sync.container import SyncFileError
 from oma_desktop.sync.keys import SyncKeyError
@@ -124,6 +126,52 @@ def test_enrol_export_import_reference_and_acknowledgement(network: Network) -> 
         sync.import_reference(cv1.session, ref.path)
     with pytest.raises(SyncFileError, match="otra casa"):
         sync.import_reference(network.casas["CV2"].session, ref.path)
+
+
+def _hq_fair(hq: AppContext) -> str:
+    import datetime as dt
+
+    from oma_desktop.services import events as ev
+
+    return ev.create_event(hq.session, ev.EventInput(
+        kind=ev.FAIR, title="Feria de la sede", started_on=dt.date(2026, 11, 7), place="Sede",
+        organisers="Sede central", topics=["ORIENTACION"], attendance_total=30,
+        attendance_women=15, attendance_men=15, attendance_migrants=20, hours=4),
+        today=dt.date(2026, 11, 7))
+
+
+def test_headquarters_files_its_records_under_its_own_code(network: Network) -> None:
+    hq, cv1 = network.hq, network.casas["CV1"]
+    assert (hq.session.casa_id, hq.session.store.get("installation", hq.session.store.
+            installation_id)["casa_id"]) == ("HQ", "HQ")
+    assert hq.session.store.get("app_user", hq.user_id)["casa_id"] == "HQ"
+    fair = _hq_fair(hq)
+    assert hq.session.store.get("event", fair)["casa_id"] == "HQ"
+    with pytest.raises(ValidationError, match="sede central"):
+        change_casa(hq.session, "CV2", "mudanza")
+    # the casa gets headquarters' account (filed under HQ, which it holds from the seed) and
+    # never headquarters' own event
+    sync.import_reference(cv1.session, sync.export_reference(hq.session, "CV1", network.stick).path)
+    store = cv1.session.store
+    assert store.get("app_user", hq.user_id)["casa_id"] == "HQ"
+    assert store.get("casa", "HQ")["name"] == "Sede central"
+    assert store.get("event", fair) is None
+    assert "HQ" not in dict(casa_choices(cv1.session))
+    assert dict(casa_choices(hq.session))["HQ"] == "Sede central"
+
+
+def test_a_headquarters_still_under_the_first_casas_code_keeps_its_records(
+    network: Network,
+) -> None:
+    # a headquarters folder made before migration 11 wrote its operations under CV1: the
+    # reference file for CV1 must still leave them out
+    hq, cv1 = network.hq, network.casas["CV1"]
+    hq.session.store.set_meta("casa_id", "CV1")
+    fair = _hq_fair(hq)
+    assert hq.session.store.scalar(
+        "SELECT casa FROM change_log WHERE entity_id = ?", [fair]) == "CV1"
+    sync.import_reference(cv1.session, sync.export_reference(hq.session, "CV1", network.stick).path)
+    assert cv1.session.store.get("event", fair) is None
 
 
 def test_files_refused_one_by_one_the_others_imported(network: Network, tmp_path: Path) -> None:
