@@ -50,7 +50,8 @@ def credits_html() -> str:
         _("District boundaries: {first}, MIT/Apache-2.0 licence, and {second}, "
           "MPL-2.0 licence.").format(
             first="joseluisq/peru-geojson-datasets", second="juaneladio/peru-geojson"),
-        _("User interface built with Qt for Python (PySide6), LGPL-3.0 licence."),
+        _("User interface built with Qt for Python (PySide6), LGPL-3.0 licence; the"
+          " report charts with Qt Charts, GPL-3.0 licence."),
     )
     return "<ul style='margin-left: -24px'>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
@@ -104,10 +105,13 @@ class LicencesTab(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         components = third_party_components()
-        intro = QLabel(_(
+        intro = QLabel(" ".join((_(
             "OMA Desktop is built with these components. Each one keeps its own licence;"
             " the full texts of the licences are in the folder {folder} and in each"
-            " component's files.").format(folder=licenses_dir()))
+            " component's files.").format(folder=licenses_dir()), _(
+            "OMA Desktop's own code is under the MIT licence; as it includes Qt Charts"
+            " (GPL-3.0), the program as a whole is distributed under the GPL-3.0 licence,"
+            " and whoever receives it can ask for its source code."))))
         intro.setWordWrap(True)
         intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.intro_label = intro

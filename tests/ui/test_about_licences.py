@@ -125,3 +125,6 @@ def test_about_shows_the_licences_of_the_components(qtbot: QtBot, about: AboutDi
     assert shown["platformdirs"] == "MIT"
     assert "carpeta" in about.licences.intro_label.text()
     assert str(LIST.parent) in about.licences.intro_label.text()
+    # the licence the program as a whole goes under, because of Qt Charts
+    assert "en su conjunto se distribuye bajo la licencia GPL-3.0" in (
+        about.licences.intro_label.text())
