@@ -3,7 +3,11 @@
 ; Build (from the repository root, after the PyInstaller build in dist\oma-desktop\;
 ; docs/instalacion.md has every step):
 ;
-;     iscc /DAppVersion=0.1.0 installer\oma-desktop.iss
+;     .venv\Scripts\python installer\build_windows.py
+;
+; which builds, smoke-tests and then runs, with the program's own version,
+;
+;     iscc /DAppVersion=0.1.0 /DFileVersion=0.1.0.0 installer\oma-desktop.iss
 ;
 ; AppVersion must be oma_desktop.__version__ (the version the program reports with
 ; --version, and installer/version_info.py writes into oma-desktop.exe). The result is
@@ -24,6 +28,10 @@
 #ifndef AppVersion
   #error Pass the version: iscc /DAppVersion=X.Y.Z installer\oma-desktop.iss (X.Y.Z = oma_desktop.__version__)
 #endif
+#ifndef FileVersion
+  ; Windows wants four numbers (0.1.0 -> 0.1.0.0); build_windows.py passes them
+  #define FileVersion AppVersion
+#endif
 #if VER < EncodeVer(6,3,0)
   #error Inno Setup 6.3 or newer is required (x64compatible, {autopf}, {autoprograms})
 #endif
@@ -43,7 +51,7 @@ AppVerName={#AppName} {#AppVersion}
 AppPublisher={#AppPublisher}
 AppCopyright=© {#AppPublisher}
 AppComments=Oficina Municipal de Atención al Vecino Migrante
-VersionInfoVersion={#AppVersion}
+VersionInfoVersion={#FileVersion}
 VersionInfoProductName={#AppName}
 VersionInfoCompany={#AppPublisher}
 VersionInfoDescription=Instalador de {#AppName}
