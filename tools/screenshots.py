@@ -6,7 +6,7 @@ docs/screenshots/ (Spanish, offscreen).
 Builds a 600-person demo in a temporary folder, drives the real widgets and saves PNGs.
 Look at them as a clerk would after any change to the screens. docs/guia-rapida.md (the
 one-page front-desk guide) shows 01-atencion-busqueda, 02-nueva-atencion, 07-hoy and
-08-seguimiento: keep those names.
+08-seguimiento: keep those names; docs/guia-usuario.md shows 20-primer-inicio.
 """
 
 from __future__ import annotations
@@ -179,6 +179,34 @@ def main() -> int:
     login.show()
     shot(login, "15-inicio-de-sesion")
     login.close()
+
+    # issue #12: the first-run assistant on an empty folder, then headquarters (its own
+    # code HQ «Sede central») with About and the licences of the bundled components
+    from oma_desktop.ui.about import AboutDialog
+    from oma_desktop.ui.primer_inicio.wizard import PAGE_MODE, FirstRunWizard
+
+    wizard = FirstRunWizard(Path(tempfile.mkdtemp()) / "nueva")
+    wizard.show()
+    wait(lambda: wizard.currentId() >= 0)
+    wizard.next()
+    wait(lambda: wizard.currentId() == PAGE_MODE)
+    shot(wizard, "20-primer-inicio")
+    wizard.close()
+    hq = open_context(Path(tempfile.mkdtemp()) / "sede", mode="hq",
+                      credentials=Credentials("admin", PASSWORD))
+    hq_window = MainWindow(hq)
+    hq_window.resize(1366, 768)
+    hq_window.show()
+    hq_window.show_page("sync")
+    shot(hq_window, "21-sede-central-sincronizacion")
+    about = AboutDialog(hq, hq_window)
+    about.show()
+    shot(about, "22-acerca-de")
+    about.tabs.setCurrentIndex(1)
+    shot(about, "22-acerca-de-licencias")
+    about.close()
+    hq_window.close()
+    hq.close()
     return 0
 
 
