@@ -132,6 +132,7 @@ def open_context(
     credentials: Credentials | None = None,
     program: str | None = None,
     busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    lock: FolderLock | None = None,
 ) -> AppContext:
     """Open (creating if needed) the data folder ``data_dir``, as the account
     ``credentials``.
@@ -154,7 +155,9 @@ def open_context(
     if not paths.database.exists() and not folder_is_protected(paths):
         new_identity(catalogs, casa, mode)  # a new folder names its casa, or nothing is made
     paths.ensure()
-    lock = FolderLock(paths.root, program or _("OMA Desktop")).acquire()
+    # ``lock``: the folder's lock, already held by the caller (the setup assistant holds it
+    # from before it writes anything); the context takes it over
+    lock = (lock or FolderLock(paths.root, program or _("OMA Desktop"))).acquire()
     opened: Opened | None = None
     try:
         if credentials is not None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from oma_desktop.core.catalogs import Catalogs, load_catalogs
 from oma_desktop.core.errors import OmaError, ValidationError
+from oma_desktop.core.folder_lock import LOCK_NAME, FolderLock
 from oma_desktop.core.keyring import PasswordRuleError, check_password_rules, normalize_username
 from oma_desktop.i18n import _
 from oma_desktop.paths import DATABASE_NAME, DataPaths, platform_data_dir, remember_data_dir
@@ -75,9 +76,18 @@ class FirstRunChoices:
         return self.data_dir if self.data_dir is not None else platform_data_dir()
 
 
+# written before the assistant makes anything and removed once all is made: a first run cut
+# off by a crash, a power cut or ``kill -9`` leaves it, and the next start runs the assistant
+# again on the half-made folder (whose files it replaces) instead of a login nobody can pass
+INCOMPLETE_MARKER = "primer-inicio-incompleto"
+
+
 def needs_first_run(data_dir: Path | str) -> bool:
-    """True when ``data_dir`` holds no database and no key file: nothing to log in to."""
+    """True when ``data_dir`` holds no database and no key file (nothing to log in to), or
+    what an interrupted first run left there."""
     paths = DataPaths(Path(data_dir))
+    if (paths.root / INCOMPLETE_MARKER).exists():
+        return True
     return not paths.database.exists() and not keyring_path(paths).exists()
 
 
@@ -260,18 +270,34 @@ def apply_first_run(choices: FirstRunChoices, progress: Progress | None = None,
         made.folders += [f for f in _missing_folders(out_dir) if f not in made.folders]
     steps = 4
     ctx: AppContext | None = None
+    lock = FolderLock(paths.root, _("the setup assistant"))
+    owner = False
 
     def step(done: int, label: str) -> None:
         if progress is not None:
             progress(done, steps, label)
 
     try:
+        # the folder's lock first, held until the new installation is made: a second
+        # assistant (or program) on the same folder is refused, and nothing below can
+        # remove what another one made
+        lock.acquire()
+        if not needs_first_run(paths.root):  # made by another program since validate()
+            raise FirstRunError(_(
+                "The folder {folder} already holds OMA Desktop data. Choose an empty folder, or"
+                " close the assistant and open that folder to log in.").format(
+                    folder=paths.root))
+        marker = paths.root / INCOMPLETE_MARKER
+        if marker.exists():
+            _remove_installation_files(paths)  # what an interrupted first run left
+        _write_marker(marker)
+        owner = True  # from here on, what the folder's installation files hold is ours
         step(0, _("Creating the encrypted database and the administrator account…"))
         ctx = open_context(
             paths.root, casa=choices.casa if choices.mode == MODE_CASA else None,
             mode=choices.mode,
             credentials=Credentials(normalize_username(choices.username), choices.password),
-            program=_("the setup assistant"))
+            program=_("the setup assistant"), lock=lock)
         rename_account(ctx.session, ctx.user_id, choices.display_name)
         actor = replace(ctx.actor, display_name=" ".join(choices.display_name.split()))
         ctx.actor = ctx.session.actor = actor
@@ -287,13 +313,25 @@ def apply_first_run(choices: FirstRunChoices, progress: Progress | None = None,
         step(3, _("Saving the data folder…"))
         if choices.data_dir is not None and choices.data_dir != platform_data_dir():
             remember_data_dir(choices.data_dir)
+        marker.unlink()  # the installation is whole from here on
         step(4, _("Ready"))
     except BaseException as exc:
+        # else another program holds the folder, or filled it: what it made stays
+        held = owner and lock.held
         if ctx is not None:
             with contextlib.suppress(Exception):
-                ctx.close()
-        _undo(paths, made)
-        log.warning("first run in %s failed and was undone: %s", paths.root, exc)
+                ctx.close()  # (which releases the lock it took over)
+        if held:
+            with contextlib.suppress(OmaError):
+                lock.acquire()  # again, while undoing: nobody else may start meanwhile
+            held = lock.held
+        if held:
+            _undo(paths, made, lock)
+        else:
+            lock.release()
+            _remove_folders(made, only_empty=True)
+        log.warning("first run in %s failed%s: %s", paths.root,
+                    " and was undone" if held else ", nothing of the folder touched", exc)
         if isinstance(exc, OSError):
             raise FirstRunError(_os_message(exc, paths.root)) from exc
         raise
@@ -313,22 +351,52 @@ def _set_up_sync(ctx: AppContext, choices: FirstRunChoices, out_dir: Path) -> Pa
     return None
 
 
-def _undo(paths: DataPaths, made: _Made) -> None:
+_INSTALLATION_FILES = (DATABASE_NAME, DATABASE_NAME + "-wal", DATABASE_NAME + "-shm",
+                       DATABASE_NAME + "-journal", KEYRING_NAME, KEYRING_NAME + ".tmp",
+                       "settings.ini")
+
+
+def _write_marker(marker: Path) -> None:
+    import os
+
+    with open(marker, "w", encoding="utf-8") as fh:
+        fh.write("OMA Desktop: el asistente de primer inicio no terminó; se repetirá.\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _remove_installation_files(paths: DataPaths) -> None:
+    """The database and key files of the folder (the caller holds its lock)."""
+    for name in _INSTALLATION_FILES:
+        (paths.root / name).unlink(missing_ok=True)
+
+
+def _undo(paths: DataPaths, made: _Made, lock: FolderLock) -> None:
     """Remove what a failed first run made: the database, the key file, the files and
-    folders created (folders that existed before keep everything else they hold)."""
+    folders created (folders that existed before keep everything else they hold). Called
+    holding the folder's ``lock``, which it releases before removing the lock file."""
     root = paths.root
-    names = [DATABASE_NAME, DATABASE_NAME + "-wal", DATABASE_NAME + "-shm",
-             DATABASE_NAME + "-journal", KEYRING_NAME, KEYRING_NAME + ".tmp",
-             "settings.ini", "oma.lock"]
-    for name in names:
+    for name in (*_INSTALLATION_FILES, INCOMPLETE_MARKER):
         with contextlib.suppress(OSError):
             (root / name).unlink(missing_ok=True)
     for file in made.files:
         with contextlib.suppress(OSError):
             file.unlink(missing_ok=True)
+    lock.release()
+    with contextlib.suppress(OSError):
+        (root / LOCK_NAME).unlink(missing_ok=True)
+    _remove_folders(made)
+
+
+def _remove_folders(made: _Made, *, only_empty: bool = False) -> None:
+    """The folders a failed first run created, with what it put there; ``only_empty`` when
+    it never held the folder's lock (another program may be filling them)."""
     for folder in reversed(made.folders):
         with contextlib.suppress(OSError):
-            shutil.rmtree(folder)
+            if only_empty:
+                folder.rmdir()
+            else:
+                shutil.rmtree(folder)
 
 
 def _os_message(exc: OSError, folder: Path) -> str:

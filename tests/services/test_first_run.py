@@ -338,3 +338,85 @@ def test_run_again_changes_only_backups_and_enrolment(tmp_path: Path, hq_key: Pa
         assert first_run.is_administrator(ctx)
     finally:
         ctx.close()
+
+
+# --- cut off, or two at once ----------------------------------------------------------------
+
+_KILLED_HALF_WAY = r"""
+import os, signal, sys
+from pathlib import Path
+from oma_desktop.services import sync
+from oma_desktop.services.first_run import FirstRunChoices, apply_first_run
+
+def killed(*args, **kwargs):  # the database and the key file are made: a power cut now
+    os.kill(os.getpid(), signal.SIGKILL)
+
+sync.setup_hq = killed
+password = "clave de la primera vez 2026"
+apply_first_run(FirstRunChoices(mode="hq", username="primero", display_name="Primero",
+                                password=password, password_repeat=password,
+                                data_dir=Path(sys.argv[1])))
+"""
+
+
+def test_a_first_run_killed_half_way_is_run_again_on_the_next_start(tmp_path: Path) -> None:
+    folder = tmp_path / "datos"
+    done = subprocess.run([sys.executable, "-c", _KILLED_HALF_WAY, str(folder)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == -9, done.stderr
+    paths = DataPaths(folder)
+    assert paths.database.exists() and (folder / first_run.INCOMPLETE_MARKER).exists()
+    # the next start shows the assistant again (not a login nobody can pass), which
+    # accepts the folder and replaces what was half made
+    assert needs_first_run(folder)
+    choices = _choices(tmp_path, mode="hq", casa="", data_dir=folder)
+    assert validate(choices) == {}
+    apply_first_run(choices).close()
+    assert not needs_first_run(folder)
+    assert not (folder / first_run.INCOMPLETE_MARKER).exists()
+    ctx = open_context(folder, credentials=Credentials("rosa.huaman", PASSWORD))
+    try:
+        assert (ctx.session.casa_id, ctx.session.at_hq) == ("HQ", True)
+        assert ctx.session.store.scalar("SELECT count(*) FROM app_user WHERE username = ?",
+                                        ["primero"]) == 0
+    finally:
+        ctx.close()
+    with pytest.raises(OmaError):
+        open_context(folder, credentials=Credentials("primero", "clave de la primera vez 2026"))
+
+
+def test_a_second_assistant_on_the_same_folder_is_refused_and_removes_nothing(
+    tmp_path: Path,
+) -> None:
+    from oma_desktop.core.folder_lock import FolderInUseError, FolderLock
+
+    folder = tmp_path / "datos"
+    # another assistant is half way through this folder, holding its lock
+    other = FolderLock(folder, "el asistente de configuración").acquire()
+    try:
+        (folder / first_run.INCOMPLETE_MARKER).write_text("x", encoding="utf-8")
+        (folder / "keys.json").write_text("{}", encoding="utf-8")
+        with pytest.raises(FolderInUseError, match="ya está en uso"):
+            apply_first_run(_choices(tmp_path))
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "keys.json", "oma.lock", first_run.INCOMPLETE_MARKER]
+    finally:
+        other.release()
+
+
+def test_a_folder_filled_after_the_checks_is_left_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # two assistants passed their checks on the same empty folder; one finished first
+    apply_first_run(_choices(tmp_path)).close()
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "datos").rglob("*") if p.is_file()}
+    monkeypatch.setattr(first_run, "validate", lambda *a, **k: {})
+    with pytest.raises(first_run.FirstRunError, match="ya contiene datos de OMA Desktop"):
+        apply_first_run(_choices(tmp_path, casa="CV2", username="otro.usuario"))
+    after = {p: p.stat().st_mtime_ns for p in (tmp_path / "datos").rglob("*") if p.is_file()}
+    assert set(after) == set(before)
+    ctx = open_context(tmp_path / "datos", credentials=Credentials("rosa.huaman", PASSWORD))
+    try:
+        assert ctx.session.casa_id == "CV4"
+    finally:
+        ctx.close()
