@@ -208,7 +208,7 @@ def hq_casa_operation(institutions: Sequence[Institution]) -> Operation:
     its clock, 9 000, those of the directory revisions (``1 000 × revision + position``); a
     later directory revision must therefore number its operations after this one."""
     seq = len(seed_operations()) + len(all_directory_operations(institutions)) + 1
-    values = {"name": HQ_NAME, "address": ""}
+    values: dict[str, object] = {"name": HQ_NAME, "address": ""}
     return Operation(
         op_id=seed_id("op", "casa", HQ_CODE, "1"), casa=SEED_CASA,
         installation=SEED_INSTALLATION, seq=seq, hlc=9_000, user_id=SEED_USER,
