@@ -290,7 +290,7 @@ def apply_first_run(choices: FirstRunChoices, progress: Progress | None = None,
         marker = paths.root / INCOMPLETE_MARKER
         if marker.exists():
             _remove_installation_files(paths)  # what an interrupted first run left
-        _write_marker(marker)
+        _write_marker(marker, [])
         owner = True  # from here on, what the folder's installation files hold is ours
         step(0, _("Creating the encrypted database and the administrator account…"))
         ctx = open_context(
@@ -307,6 +307,13 @@ def apply_first_run(choices: FirstRunChoices, progress: Progress | None = None,
 
             set_backup_folder(ctx.session, choices.backup_dir)
         step(2, _("Making the sync keys…"))
+        if choices.mode == MODE_CASA and choices.hq_key_file is not None:
+            # named in the marker before it is written: if this run is cut off, the next
+            # one removes it from the stick (headquarters must not register a PC that was
+            # never finished)
+            from oma_desktop.services.sync import casa_key_file_name
+
+            _write_marker(marker, [out_dir / casa_key_file_name(ctx.session)])
         key_file = _set_up_sync(ctx, choices, out_dir)
         if key_file is not None:
             made.files.append(key_file)
@@ -356,17 +363,39 @@ _INSTALLATION_FILES = (DATABASE_NAME, DATABASE_NAME + "-wal", DATABASE_NAME + "-
                        "settings.ini")
 
 
-def _write_marker(marker: Path) -> None:
+def _write_marker(marker: Path, key_files: list[Path]) -> None:
+    """The marker of a first run in progress, naming the public key files it is about to
+    write outside the data folder (the JSON is for the next run; the text for a person)."""
+    import json
     import os
 
+    text = json.dumps({
+        "aviso": "OMA Desktop: el asistente de primer inicio no terminó; se repetirá.",
+        "key_files": [str(p) for p in key_files],
+    }, ensure_ascii=False, indent=1)
     with open(marker, "w", encoding="utf-8") as fh:
-        fh.write("OMA Desktop: el asistente de primer inicio no terminó; se repetirá.\n")
+        fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
 
 
 def _remove_installation_files(paths: DataPaths) -> None:
-    """The database and key files of the folder (the caller holds its lock)."""
+    """What an interrupted first run left (the caller holds the folder's lock): the
+    database and key files, and the public key file it named in its marker (only a
+    ``.omakey`` file: the marker is never trusted to name anything else)."""
+    import json
+
+    from oma_desktop.services.sync import KEY_SUFFIX
+
+    try:
+        named = json.loads((paths.root / INCOMPLETE_MARKER).read_text(encoding="utf-8"))
+        key_files = [Path(p) for p in named.get("key_files", []) if isinstance(p, str)]
+    except (OSError, ValueError, AttributeError):
+        key_files = []  # cut off while the marker was being written: nothing was named
+    for key_file in key_files:
+        if key_file.suffix == KEY_SUFFIX and key_file.is_absolute():
+            with contextlib.suppress(OSError):
+                key_file.unlink(missing_ok=True)
     for name in _INSTALLATION_FILES:
         (paths.root / name).unlink(missing_ok=True)
 

@@ -220,6 +220,11 @@ def read_key_file(path: Path) -> PublicKeys:
     return _read_key(path)[0]
 
 
+def casa_key_file_name(session: Session) -> str:
+    """The name of this casa PC's public key file: ``oma-<CASA>-<station>.omakey``."""
+    return f"oma-{session.casa_id}-{station(session)}{KEY_SUFFIX}"
+
+
 def setup_casa(session: Session, enrol_file: Path, out_dir: Path,
                vault: Vault | None = None) -> SetupResult:
     """Enrol this casa with headquarters' key file ``enrol_file``: keep it (trusted from now
@@ -252,8 +257,8 @@ def setup_casa(session: Session, enrol_file: Path, out_dir: Path,
         vault.keyring.seal_recovery(vault.key, [hq.age_recipient], RECOVERY_LABEL)
         sealed = True
     public = exchange.own_public_keys(store, station(session))
-    name = f"oma-{session.casa_id}-{public.station}{KEY_SUFFIX}"
-    path = write_atomically(Path(out_dir), name, public.to_file(secret), replace=True)
+    path = write_atomically(Path(out_dir), casa_key_file_name(session), public.to_file(secret),
+                            replace=True)
     log.info("casa %s enrolled with headquarters %s", session.casa_id, hq.installation_id)
     return SetupResult(path, public.fingerprint, hq.fingerprint, sealed)
 

@@ -420,3 +420,46 @@ def test_a_folder_filled_after_the_checks_is_left_as_it_is(
         assert ctx.session.casa_id == "CV4"
     finally:
         ctx.close()
+
+
+_KILLED_AFTER_ENROLMENT = r"""
+import os, signal, sys
+from pathlib import Path
+from oma_desktop.services import sync
+from oma_desktop.services.first_run import FirstRunChoices, apply_first_run
+
+enrol = sync.setup_casa
+
+def enrol_then_die(*args, **kwargs):  # the casa's key file is on the stick: a power cut now
+    enrol(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+sync.setup_casa = enrol_then_die
+password = "clave de la primera vez 2026"
+apply_first_run(FirstRunChoices(mode="casa", casa="CV4", username="primero",
+                                display_name="Primero", password=password,
+                                password_repeat=password, data_dir=Path(sys.argv[1]),
+                                hq_key_file=Path(sys.argv[2])))
+"""
+
+
+def test_the_key_file_of_a_cut_off_enrolment_leaves_the_stick(
+    tmp_path: Path, hq_key: Path,
+) -> None:
+    import shutil
+
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    stick_key = Path(shutil.copy(hq_key, usb))
+    folder = tmp_path / "datos"
+    done = subprocess.run([sys.executable, "-c", _KILLED_AFTER_ENROLMENT, str(folder),
+                           str(stick_key)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == -9, done.stderr
+    [stale] = sorted(usb.glob("oma-CV4-*.omakey"))
+    stale_keys = stale.read_bytes()
+    assert needs_first_run(folder)
+    apply_first_run(_choices(tmp_path, hq_key_file=stick_key, data_dir=folder)).close()
+    [fresh] = sorted(usb.glob("oma-CV4-*.omakey"))  # the PC that was never finished is gone
+    assert fresh.read_bytes() != stale_keys
+    assert stick_key.exists()  # headquarters' own file stays
