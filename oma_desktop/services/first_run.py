@@ -324,14 +324,14 @@ def apply_first_run(choices: FirstRunChoices, progress: Progress | None = None,
         step(4, _("Ready"))
     except BaseException as exc:
         # else another program holds the folder, or filled it: what it made stays
-        held = owner and lock.held
+        held = owner
         if ctx is not None:
             with contextlib.suppress(Exception):
-                ctx.close()  # (which releases the lock it took over)
+                ctx.close()  # (which releases the lock it took over, as a failed open does)
         if held:
             with contextlib.suppress(OmaError):
                 lock.acquire()  # again, while undoing: nobody else may start meanwhile
-            held = lock.held
+            held = lock.held  # else it was taken meanwhile: the marker makes a redo
         if held:
             _undo(paths, made, lock)
         else:

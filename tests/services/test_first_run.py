@@ -463,3 +463,19 @@ def test_the_key_file_of_a_cut_off_enrolment_leaves_the_stick(
     [fresh] = sorted(usb.glob("oma-CV4-*.omakey"))  # the PC that was never finished is gone
     assert fresh.read_bytes() != stale_keys
     assert stick_key.exists()  # headquarters' own file stays
+
+
+def test_a_failure_inside_the_opening_of_the_new_folder_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import errno
+
+    from oma_desktop.services import context
+
+    def full(*args: object, **kwargs: object) -> object:  # the key file is written by now
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(context, "open_store", full)
+    with pytest.raises(OmaError, match="está lleno"):
+        apply_first_run(_choices(tmp_path))
+    assert not (tmp_path / "datos").exists()
