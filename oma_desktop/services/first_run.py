@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import logging
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -150,15 +152,18 @@ def validate_account(choices: FirstRunChoices) -> dict[str, str]:
     return errors
 
 
+def _already_holds_data(folder: Path) -> str:
+    return _("The folder {folder} already holds OMA Desktop data. Choose an empty folder, or"
+             " close the assistant and open that folder to log in.").format(folder=folder)
+
+
 def validate_folders(choices: FirstRunChoices) -> dict[str, str]:
     errors: dict[str, str] = {}
     folder = choices.folder
     if not folder.is_absolute():
         errors["data_dir"] = _("Choose a full folder path, for example C:\\OMA\\datos.")
     elif not needs_first_run(folder):
-        errors["data_dir"] = _(
-            "The folder {folder} already holds OMA Desktop data. Choose an empty folder, or"
-            " close the assistant and open that folder to log in.").format(folder=folder)
+        errors["data_dir"] = _already_holds_data(folder)
     elif not _writable(folder):
         errors["data_dir"] = _(
             "The folder {folder} cannot be written (it is read-only, protected or its disk"
@@ -283,10 +288,7 @@ def apply_first_run(choices: FirstRunChoices, progress: Progress | None = None,
         # remove what another one made
         lock.acquire()
         if not needs_first_run(paths.root):  # made by another program since validate()
-            raise FirstRunError(_(
-                "The folder {folder} already holds OMA Desktop data. Choose an empty folder, or"
-                " close the assistant and open that folder to log in.").format(
-                    folder=paths.root))
+            raise FirstRunError(_already_holds_data(paths.root))
         marker = paths.root / INCOMPLETE_MARKER
         if marker.exists():
             _remove_installation_files(paths)  # what an interrupted first run left
@@ -366,9 +368,6 @@ _INSTALLATION_FILES = (DATABASE_NAME, DATABASE_NAME + "-wal", DATABASE_NAME + "-
 def _write_marker(marker: Path, key_files: list[Path]) -> None:
     """The marker of a first run in progress, naming the public key files it is about to
     write outside the data folder (the JSON is for the next run; the text for a person)."""
-    import json
-    import os
-
     text = json.dumps({
         "aviso": "OMA Desktop: el asistente de primer inicio no terminó; se repetirá.",
         "key_files": [str(p) for p in key_files],
@@ -383,8 +382,6 @@ def _remove_installation_files(paths: DataPaths) -> None:
     """What an interrupted first run left (the caller holds the folder's lock): the
     database and key files, and the public key file it named in its marker (only a
     ``.omakey`` file: the marker is never trusted to name anything else)."""
-    import json
-
     from oma_desktop.services.sync import KEY_SUFFIX
 
     try:

@@ -96,13 +96,6 @@ def ensure_installation(
     return user_id
 
 
-def hq_casa(catalogs: Catalogs) -> str:
-    """The code headquarters' own records are filed under: its own casa record ``HQ``
-    «Sede central» (migration 11), never one of the six casas'."""
-    del catalogs  # the code is fixed: every installation holds the same seeded record
-    return HQ_CODE
-
-
 def new_identity(catalogs: Catalogs, casa: str | None, mode: str | None) -> tuple[str, str]:
     """The (casa, mode) of a new data folder: never a casa nobody chose.
 
@@ -110,7 +103,8 @@ def new_identity(catalogs: Catalogs, casa: str | None, mode: str | None) -> tupl
     headquarters. With neither, only :data:`NEW_FOLDER_CASA_ENV` (tests, scripts) gives a
     casa; otherwise :class:`NoInstallationError` says how to set the folder up."""
     if mode == "hq":
-        return hq_casa(catalogs), "hq"
+        # headquarters' own casa record «Sede central» (migration 11), never a casa's
+        return HQ_CODE, "hq"
     if casa is None:
         casa = os.environ.get(NEW_FOLDER_CASA_ENV) or None
         validate_identity(catalogs, casa, None)

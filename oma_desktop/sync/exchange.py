@@ -34,7 +34,7 @@ from oma_desktop import __version__
 from oma_desktop.core import driver
 from oma_desktop.core.errors import OmaError
 from oma_desktop.core.oplog import OP_COLUMNS, SELECT_OPS, ApplyResult, Operation
-from oma_desktop.core.seed import SEED_INSTALLATION
+from oma_desktop.core.seed import HQ_CODE, SEED_INSTALLATION
 from oma_desktop.core.store import Store
 from oma_desktop.i18n import _
 from oma_desktop.sync.container import (
@@ -90,7 +90,7 @@ def ensure_own_keys(store: Store) -> SecretKeys:
 def own_public_keys(store: Store, station: str) -> PublicKeys:
     secret = own_keys(store)
     role = "hq" if store.mode == "hq" else "casa"
-    return PublicKeys(role, store.installation_id, "HQ" if role == "hq" else store.casa_id,
+    return PublicKeys(role, store.installation_id, HQ_CODE if role == "hq" else store.casa_id,
                       station, secret.sign_public, secret.age_recipient,
                       store.meta("created_at") or now_iso())
 

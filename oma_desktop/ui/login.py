@@ -121,7 +121,6 @@ def _message_label() -> QLabel:
     return label
 
 
-
 class FirstAccountFields:
     """The fields of a data folder's first administration account (user name, name,
     password twice) in a form whose rows mark refused fields through ``errors``; the login
@@ -142,6 +141,7 @@ class FirstAccountFields:
         self.form.addRow(_("Your &name"), errors.with_label("display_name", self.name))
         self.form.addRow(_("&Password"), errors.with_label("password", self.password))
         self.form.addRow(_("&Repeat it"), errors.with_label(repeat_key, self.repeat))
+
 
 class Countdown:
     """Seconds left before a locked-out account may try again; :meth:`tick` once a second
