@@ -892,11 +892,10 @@ def _v11_hq_casa(conn: driver.Connection) -> None:
     own records under it instead of under the first casa's code. A headquarters folder made
     before this step takes the code from now on (what it recorded before keeps the code it
     was recorded with: the log is never rewritten)."""
-    from oma_desktop.core.catalogs import load_catalogs
     from oma_desktop.core.oplog import apply_operations
     from oma_desktop.core.seed import HQ_CODE, hq_casa_operation
 
-    apply_operations(conn, [hq_casa_operation(load_catalogs().institutions)], schema_version=11)
+    apply_operations(conn, [hq_casa_operation()], schema_version=11)
     mode = conn.execute("SELECT value FROM meta WHERE key = 'mode'").fetchone()
     if mode is not None and mode[0] == "hq":
         conn.execute("UPDATE meta SET value = ? WHERE key = 'casa_id'", [HQ_CODE])

@@ -199,19 +199,24 @@ def all_directory_operations(institutions: Sequence[Institution]) -> tuple[Opera
 # --- headquarters' own casa record (migration 11) -------------------------------------------
 
 
-def hq_casa_operation(institutions: Sequence[Institution]) -> Operation:
+# frozen like the operation: the next after the 12 casa and reception seeds and the 56
+# operations of directory revisions 1 and 2 (``every_seed_operation``'s test keeps the
+# sequence gap-free, so a catalog that changes those revisions fails there)
+HQ_CASA_SEQ = 69
+
+
+def hq_casa_operation() -> Operation:
     """The frozen operation that creates headquarters' casa record (code :data:`HQ_CODE`,
     name :data:`HQ_NAME`): what headquarters' own records (its accounts, events, the
     organisations it registers) are filed under, so none is counted as a casa's.
 
-    Its sequence follows the seeded directory's (the seed installation's stays gap-free) and
-    its clock, 9 000, those of the directory revisions (``1 000 × revision + position``); a
-    later directory revision must therefore number its operations after this one."""
-    seq = len(seed_operations()) + len(all_directory_operations(institutions)) + 1
+    Its sequence (:data:`HQ_CASA_SEQ`) follows the seeded directory's and its clock, 9 000,
+    those of the directory revisions (``1 000 × revision + position``); a later directory
+    revision must therefore number its operations after this one."""
     values: dict[str, object] = {"name": HQ_NAME, "address": ""}
     return Operation(
         op_id=seed_id("op", "casa", HQ_CODE, "1"), casa=SEED_CASA,
-        installation=SEED_INSTALLATION, seq=seq, hlc=9_000, user_id=SEED_USER,
+        installation=SEED_INSTALLATION, seq=HQ_CASA_SEQ, hlc=9_000, user_id=SEED_USER,
         entity="casa", entity_id=HQ_CODE, kind="create", fields=_fields(values),
         base_op_id=None, schema_version=11,
     )
@@ -222,4 +227,4 @@ def every_seed_operation(institutions: Sequence[Institution]) -> tuple[Operation
     and reception accounts, every directory revision and headquarters' casa record, in
     sequence order (1, 2, … without a gap)."""
     return (*seed_operations(), *all_directory_operations(institutions),
-            hq_casa_operation(institutions))
+            hq_casa_operation())

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from oma_desktop.core.catalogs import load_catalogs
 from oma_desktop.core.migrations import MIGRATIONS
 from oma_desktop.core.seed import hq_casa_operation
 from oma_desktop.core.store import open_store
@@ -36,7 +35,7 @@ def test_schema_10_folder_gets_the_hq_casa(
         assert (store.casa_id, store.mode) == (after, mode)
         assert store.get("casa", "HQ")["name"] == "Sede central"
         [op] = store.operations("HQ")
-        assert op == hq_casa_operation(load_catalogs().institutions)
+        assert op == hq_casa_operation()
         # what was recorded before keeps the code it was recorded with
         assert store.get("organisation", earlier)["casa_id"] == casa
         with store.transaction("u") as tx:

@@ -115,7 +115,7 @@ def test_seed_operations_are_frozen() -> None:
 
 
 def test_the_hq_casa_operation_is_frozen() -> None:
-    op = hq_casa_operation(load_catalogs().institutions)
+    op = hq_casa_operation()
     assert (op.op_id, op.seq, op.hlc, op.fields) == (
         HQ_CASA_OP_ID, HQ_CASA_SEQ, 9_000, '{"address":"","name":"Sede central"}')
 
